@@ -1,0 +1,41 @@
+//! The progress bar: indicatif on stderr, shown only when stderr is a terminal, `--quiet` is
+//! off, and the run has lasted about a second (short runs stay silent).
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+pub struct Progress {
+    bar: ProgressBar,
+    started: Instant,
+    enabled: bool,
+}
+
+impl Progress {
+    pub fn new(total: u64, quiet: bool) -> Self {
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+        if let Ok(style) = ProgressStyle::with_template(
+            "{spinner} {bar:40} {human_pos}/{human_len} trials  {per_sec}  eta {eta}",
+        ) {
+            bar.set_style(style);
+        }
+        Progress {
+            bar,
+            started: Instant::now(),
+            enabled: !quiet && std::io::stderr().is_terminal(),
+        }
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl crate::engine::Observer for Progress {
+    fn advance(&self, trials: u64) {
+        self.bar.inc(trials);
+        if self.enabled && self.bar.is_hidden() && self.started.elapsed() > Duration::from_secs(1) {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! One trial: the random draws it consumes, and its evaluation under each strategy.
+//!
+//! Every strategy sees the same draws (common random numbers). A factor strikes when its
+//! correlated normal falls below the strategy's threshold `Φ⁻¹(p·m)`; mitigations only lower
+//! `p·m`, so they can only remove a factor from a trial, never add one.
+
+use crate::model::distribution::{Continuous, Severity, standard_normal_inverse};
+use crate::model::economics::{Discounting, payback_years};
+use crate::model::{BenefitModel, CorrelationModel, Impact};
+use crate::scenario::Scenario;
+use rand::{Rng, RngExt};
+use rand_distr::StandardNormal;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum OutcomeClass {
+    Success = 0,
+    Challenged = 1,
+    Failed = 2,
+}
+
+/// What one trial gives under one strategy.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Outcome {
+    pub class: OutcomeClass,
+    /// Cost over budget as a fraction (0.27 = 27 % over; negative = under).
+    pub overrun: f64,
+    /// Duration over plan as a fraction.
+    pub slip: f64,
+    /// Share of the planned benefit realised (after the failed-project cut).
+    pub benefit_realisation: f64,
+    /// Benefit per year once live, in currency.
+    pub annual_benefit: f64,
+    /// Project cost plus mitigation cost, in currency.
+    pub investment: f64,
+    pub npv: f64,
+    pub roi: f64,
+    pub payback_years: f64,
+    /// For a trial that missed its objectives: the factor that contributed most to the broken
+    /// objectives, or `None` when no present factor contributed (estimating error alone).
+    pub primary_cause: Option<usize>,
+}
+
+impl Outcome {
+    pub const EMPTY: Outcome = Outcome {
+        class: OutcomeClass::Success,
+        overrun: 0.0,
+        slip: 0.0,
+        benefit_realisation: 0.0,
+        annual_benefit: 0.0,
+        investment: 0.0,
+        npv: 0.0,
+        roi: 0.0,
+        payback_years: 0.0,
+        primary_cause: None,
+    };
+}
+
+/// The scenario compiled for the trial loop: flat arrays, thresholds precomputed per strategy.
+pub struct CompiledScenario {
+    pub factors: usize,
+    pub strategies: usize,
+    pub baseline: usize,
+    correlation: CorrelationModel,
+    severity: Vec<Severity>,
+    impact: Vec<Impact>,
+    /// `threshold[s * factors + i] = Φ⁻¹(p_i · Π m)` for strategy `s`.
+    threshold: Vec<f64>,
+    /// Severity multiplier per strategy and factor.
+    severity_scale: Vec<f64>,
+    /// The largest threshold over strategies: severities are computed only below it.
+    max_threshold: Vec<f64>,
+    /// Mitigation indices per strategy.
+    strategy_mitigations: Vec<Vec<usize>>,
+    mitigation_cost: Vec<Continuous>,
+    benefits: BenefitModel,
+    pub budget: f64,
+    pub horizon_years: f64,
+    duration_years: f64,
+    estimate: crate::model::Estimate,
+    cost_schedule_complement: f64,
+    burn: f64,
+    failed_share: f64,
+    objectives: crate::model::Objectives,
+    failure: crate::model::FailureRule,
+    discounting: Discounting,
+    /// `1 / room` per channel: the log distance from plan to each success objective.
+    inverse_room: [f64; 3],
+}
+
+/// Scratch space for one worker: allocated once per batch, reused for every trial.
+pub struct TrialScratch {
+    independent: Vec<f64>,
+    correlated: Vec<f64>,
+    severity_uniform: Vec<f64>,
+    severity: Vec<f64>,
+    benefit_uniform: [f64; 5],
+    mitigation_cost: Vec<f64>,
+    noise: [f64; 3],
+    pub outcomes: Vec<Outcome>,
+}
+
+impl CompiledScenario {
+    pub fn new(scenario: &Scenario) -> Self {
+        let n = scenario.factors.len();
+        let s = scenario.strategies.len();
+        let mut threshold = vec![0.0; n * s];
+        let mut severity_scale = vec![1.0; n * s];
+        for (k, strategy) in scenario.strategies.iter().enumerate() {
+            let mut probability_scale = vec![1.0; n];
+            for &m in &strategy.mitigations {
+                for effect in &scenario.mitigations[m].effects {
+                    probability_scale[effect.factor] *= effect.probability;
+                    severity_scale[k * n + effect.factor] *= effect.severity;
+                }
+            }
+            for (i, factor) in scenario.factors.iter().enumerate() {
+                threshold[k * n + i] =
+                    standard_normal_inverse(factor.probability * probability_scale[i]);
+            }
+        }
+        let max_threshold = (0..n)
+            .map(|i| {
+                (0..s)
+                    .map(|k| threshold[k * n + i])
+                    .fold(f64::NEG_INFINITY, f64::max)
+            })
+            .collect();
+        let p = &scenario.project;
+        let room = |x: f64| x.max(0.01);
+        CompiledScenario {
+            factors: n,
+            strategies: s,
+            baseline: scenario.baseline,
+            correlation: scenario.correlation.clone(),
+            severity: scenario.factors.iter().map(|f| f.severity).collect(),
+            impact: scenario.factors.iter().map(|f| f.impact).collect(),
+            threshold,
+            severity_scale,
+            max_threshold,
+            strategy_mitigations: scenario
+                .strategies
+                .iter()
+                .map(|s| s.mitigations.clone())
+                .collect(),
+            mitigation_cost: scenario.mitigations.iter().map(|m| m.cost).collect(),
+            benefits: scenario.benefits.clone(),
+            budget: p.budget,
+            horizon_years: p.horizon_years,
+            duration_years: p.duration_months / 12.0,
+            estimate: p.estimate,
+            cost_schedule_complement: (1.0 - p.estimate.cost_schedule_correlation.powi(2)).sqrt(),
+            burn: p.team_burn_share,
+            failed_share: p.failed_benefit_share,
+            objectives: p.objectives,
+            failure: p.failure,
+            discounting: Discounting::new(p.discount_rate, p.horizon_years),
+            inverse_room: [
+                1.0 / room(-p.objectives.min_benefit_realisation.max(1e-9).ln()),
+                1.0 / room(p.objectives.max_overrun.ln_1p()),
+                1.0 / room(p.objectives.max_slip.ln_1p()),
+            ],
+        }
+    }
+
+    pub fn scratch(&self) -> TrialScratch {
+        TrialScratch {
+            independent: vec![0.0; self.factors],
+            correlated: vec![0.0; self.factors],
+            severity_uniform: vec![0.0; self.factors],
+            severity: vec![0.0; self.factors],
+            benefit_uniform: [0.0; 5],
+            mitigation_cost: vec![0.0; self.mitigation_cost.len()],
+            noise: [0.0; 3],
+            outcomes: vec![Outcome::EMPTY; self.strategies],
+        }
+    }
+
+    /// Draw one trial's random numbers, in the documented order: factor normals, severity
+    /// uniforms, three noise normals (cost, schedule, benefit), benefit uniforms, one uniform
+    /// per mitigation cost.
+    #[inline]
+    pub fn draw<R: Rng>(&self, rng: &mut R, scratch: &mut TrialScratch) {
+        for e in scratch.independent.iter_mut() {
+            *e = rng.sample(StandardNormal);
+        }
+        for v in scratch.severity_uniform.iter_mut() {
+            *v = rng.random::<f64>();
+        }
+        for eta in scratch.noise.iter_mut() {
+            *eta = rng.sample(StandardNormal);
+        }
+        for u in scratch
+            .benefit_uniform
+            .iter_mut()
+            .take(self.benefits.dimensions())
+        {
+            *u = rng.random::<f64>();
+        }
+        for (cost, distribution) in scratch
+            .mitigation_cost
+            .iter_mut()
+            .zip(&self.mitigation_cost)
+        {
+            *cost = distribution.inverse_cdf(rng.random::<f64>());
+        }
+        self.correlation
+            .correlate(&scratch.independent, &mut scratch.correlated);
+        for i in 0..self.factors {
+            if scratch.correlated[i] < self.max_threshold[i] {
+                scratch.severity[i] = self.severity[i].inverse_cdf(scratch.severity_uniform[i]);
+            }
+        }
+    }
+
+    /// Evaluate the drawn trial under every strategy into `scratch.outcomes`, counting factor
+    /// presence per strategy into `presence[s * factors + i]`.
+    #[inline]
+    pub fn evaluate_all(&self, scratch: &mut TrialScratch, presence: &mut [u64]) {
+        let estimate = &self.estimate;
+        let [eta_cost, eta_schedule, eta_benefit] = scratch.noise;
+        let log_cost_plan = estimate.log_cost_mean + estimate.log_cost_sd * eta_cost;
+        let log_duration_plan = estimate.log_schedule_mean
+            + estimate.log_schedule_sd
+                * (estimate.cost_schedule_correlation * eta_cost
+                    + self.cost_schedule_complement * eta_schedule);
+        let benefit_noise = (estimate.benefit_sd * eta_benefit
+            - 0.5 * estimate.benefit_sd * estimate.benefit_sd)
+            .exp();
+        let annual_full = self
+            .benefits
+            .annual_benefit(&scratch.benefit_uniform[..self.benefits.dimensions()]);
+        for s in 0..self.strategies {
+            let row = s * self.factors;
+            let (mut log_benefit, mut log_cost, mut log_duration) = (0.0, 0.0, 0.0);
+            for i in 0..self.factors {
+                if scratch.correlated[i] < self.threshold[row + i] {
+                    presence[row + i] += 1;
+                    let severity = scratch.severity[i] * self.severity_scale[row + i];
+                    let impact = &self.impact[i];
+                    log_benefit += (1.0 - impact.benefit * severity).max(1e-12).ln();
+                    log_cost += impact.cost * severity;
+                    log_duration += impact.schedule * severity;
+                }
+            }
+            let realisation = (benefit_noise * log_benefit.exp()).min(1.0);
+            let duration_ratio = (log_duration_plan + log_duration).exp();
+            let cost_ratio =
+                (log_cost_plan + log_cost).exp() + self.burn * (duration_ratio - 1.0).max(0.0);
+            let overrun = cost_ratio - 1.0;
+            let slip = duration_ratio - 1.0;
+            let broken = [
+                realisation < self.objectives.min_benefit_realisation,
+                overrun > self.objectives.max_overrun,
+                slip > self.objectives.max_slip,
+            ];
+            let class = if !broken.iter().any(|&b| b) {
+                OutcomeClass::Success
+            } else if realisation < self.failure.benefit_realisation_below
+                || overrun >= self.failure.overrun_at_least
+            {
+                OutcomeClass::Failed
+            } else {
+                OutcomeClass::Challenged
+            };
+            let benefit_realisation = if class == OutcomeClass::Failed {
+                realisation * self.failed_share
+            } else {
+                realisation
+            };
+            let annual_benefit = annual_full * benefit_realisation;
+            let mitigation: f64 = self.strategy_mitigations[s]
+                .iter()
+                .map(|&m| scratch.mitigation_cost[m])
+                .sum();
+            let investment = self.budget * cost_ratio + mitigation;
+            let go_live = self.duration_years * duration_ratio;
+            let npv = self.discounting.present_value(annual_benefit, go_live) - investment;
+            let primary_cause = if class == OutcomeClass::Success {
+                None
+            } else {
+                self.primary_cause(scratch, row, broken)
+            };
+            scratch.outcomes[s] = Outcome {
+                class,
+                overrun,
+                slip,
+                benefit_realisation,
+                annual_benefit,
+                investment,
+                npv,
+                roi: npv / investment,
+                payback_years: payback_years(investment, annual_benefit, go_live),
+                primary_cause,
+            };
+        }
+    }
+
+    /// The present factor with the largest contribution to the broken objectives: its term in
+    /// −log realisation, log cost and log duration, each divided by the log distance from plan
+    /// to that objective, summed over the objectives the trial broke. Ties go to the factor
+    /// listed first.
+    fn primary_cause(
+        &self,
+        scratch: &TrialScratch,
+        row: usize,
+        broken: [bool; 3],
+    ) -> Option<usize> {
+        let mut best: Option<(usize, f64)> = None;
+        for i in 0..self.factors {
+            if scratch.correlated[i] >= self.threshold[row + i] {
+                continue;
+            }
+            let severity = scratch.severity[i] * self.severity_scale[row + i];
+            let impact = &self.impact[i];
+            let terms = [
+                -(1.0 - impact.benefit * severity).max(1e-12).ln(),
+                impact.cost * severity,
+                impact.schedule * severity,
+            ];
+            let mut contribution = 0.0;
+            for channel in 0..3 {
+                if broken[channel] {
+                    contribution += terms[channel] * self.inverse_room[channel];
+                }
+            }
+            if contribution > 0.0 && best.is_none_or(|(_, c)| contribution > c) {
+                best = Some((i, contribution));
+            }
+        }
+        best.map(|(i, _)| i)
+    }
+}

@@ -1,0 +1,96 @@
+//! Typed errors. Every error says where (file, line, column, field) and how to fix it;
+//! `main` is the one place that turns them into a message and an exit code.
+
+use std::path::PathBuf;
+
+/// Whether an error is the user's input (exit code 2) or ours (exit code 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    BadInput,
+    Internal,
+}
+
+/// A place in an input file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read {path}: {source}\n  fix: check that the file exists and is readable")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error(
+        "{path} is {size} bytes, over the limit of {limit} bytes\n  fix: a scenario file is a few kilobytes; check that you passed the right file"
+    )]
+    TooLarge { path: String, size: u64, limit: u64 },
+
+    #[error("{path} is not valid UTF-8 (byte {offset})\n  fix: save the file as UTF-8")]
+    NotUtf8 { path: String, offset: usize },
+
+    #[error(
+        "{location}: TOML syntax error: {message}\n{snippet}  fix: correct the TOML syntax at that place (https://toml.io)"
+    )]
+    Syntax {
+        location: Location,
+        message: String,
+        snippet: String,
+    },
+
+    #[error("{location}: `{field}`: {message}\n{snippet}  fix: {fix}")]
+    Invalid {
+        location: Location,
+        field: String,
+        message: String,
+        fix: String,
+        snippet: String,
+    },
+
+    #[error("bad option {option}: {message}\n  fix: {fix}")]
+    BadOption {
+        option: String,
+        message: String,
+        fix: String,
+    },
+
+    #[error("cannot write {path}: {source}\n  fix: check that the folder exists and is writable")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error(
+        "internal error: {0}\n  this is a bug in crmcast; please report it with the command you ran"
+    )]
+    Internal(String),
+}
+
+impl Error {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Write { .. } | Error::Internal(_) => ErrorKind::Internal,
+            _ => ErrorKind::BadInput,
+        }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        match self.kind() {
+            ErrorKind::BadInput => 2,
+            ErrorKind::Internal => 1,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;

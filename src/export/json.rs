@@ -1,0 +1,33 @@
+//! JSON: the whole [`Report`] (or the factor list) as documented serde structs; the contract the
+//! notebooks read (`docs/OUTPUT.md`).
+
+use super::{Exporter, FactorList, View};
+use crate::analysis::Report;
+use std::io::Write;
+
+pub struct JsonExporter;
+
+#[derive(serde::Serialize)]
+struct FactorsDocument<'a> {
+    catalogue_version: &'a str,
+    groups: &'a [crate::model::Group],
+    categories: &'a [crate::model::Category],
+    factors: &'a [crate::model::Factor],
+}
+
+impl Exporter for JsonExporter {
+    fn report(&self, report: &Report, _view: View, out: &mut dyn Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, report)?;
+        writeln!(out)
+    }
+    fn factors(&self, list: &FactorList, out: &mut dyn Write) -> std::io::Result<()> {
+        let document = FactorsDocument {
+            catalogue_version: &list.scenario.catalogue_version,
+            groups: &list.scenario.groups,
+            categories: &list.scenario.categories,
+            factors: list.factors,
+        };
+        serde_json::to_writer_pretty(&mut *out, &document)?;
+        writeln!(out)
+    }
+}

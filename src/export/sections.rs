@@ -1,0 +1,288 @@
+//! The layout shared by the table and Markdown exporters: titled sections of rows of text,
+//! with numbers formatted by unit.
+
+use super::View;
+use crate::analysis::report::{Estimate, Report, Unit};
+
+pub struct Section {
+    pub title: String,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Survey shares (CRM Forum 2001, as cited in 003_5b9719ab1103e69c.txt and the brief), shown
+/// beside the simulated cause shares.
+pub const SURVEY_SHARES: [(&str, f64); 9] = [
+    ("organisational_change", 0.29),
+    ("politics_inertia", 0.22),
+    ("lack_of_understanding", 0.20),
+    ("poor_planning", 0.12),
+    ("lack_of_skills", 0.06),
+    ("budget_problems", 0.04),
+    ("software_problems", 0.02),
+    ("bad_advice", 0.01),
+    ("other", 0.04),
+];
+
+/// A value in its unit: percentages with one decimal, money with thousands separators.
+pub fn value(unit: Unit, x: f64) -> String {
+    match unit {
+        Unit::Probability | Unit::Fraction => format!("{:.1} %", 100.0 * x),
+        Unit::Money => money(x),
+        Unit::Years if x >= 1e3 => "never".into(),
+        Unit::Years => format!("{x:.2} y"),
+    }
+}
+
+/// A standard error in the value's unit (percentage points for shares).
+pub fn error(unit: Unit, se: f64) -> String {
+    match unit {
+        Unit::Probability | Unit::Fraction => format!("{:.1}", 100.0 * se),
+        Unit::Money => money(se),
+        Unit::Years => format!("{se:.2}"),
+    }
+}
+
+pub fn money(x: f64) -> String {
+    let rounded = x.round();
+    let digits = format!("{:.0}", rounded.abs());
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    if rounded < 0.0 {
+        format!("-{grouped}")
+    } else {
+        grouped
+    }
+}
+
+fn with_error(unit: Unit, e: &Estimate) -> String {
+    format!("{} ± {}", value(unit, e.value), error(unit, e.se))
+}
+
+fn signed(unit: Unit, x: f64) -> String {
+    let text = match unit {
+        Unit::Probability | Unit::Fraction => format!("{:.1} pt", 100.0 * x),
+        _ => value(unit, x),
+    };
+    if x > 0.0 { format!("+{text}") } else { text }
+}
+
+fn interval(unit: Unit, e: &Estimate) -> String {
+    format!(
+        "{} [{}, {}]",
+        signed(unit, e.value),
+        signed(unit, e.low),
+        signed(unit, e.high)
+    )
+}
+
+pub fn title(report: &Report) -> String {
+    let run = &report.run;
+    format!(
+        "{} — {} trials, seed {}, baseline \"{}\"; amounts in {}; ± is one Monte Carlo standard error{}",
+        run.scenario,
+        money(run.trials as f64),
+        run.seed,
+        run.baseline,
+        run.currency,
+        if run.stopped_early {
+            " (stopped early)"
+        } else {
+            ""
+        }
+    )
+}
+
+pub fn sections(report: &Report, view: View) -> Vec<Section> {
+    let strategies = &report.strategies;
+    let header = |first: &str| -> Vec<String> {
+        std::iter::once(first.to_string())
+            .chain(strategies.iter().map(|s| s.id.clone()))
+            .collect()
+    };
+    let mut out = Vec::new();
+
+    let base = report.baseline();
+    let outcome_rows = base
+        .metrics
+        .iter()
+        .map(|m| {
+            std::iter::once(m.label.to_string())
+                .chain(strategies.iter().map(|s| {
+                    s.metric(m.id)
+                        .map(|e| with_error(m.unit, e))
+                        .unwrap_or_default()
+                }))
+                .collect()
+        })
+        .collect();
+    out.push(Section {
+        title: "Outcomes by strategy".into(),
+        header: header("metric"),
+        rows: outcome_rows,
+    });
+
+    if view == View::Compare {
+        let others: Vec<_> = strategies.iter().filter(|s| !s.baseline).collect();
+        if let Some(first) = others.first() {
+            let mut rows: Vec<Vec<String>> = first
+                .versus_baseline
+                .iter()
+                .map(|d| {
+                    std::iter::once(d.label.to_string())
+                        .chain(others.iter().map(|s| {
+                            s.difference(d.id)
+                                .map(|e| interval(d.unit, e))
+                                .unwrap_or_default()
+                        }))
+                        .collect()
+                })
+                .collect();
+            rows.push(
+                std::iter::once("P(NPV beats baseline)".to_string())
+                    .chain(others.iter().map(|s| {
+                        s.p_beats_baseline
+                            .map(|e| with_error(Unit::Probability, &e))
+                            .unwrap_or_default()
+                    }))
+                    .collect(),
+            );
+            out.push(Section {
+                title: format!(
+                    "Difference to the baseline \"{}\" (95 % interval, common random numbers)",
+                    base.id
+                ),
+                header: std::iter::once("metric".to_string())
+                    .chain(others.iter().map(|s| s.id.clone()))
+                    .collect(),
+                rows,
+            });
+        }
+    }
+
+    let group_rows = base
+        .causes
+        .by_group
+        .iter()
+        .enumerate()
+        .map(|(g, group)| {
+            let survey = SURVEY_SHARES
+                .iter()
+                .find(|(id, _)| *id == group.id)
+                .map(|(_, s)| value(Unit::Probability, *s));
+            let mut row = vec![group.label.clone(), survey.unwrap_or_else(|| "–".into())];
+            row.extend(
+                strategies
+                    .iter()
+                    .map(|s| with_error(Unit::Probability, &s.causes.by_group[g].share)),
+            );
+            row
+        })
+        .collect();
+    let mut group_header = vec![
+        "primary cause group".to_string(),
+        "CRM Forum 2001".to_string(),
+    ];
+    group_header.extend(strategies.iter().map(|s| s.id.clone()));
+    out.push(Section {
+        title: "Why projects miss their objectives: primary cause by survey group (share of missed trials)".into(),
+        header: group_header,
+        rows: group_rows,
+    });
+
+    let category_rows = base
+        .causes
+        .by_category
+        .iter()
+        .enumerate()
+        .map(|(c, category)| {
+            std::iter::once(category.label.clone())
+                .chain(
+                    strategies
+                        .iter()
+                        .map(|s| with_error(Unit::Probability, &s.causes.by_category[c].share)),
+                )
+                .collect()
+        })
+        .collect();
+    out.push(Section {
+        title: "Primary cause by factor category".into(),
+        header: header("category"),
+        rows: category_rows,
+    });
+
+    let mut factors: Vec<_> = base.causes.by_factor.iter().enumerate().collect();
+    factors.sort_by(|a, b| b.1.count.cmp(&a.1.count));
+    let factor_rows = factors
+        .iter()
+        .map(|(i, f)| {
+            let mut row = vec![f.name.clone(), value(Unit::Probability, f.presence)];
+            row.extend(
+                strategies
+                    .iter()
+                    .map(|s| value(Unit::Probability, s.causes.by_factor[*i].share.value)),
+            );
+            row
+        })
+        .collect();
+    let mut factor_header = vec!["factor".to_string(), "strikes (baseline)".to_string()];
+    factor_header.extend(strategies.iter().map(|s| s.id.clone()));
+    out.push(Section {
+        title: "Primary cause by factor (share of missed trials)".into(),
+        header: factor_header,
+        rows: factor_rows,
+    });
+    out
+}
+
+pub fn factor_sections(list: &super::FactorList) -> Vec<Section> {
+    let s = list.scenario;
+    let rows = list
+        .factors
+        .iter()
+        .map(|f| {
+            vec![
+                f.id.clone(),
+                s.categories[f.category].id.clone(),
+                s.groups[f.cause_group].id.clone(),
+                format!("{:.2}", f.probability),
+                format!("{:.2}", f.severity.mean()),
+                format!("{:.3}", f.impact.benefit),
+                format!("{:.3}", f.impact.cost),
+                format!("{:.3}", f.impact.schedule),
+                f.sources
+                    .iter()
+                    .map(|x| x.split('_').next().unwrap_or(x))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ]
+        })
+        .collect();
+    vec![Section {
+        title: format!(
+            "Factor catalogue {} ({} factors; sources are seed files in shared/seeds)",
+            s.catalogue_version,
+            list.factors.len()
+        ),
+        header: [
+            "id",
+            "category",
+            "survey group",
+            "probability",
+            "mean severity",
+            "benefit",
+            "log cost",
+            "log duration",
+            "seeds",
+        ]
+        .iter()
+        .map(|h| h.to_string())
+        .collect(),
+        rows,
+    }]
+}

@@ -1,0 +1,41 @@
+//! Plain-text tables for the terminal (comfy-table).
+
+use super::sections::{self, Section};
+use super::{Exporter, FactorList, View};
+use crate::analysis::Report;
+use std::io::Write;
+
+pub struct TableExporter;
+
+fn render(title: &str, sections: &[Section], out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "{title}\n")?;
+    for section in sections {
+        let mut table = comfy_table::Table::new();
+        table
+            .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+            .set_header(section.header.clone());
+        for row in &section.rows {
+            table.add_row(row.clone());
+        }
+        for index in 1..section.header.len() {
+            if let Some(column) = table.column_mut(index) {
+                column.set_cell_alignment(comfy_table::CellAlignment::Right);
+            }
+        }
+        writeln!(out, "{}\n{table}\n", section.title)?;
+    }
+    Ok(())
+}
+
+impl Exporter for TableExporter {
+    fn report(&self, report: &Report, view: View, out: &mut dyn Write) -> std::io::Result<()> {
+        render(
+            &sections::title(report),
+            &sections::sections(report, view),
+            out,
+        )
+    }
+    fn factors(&self, list: &FactorList, out: &mut dyn Write) -> std::io::Result<()> {
+        render("crmcast factors", &sections::factor_sections(list), out)
+    }
+}

@@ -1,0 +1,28 @@
+//! crmcast: forecast how a CRM implementation will turn out before anyone pays for it.
+//!
+//! The crate is cut by concept:
+//! - [`scenario`]: the TOML scenario format, its validation, and error locations;
+//! - [`model`]: factors, distributions, the correlation structure and the economics of one trial;
+//! - [`engine`]: sampling, trial evaluation and streaming accumulators (pure: no I/O);
+//! - [`analysis`]: turning accumulators into estimates with standard errors and comparisons;
+//! - [`export`]: table, JSON, CSV and Markdown output;
+//! - [`cli`]: the command-line layer (argument parsing, progress, files).
+//!
+//! A library user can run the engine without the CLI:
+//! ```
+//! let scenario = crmcast::scenario::Scenario::builtin_default().unwrap();
+//! let result = crmcast::engine::simulate(&scenario, &crmcast::engine::RunSettings {
+//!     trials: 20_000, seed: 7, threads: 1 }, &crmcast::engine::NoObserver).unwrap();
+//! let report = crmcast::analysis::Report::build(&scenario, &result);
+//! assert!(report.strategies[0].p_success.value > 0.0);
+//! ```
+
+pub mod analysis;
+pub mod cli;
+pub mod engine;
+pub mod error;
+pub mod export;
+pub mod model;
+pub mod scenario;
+
+pub use error::{Error, ErrorKind};

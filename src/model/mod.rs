@@ -1,0 +1,170 @@
+//! The outcome model: failure factors, their correlation, mitigations and the economics of a
+//! trial. Everything here is validated data; `docs/MODEL.md` is the contract it implements.
+
+pub mod catalogue;
+pub mod correlation;
+pub mod distribution;
+pub mod economics;
+
+pub use catalogue::{Catalogue, Category, Defaults, Group};
+pub use correlation::CorrelationModel;
+pub use distribution::{Continuous, Severity};
+
+use serde::Serialize;
+
+/// How strongly a factor at severity 1 acts on the three outcome channels.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Impact {
+    /// Share of the benefits lost at severity 1: realisation is multiplied by `1 − benefit·s`.
+    pub benefit: f64,
+    /// Added to log cost at severity 1.
+    pub cost: f64,
+    /// Added to log duration at severity 1.
+    pub schedule: f64,
+}
+
+/// A failure factor after catalogue loading and scenario overrides.
+#[derive(Debug, Clone, Serialize)]
+pub struct Factor {
+    pub id: String,
+    pub name: String,
+    /// Index into the catalogue's categories.
+    pub category: usize,
+    /// Index into the catalogue's survey cause groups.
+    pub cause_group: usize,
+    pub description: String,
+    pub sources: Vec<String>,
+    pub probability: f64,
+    pub severity: Severity,
+    pub impact: Impact,
+}
+
+/// The plain estimating error present in every trial, factors or not.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Estimate {
+    pub log_cost_mean: f64,
+    pub log_cost_sd: f64,
+    pub log_schedule_mean: f64,
+    pub log_schedule_sd: f64,
+    pub cost_schedule_correlation: f64,
+    /// Sd of the log of the benefit-realisation noise (mean-one lognormal).
+    pub benefit_sd: f64,
+}
+
+/// Success: every objective met.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Objectives {
+    pub min_benefit_realisation: f64,
+    pub max_overrun: f64,
+    pub max_slip: f64,
+}
+
+/// Failed: either condition; challenged: neither failed nor successful.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FailureRule {
+    pub benefit_realisation_below: f64,
+    pub overrun_at_least: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Project {
+    pub currency: String,
+    pub budget: f64,
+    pub duration_months: f64,
+    pub horizon_years: f64,
+    pub discount_rate: f64,
+    pub team_burn_share: f64,
+    pub failed_benefit_share: f64,
+    pub objectives: Objectives,
+    pub failure: FailureRule,
+    pub estimate: Estimate,
+}
+
+/// The five revenue levers of seed 001, in a fixed order.
+pub const LEVERS: [&str; 5] = [
+    "new_customers",
+    "churn_reduction",
+    "spend_per_customer",
+    "items_per_purchase",
+    "purchase_frequency",
+];
+
+/// Where the annual benefit at full realisation comes from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "model", rename_all = "snake_case")]
+pub enum BenefitModel {
+    /// A distribution of the annual benefit (currency per year).
+    Direct { annual: Continuous },
+    /// Seed 001's five levers on a baseline revenue and margin.
+    Levers {
+        baseline_revenue: f64,
+        margin: f64,
+        churn_rate: f64,
+        /// Relative uplifts, in the order of [`LEVERS`].
+        uplifts: [Continuous; 5],
+    },
+}
+
+impl BenefitModel {
+    /// Number of uniforms one trial draws for the benefit.
+    pub fn dimensions(&self) -> usize {
+        match self {
+            BenefitModel::Direct { .. } => 1,
+            BenefitModel::Levers { .. } => 5,
+        }
+    }
+
+    /// Annual benefit at full realisation from `dimensions()` uniforms.
+    #[inline]
+    pub fn annual_benefit(&self, uniforms: &[f64]) -> f64 {
+        match self {
+            BenefitModel::Direct { annual } => annual.inverse_cdf(uniforms[0]),
+            BenefitModel::Levers {
+                baseline_revenue,
+                margin,
+                churn_rate,
+                uplifts,
+            } => {
+                let new_customers = uplifts[0].inverse_cdf(uniforms[0]);
+                // A relative cut in churn keeps that share of the revenue that would have left.
+                let retained = churn_rate * uplifts[1].inverse_cdf(uniforms[1]);
+                let spend = uplifts[2].inverse_cdf(uniforms[2]);
+                let items = uplifts[3].inverse_cdf(uniforms[3]);
+                let frequency = uplifts[4].inverse_cdf(uniforms[4]);
+                let multiplier = (1.0 + new_customers)
+                    * (1.0 + retained)
+                    * (1.0 + spend)
+                    * (1.0 + items)
+                    * (1.0 + frequency);
+                baseline_revenue * margin * (multiplier - 1.0)
+            }
+        }
+    }
+}
+
+/// A mitigation's effect on one factor: multipliers in [0, 1].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Effect {
+    pub factor: usize,
+    pub probability: f64,
+    pub severity: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Mitigation {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub sources: Vec<String>,
+    pub cost: Continuous,
+    pub effects: Vec<Effect>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Strategy {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// Indices into the scenario's mitigations.
+    pub mitigations: Vec<usize>,
+}

@@ -1,0 +1,251 @@
+//! One input text (a scenario or catalogue file) and the machinery that turns a problem found
+//! in it into an error that names the file, line and column, shows the line, and says the fix.
+
+use crate::error::{Error, Location};
+use serde::de::DeserializeOwned;
+use std::fmt;
+
+/// A step in a path to a value: `mitigations[2].effects[0].probability`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// A path to a value in a TOML document.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldPath(pub Vec<Segment>);
+
+impl FieldPath {
+    pub fn root() -> Self {
+        FieldPath(Vec::new())
+    }
+    pub fn key(&self, key: &str) -> Self {
+        let mut next = self.clone();
+        next.0.push(Segment::Key(key.to_string()));
+        next
+    }
+    pub fn index(&self, index: usize) -> Self {
+        let mut next = self.clone();
+        next.0.push(Segment::Index(index));
+        next
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, segment) in self.0.iter().enumerate() {
+            match segment {
+                Segment::Key(key) if i == 0 => write!(f, "{key}")?,
+                Segment::Key(key) => write!(f, ".{key}")?,
+                Segment::Index(index) => write!(f, "[{index}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A validation problem before it is located in the text.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub path: FieldPath,
+    pub message: String,
+    pub fix: String,
+}
+
+impl Problem {
+    pub fn new(path: &FieldPath, message: impl Into<String>, fix: impl Into<String>) -> Self {
+        Problem {
+            path: path.clone(),
+            message: message.into(),
+            fix: fix.into(),
+        }
+    }
+}
+
+/// The text of one input file.
+pub struct Source {
+    pub name: String,
+    pub text: String,
+}
+
+impl Source {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        Source {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+
+    /// Deserialize the whole text; syntax and type errors carry their place.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        toml::from_str::<T>(&self.text).map_err(|error| self.toml_error(&error))
+    }
+
+    fn toml_error(&self, error: &toml::de::Error) -> Error {
+        let offset = error.span().map(|span| span.start).unwrap_or(0);
+        let location = self.location_of(offset);
+        let snippet = self.snippet(location.line, location.column);
+        let message = error.message().trim().to_string();
+        if message.contains("unknown field")
+            || message.contains("missing field")
+            || message.contains("invalid type")
+            || message.contains("unknown variant")
+        {
+            let fix = field_fix(&message);
+            return Error::Invalid {
+                location,
+                field: field_name(&message),
+                message,
+                fix,
+                snippet,
+            };
+        }
+        Error::Syntax {
+            location,
+            message,
+            snippet,
+        }
+    }
+
+    /// Turn a located problem into an error.
+    pub fn problem(&self, problem: Problem) -> Error {
+        let offset = self.offset_of(&problem.path);
+        let location = self.location_of(offset);
+        Error::Invalid {
+            snippet: self.snippet(location.line, location.column),
+            location,
+            field: problem.path.to_string(),
+            message: problem.message,
+            fix: problem.fix,
+        }
+    }
+
+    /// Byte offset of the deepest part of `path` that exists in the text.
+    fn offset_of(&self, path: &FieldPath) -> usize {
+        let Ok(document) = toml_edit::Document::parse(self.text.clone()) else {
+            return 0;
+        };
+        let mut best = 0;
+        let mut node = Node::of_item(document.as_item());
+        for segment in &path.0 {
+            let (next, span) = match (segment, node) {
+                (Segment::Key(key), Node::Table(table)) => (
+                    table.get(key).map(Node::of_item),
+                    table.key(key).and_then(|k| k.span()),
+                ),
+                (Segment::Key(key), Node::Inline(table)) => (
+                    table.get(key).map(Node::of_value),
+                    table.key(key).and_then(|k| k.span()),
+                ),
+                (Segment::Index(index), Node::ArrayOfTables(array)) => {
+                    let child = array.get(*index);
+                    (child.map(Node::Table), child.and_then(|t| t.span()))
+                }
+                (Segment::Index(index), Node::Array(array)) => {
+                    let child = array.get(*index);
+                    (child.map(Node::of_value), child.and_then(|v| v.span()))
+                }
+                _ => break,
+            };
+            if let Some(span) = span {
+                best = span.start;
+            }
+            match next {
+                Some(next) => node = next,
+                None => break,
+            }
+        }
+        best
+    }
+
+    pub fn location_of(&self, offset: usize) -> Location {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..floor_char_boundary(&self.text, offset)];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let column = before[line_start..].chars().count() + 1;
+        Location {
+            file: self.name.clone(),
+            line,
+            column,
+        }
+    }
+
+    /// The offending line with a caret under the column.
+    fn snippet(&self, line: usize, column: usize) -> String {
+        match self.text.lines().nth(line.saturating_sub(1)) {
+            Some(text) => {
+                let text: String = text.chars().take(160).collect();
+                let gutter = format!("{line}");
+                format!(
+                    "  {gutter} | {text}\n  {} | {}^\n",
+                    " ".repeat(gutter.len()),
+                    " ".repeat(column.saturating_sub(1).min(160))
+                )
+            }
+            None => String::new(),
+        }
+    }
+}
+
+/// A node of the parsed document, for walking a [`FieldPath`].
+#[derive(Clone, Copy)]
+enum Node<'a> {
+    Table(&'a toml_edit::Table),
+    Inline(&'a toml_edit::InlineTable),
+    ArrayOfTables(&'a toml_edit::ArrayOfTables),
+    Array(&'a toml_edit::Array),
+    Leaf,
+}
+
+impl<'a> Node<'a> {
+    fn of_item(item: &'a toml_edit::Item) -> Self {
+        match item {
+            toml_edit::Item::Table(table) => Node::Table(table),
+            toml_edit::Item::ArrayOfTables(array) => Node::ArrayOfTables(array),
+            toml_edit::Item::Value(value) => Node::of_value(value),
+            toml_edit::Item::None => Node::Leaf,
+        }
+    }
+    fn of_value(value: &'a toml_edit::Value) -> Self {
+        match value {
+            toml_edit::Value::InlineTable(table) => Node::Inline(table),
+            toml_edit::Value::Array(array) => Node::Array(array),
+            _ => Node::Leaf,
+        }
+    }
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while offset > 0 && !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// The field a serde message is about (`unknown field `x``), or an empty string.
+fn field_name(message: &str) -> String {
+    message
+        .split('`')
+        .nth(1)
+        .map(str::to_string)
+        .unwrap_or_default()
+}
+
+/// A fix for serde's messages, with "did you mean" for unknown fields.
+fn field_fix(message: &str) -> String {
+    if message.contains("unknown field") || message.contains("unknown variant") {
+        let parts: Vec<&str> = message.split('`').collect();
+        let unknown = parts.get(1).copied().unwrap_or("");
+        let expected: Vec<&str> = parts.iter().skip(3).step_by(2).copied().collect();
+        if let Some(best) = crate::scenario::suggest::closest(unknown, expected.iter().copied()) {
+            return format!("did you mean `{best}`? (valid: {})", expected.join(", "));
+        }
+        return format!("remove it or use one of: {}", expected.join(", "));
+    }
+    if message.contains("missing field") {
+        return "add the field (see scenarios/retail_chain.toml for an annotated example)".into();
+    }
+    "give a value of the expected type".into()
+}

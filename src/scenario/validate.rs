@@ -1,0 +1,478 @@
+//! From the raw [`ScenarioFile`] to a validated [`Scenario`]: defaults filled in, names
+//! resolved to indices, every number range-checked, the correlation matrix factored.
+
+use super::checks::{self, Check};
+use super::file::{RawDistribution, ScenarioFile};
+use super::limits;
+use super::source::{FieldPath, Problem};
+use super::{Scenario, SimulationSettings};
+use crate::model::catalogue::{self, resolve, unique};
+use crate::model::correlation::CorrelationError;
+use crate::model::{
+    BenefitModel, Catalogue, CorrelationModel, Defaults, Effect, LEVERS, Mitigation, Project,
+    Strategy,
+};
+use nalgebra::DMatrix;
+
+/// Largest money amount accepted anywhere (10 trillion).
+const MAX_MONEY: f64 = 1e13;
+
+pub fn validate(
+    raw: ScenarioFile,
+    catalogue: &Catalogue,
+    defaults: &Defaults,
+    origin: &str,
+) -> Check<Scenario> {
+    let root = FieldPath::root();
+    let project = project(&raw, catalogue, defaults)?;
+    let benefits = benefits(&raw, defaults)?;
+
+    // Catalogue factors with the scenario's overrides.
+    let mut factors = catalogue.factors.clone();
+    if factors.len() > limits::MAX_FACTORS {
+        return Err(Problem::new(
+            &root,
+            format!(
+                "{} factors exceed the limit of {}",
+                factors.len(),
+                limits::MAX_FACTORS
+            ),
+            "use fewer factors",
+        ));
+    }
+    let factor_ids = || catalogue.factors.iter().map(|f| f.id.as_str());
+    for (name, over) in &raw.factors {
+        let path = root.key("factors").key(name);
+        let index = resolve(&path, "factor", name, factor_ids())?;
+        let factor = &mut factors[index];
+        if let Some(p) = over.probability {
+            factor.probability = checks::probability(&path.key("probability"), p)?;
+        }
+        if let Some(severity) = &over.severity {
+            factor.severity = checks::severity(&path.key("severity"), severity)?;
+        }
+        if let Some(impact) = &over.impact {
+            factor.impact = catalogue::impact(&path.key("impact"), impact, Some(factor.impact))?;
+        }
+    }
+
+    let correlation = correlation(&raw, catalogue, &factors)?;
+    let mitigations = mitigations(&raw, &factors)?;
+    let (strategies, baseline) = strategies(&raw, &mitigations)?;
+
+    let simulation = SimulationSettings {
+        trials: match raw.simulation.trials {
+            Some(t) if t == 0 || t > limits::MAX_TRIALS => {
+                return Err(Problem::new(
+                    &root.key("simulation").key("trials"),
+                    format!(
+                        "{t} trials is outside the valid range [1, {}]",
+                        limits::MAX_TRIALS
+                    ),
+                    "give a trial count such as 100_000; use --precision-style runs for more",
+                ));
+            }
+            Some(t) => t,
+            None => limits::DEFAULT_TRIALS,
+        },
+        seed: raw.simulation.seed.unwrap_or(limits::DEFAULT_SEED),
+    };
+
+    Ok(Scenario {
+        name: raw.scenario.name,
+        description: raw.scenario.description,
+        sources: raw.scenario.sources,
+        origin: origin.to_string(),
+        catalogue_version: catalogue.version.clone(),
+        project,
+        benefits,
+        groups: catalogue.groups.clone(),
+        categories: catalogue.categories.clone(),
+        factors,
+        correlation,
+        mitigations,
+        strategies,
+        baseline,
+        simulation,
+    })
+}
+
+fn project(raw: &ScenarioFile, catalogue: &Catalogue, defaults: &Defaults) -> Check<Project> {
+    let path = FieldPath::root().key("project");
+    let p = &raw.project;
+    let objectives = catalogue::objectives(
+        &path.key("objectives"),
+        &p.objectives.clone().unwrap_or_default(),
+        Some(defaults.objectives),
+    )?;
+    let failure = catalogue::failure(
+        &path.key("failure"),
+        &p.failure.clone().unwrap_or_default(),
+        Some(defaults.failure),
+    )?;
+    if failure.benefit_realisation_below > objectives.min_benefit_realisation {
+        return Err(Problem::new(
+            &path.key("failure").key("benefit_realisation_below"),
+            format!(
+                "a project failing below {} realisation could still meet the success objective of {}",
+                failure.benefit_realisation_below, objectives.min_benefit_realisation
+            ),
+            "keep failure.benefit_realisation_below at or under objectives.min_benefit_realisation",
+        ));
+    }
+    if failure.overrun_at_least < objectives.max_overrun {
+        return Err(Problem::new(
+            &path.key("failure").key("overrun_at_least"),
+            format!(
+                "a failing overrun of {} is below the success limit of {}",
+                failure.overrun_at_least, objectives.max_overrun
+            ),
+            "keep failure.overrun_at_least at or above objectives.max_overrun",
+        ));
+    }
+    Ok(Project {
+        currency: p.currency.clone().unwrap_or_else(|| "EUR".into()),
+        budget: checks::positive(&path.key("budget"), p.budget, MAX_MONEY)?,
+        duration_months: checks::positive(&path.key("duration_months"), p.duration_months, 600.0)?,
+        horizon_years: checks::positive(&path.key("horizon_years"), p.horizon_years, 100.0)?,
+        discount_rate: checks::in_range(&path.key("discount_rate"), p.discount_rate, -0.5, 1.0)?,
+        team_burn_share: checks::in_range(
+            &path.key("team_burn_share"),
+            p.team_burn_share.unwrap_or(defaults.team_burn_share),
+            0.0,
+            10.0,
+        )?,
+        failed_benefit_share: checks::probability(
+            &path.key("failed_benefit_share"),
+            p.failed_benefit_share
+                .unwrap_or(defaults.failed_benefit_share),
+        )?,
+        objectives,
+        failure,
+        estimate: catalogue::estimate(
+            &path.key("estimate"),
+            &p.estimate.clone().unwrap_or_default(),
+            Some(catalogue.estimate),
+        )?,
+    })
+}
+
+fn benefits(raw: &ScenarioFile, defaults: &Defaults) -> Check<BenefitModel> {
+    let path = FieldPath::root().key("benefits");
+    let b = &raw.benefits;
+    match b.model.as_str() {
+        "direct" => {
+            let annual = b.annual.as_ref().ok_or_else(|| {
+                Problem::new(
+                    &path,
+                    "the direct benefit model needs `annual`",
+                    "add `annual = { min = 100_000.0, mode = 250_000.0, max = 400_000.0 }`",
+                )
+            })?;
+            refuse_keys(
+                &path,
+                &[
+                    ("baseline_revenue", b.baseline_revenue.is_some()),
+                    ("margin", b.margin.is_some()),
+                    ("levers", b.levers.is_some()),
+                ],
+                "direct",
+            )?;
+            Ok(BenefitModel::Direct {
+                annual: checks::distribution(&path.key("annual"), annual, 0.0, MAX_MONEY)?,
+            })
+        }
+        "levers" => {
+            refuse_keys(&path, &[("annual", b.annual.is_some())], "levers")?;
+            let revenue = checks::required(
+                &path.key("baseline_revenue"),
+                b.baseline_revenue,
+                "baseline_revenue = 50_000_000.0",
+            )?;
+            let margin = checks::required(&path.key("margin"), b.margin, "margin = 0.25")?;
+            let given = b.levers.clone().unwrap_or_default();
+            let lever_path = path.key("levers");
+            let mut uplifts = defaults.levers;
+            for (i, raw_lever) in given.in_order().into_iter().enumerate() {
+                if let Some(raw_lever) = raw_lever {
+                    uplifts[i] = lever(&lever_path.key(LEVERS[i]), raw_lever)?;
+                }
+            }
+            Ok(BenefitModel::Levers {
+                baseline_revenue: checks::positive(
+                    &path.key("baseline_revenue"),
+                    revenue,
+                    MAX_MONEY,
+                )?,
+                margin: checks::probability(&path.key("margin"), margin)?,
+                churn_rate: checks::probability(
+                    &path.key("churn_rate"),
+                    b.churn_rate.unwrap_or(defaults.churn_rate),
+                )?,
+                uplifts,
+            })
+        }
+        other => {
+            let hint = super::suggest::closest(other, ["direct", "levers"])
+                .map(|m| format!("did you mean \"{m}\"? "))
+                .unwrap_or_default();
+            Err(Problem::new(
+                &path.key("model"),
+                format!("unknown benefit model \"{other}\""),
+                format!("{hint}use \"direct\" or \"levers\""),
+            ))
+        }
+    }
+}
+
+fn lever(path: &FieldPath, raw: &RawDistribution) -> Check<crate::model::Continuous> {
+    checks::distribution(path, raw, -0.99, 10.0)
+}
+
+fn refuse_keys(path: &FieldPath, keys: &[(&str, bool)], model: &str) -> Check<()> {
+    match keys.iter().find(|(_, present)| *present) {
+        Some((key, _)) => Err(Problem::new(
+            &path.key(key),
+            format!("`{key}` does not belong to the \"{model}\" benefit model"),
+            "remove it, or change `model`",
+        )),
+        None => Ok(()),
+    }
+}
+
+fn correlation(
+    raw: &ScenarioFile,
+    catalogue: &Catalogue,
+    factors: &[crate::model::Factor],
+) -> Check<CorrelationModel> {
+    let n = factors.len();
+    let mut matrix = DMatrix::<f64>::identity(n, n);
+    for i in 0..n {
+        for j in 0..i {
+            let rho = catalogue.factor_correlation(&factors[i], &factors[j]);
+            matrix[(i, j)] = rho;
+            matrix[(j, i)] = rho;
+        }
+    }
+    let ids = || factors.iter().map(|f| f.id.as_str());
+    let mut seen = std::collections::BTreeSet::new();
+    for (k, pair) in raw.correlations.iter().enumerate() {
+        let path = FieldPath::root().key("correlations").index(k);
+        if pair.factors.len() != 2 {
+            return Err(Problem::new(
+                &path.key("factors"),
+                format!(
+                    "{} factors given; a correlation joins exactly two",
+                    pair.factors.len()
+                ),
+                "write `factors = [\"a\", \"b\"]`",
+            ));
+        }
+        let a = resolve(
+            &path.key("factors").index(0),
+            "factor",
+            &pair.factors[0],
+            ids(),
+        )?;
+        let b = resolve(
+            &path.key("factors").index(1),
+            "factor",
+            &pair.factors[1],
+            ids(),
+        )?;
+        if a == b {
+            return Err(Problem::new(
+                &path.key("factors"),
+                "a factor is always perfectly correlated with itself",
+                "name two different factors",
+            ));
+        }
+        if !seen.insert((a.min(b), a.max(b))) {
+            return Err(Problem::new(
+                &path,
+                "this pair is given twice",
+                "keep one entry per pair",
+            ));
+        }
+        let rho = checks::in_range(&path.key("rho"), pair.rho, -0.99, 0.99)?;
+        matrix[(a, b)] = rho;
+        matrix[(b, a)] = rho;
+    }
+    CorrelationModel::new(matrix).map_err(|CorrelationError::NotPositiveDefinite { smallest_eigenvalue }| {
+        let path = if raw.correlations.is_empty() { FieldPath::root() } else { FieldPath::root().key("correlations") };
+        Problem::new(
+            &path,
+            format!("the factor correlation matrix is not positive-definite (smallest eigenvalue {smallest_eigenvalue:.4}): these correlations cannot hold together"),
+            "weaken the strongest [[correlations]] entries, or make the signs consistent (if a~b and b~c are strongly positive, a~c cannot be strongly negative)",
+        )
+    })
+}
+
+fn mitigations(raw: &ScenarioFile, factors: &[crate::model::Factor]) -> Check<Vec<Mitigation>> {
+    let root = FieldPath::root().key("mitigations");
+    if raw.mitigations.len() > limits::MAX_MITIGATIONS {
+        return Err(Problem::new(
+            &root,
+            format!(
+                "{} mitigations exceed the limit of {}",
+                raw.mitigations.len(),
+                limits::MAX_MITIGATIONS
+            ),
+            "merge or drop mitigations",
+        ));
+    }
+    unique(&root, raw.mitigations.iter().map(|m| m.id.as_str()))?;
+    let ids = || factors.iter().map(|f| f.id.as_str());
+    let mut out = Vec::new();
+    for (k, m) in raw.mitigations.iter().enumerate() {
+        let path = root.index(k);
+        valid_id(&path.key("id"), &m.id)?;
+        if m.effects.is_empty() {
+            return Err(Problem::new(
+                &path,
+                format!("mitigation \"{}\" acts on no factor", m.id),
+                "add a [[mitigations.effects]] entry with `factor` and `probability` and/or `severity`",
+            ));
+        }
+        let mut effects = Vec::new();
+        for (e, raw_effect) in m.effects.iter().enumerate() {
+            let effect_path = path.key("effects").index(e);
+            let factor = resolve(
+                &effect_path.key("factor"),
+                "factor",
+                &raw_effect.factor,
+                ids(),
+            )?;
+            if effects.iter().any(|x: &Effect| x.factor == factor) {
+                return Err(Problem::new(
+                    &effect_path.key("factor"),
+                    format!(
+                        "factor \"{}\" appears twice in this mitigation",
+                        raw_effect.factor
+                    ),
+                    "combine the two effects into one",
+                ));
+            }
+            if raw_effect.probability.is_none() && raw_effect.severity.is_none() {
+                return Err(Problem::new(
+                    &effect_path,
+                    "this effect changes nothing",
+                    "give `probability` and/or `severity` multipliers in [0, 1]",
+                ));
+            }
+            effects.push(Effect {
+                factor,
+                probability: checks::probability(
+                    &effect_path.key("probability"),
+                    raw_effect.probability.unwrap_or(1.0),
+                )?,
+                severity: checks::probability(
+                    &effect_path.key("severity"),
+                    raw_effect.severity.unwrap_or(1.0),
+                )?,
+            });
+        }
+        out.push(Mitigation {
+            id: m.id.clone(),
+            name: m.name.clone().unwrap_or_else(|| m.id.clone()),
+            description: m.description.clone(),
+            sources: m.sources.clone(),
+            cost: checks::distribution(&path.key("cost"), &m.cost, 0.0, MAX_MONEY)?,
+            effects,
+        });
+    }
+    Ok(out)
+}
+
+fn strategies(raw: &ScenarioFile, mitigations: &[Mitigation]) -> Check<(Vec<Strategy>, usize)> {
+    let root = FieldPath::root().key("strategies");
+    if raw.strategies.is_empty() {
+        return Err(Problem::new(
+            &FieldPath::root(),
+            "the scenario has no strategies",
+            "add [[strategies]] with id = \"baseline\", baseline = true, mitigations = []",
+        ));
+    }
+    if raw.strategies.len() > limits::MAX_STRATEGIES {
+        return Err(Problem::new(
+            &root,
+            format!(
+                "{} strategies exceed the limit of {}",
+                raw.strategies.len(),
+                limits::MAX_STRATEGIES
+            ),
+            "split the comparison into several files",
+        ));
+    }
+    unique(&root, raw.strategies.iter().map(|s| s.id.as_str()))?;
+    let baselines: Vec<usize> = raw
+        .strategies
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.baseline)
+        .map(|(i, _)| i)
+        .collect();
+    let baseline = match baselines.as_slice() {
+        [one] => *one,
+        [] => {
+            return Err(Problem::new(
+                &root,
+                "no strategy is marked as the baseline",
+                "add `baseline = true` to the strategy the others are compared with (usually the one without mitigations)",
+            ));
+        }
+        [_, second, ..] => {
+            return Err(Problem::new(
+                &root.index(*second).key("baseline"),
+                "more than one strategy is marked as the baseline",
+                "keep `baseline = true` on one strategy only",
+            ));
+        }
+    };
+    let ids = || mitigations.iter().map(|m| m.id.as_str());
+    let mut out = Vec::new();
+    for (k, s) in raw.strategies.iter().enumerate() {
+        let path = root.index(k);
+        valid_id(&path.key("id"), &s.id)?;
+        let mut chosen = Vec::new();
+        for (j, name) in s.mitigations.iter().enumerate() {
+            let index = resolve(&path.key("mitigations").index(j), "mitigation", name, ids())?;
+            if chosen.contains(&index) {
+                return Err(Problem::new(
+                    &path.key("mitigations").index(j),
+                    format!("mitigation \"{name}\" is listed twice"),
+                    "list each mitigation once",
+                ));
+            }
+            chosen.push(index);
+        }
+        out.push(Strategy {
+            id: s.id.clone(),
+            name: s.name.clone().unwrap_or_else(|| s.id.clone()),
+            description: s.description.clone(),
+            mitigations: chosen,
+        });
+    }
+    Ok((out, baseline))
+}
+
+/// Ids appear in tables, CSV headers and file names: keep them plain.
+fn valid_id(path: &FieldPath, id: &str) -> Check<()> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Problem::new(
+            path,
+            format!(
+                "\"{}\" is not a valid id",
+                id.chars().take(80).collect::<String>()
+            ),
+            "use 1 to 64 letters, digits, '_' or '-' (e.g. \"people_first\")",
+        ))
+    }
+}
