@@ -2,7 +2,8 @@
 //! reproduces the published figures of `scenarios/calibration/published.toml`.
 //!
 //! `cargo run --release --example tune_catalogue [TRIALS] [ITERATIONS]` prints, per factor, the
-//! tuned `probability` and `impact`, and the tuned `[estimate]`, to paste into
+//! tuned `impact` (probabilities stay as the catalogue gives them), and the tuned
+//! `[estimate].log_cost_mean`, to paste into
 //! `data/catalogue.toml`. It is a damped fixed-point iteration on common random numbers:
 //! each cause group's impact weight moves towards its survey share, a benefit scale towards the
 //! 65 % miss rate, the log-cost mean and a cost scale towards the overrun mean and black-swan
@@ -31,7 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut weight = vec![1.0; original.groups.len()];
     let (mut benefit_scale, mut cost_scale, mut schedule_scale) = (1.0f64, 1.0f64, 1.0f64);
     let mut log_cost_mean = original.project.estimate.log_cost_mean;
-    let mut log_schedule_mean = original.project.estimate.log_schedule_mean;
+    let log_schedule_mean = original.project.estimate.log_schedule_mean;
     let mut scenario = original.clone();
     for iteration in 0..iterations {
         scenario = original.clone();
@@ -75,7 +76,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         cost_scale *= ((1.0 + 2.0) / (1.0 + tail)).powf(damp);
         log_cost_mean += damp * ((1.0 + 0.27f64) / (1.0 + mean)).ln();
         schedule_scale *= ((1.0 + 0.7) / (1.0 + slip)).powf(damp);
-        let _ = &mut log_schedule_mean;
         eprintln!(
             "{iteration:3} missed {missed:.3} mean {mean:.3} tail {tail:.3} slip {slip:.3} groups {:?}",
             b.causes
@@ -85,9 +85,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .collect::<Vec<_>>()
         );
     }
+    // Print the last evaluated parameter set, not the update computed after it.
+    let estimate = scenario.project.estimate;
     println!(
         "[estimate] log_cost_mean = {:.4}  log_schedule_mean = {:.4}",
-        log_cost_mean, log_schedule_mean
+        estimate.log_cost_mean, estimate.log_schedule_mean
     );
     for f in &scenario.factors {
         println!(

@@ -49,7 +49,7 @@ pub enum Error {
         snippet: String,
     },
 
-    #[error("{location}: `{field}`: {message}\n{snippet}  fix: {fix}")]
+    #[error("{location}: {}{message}\n{snippet}  fix: {fix}", field_prefix(.field))]
     Invalid {
         location: Location,
         field: String,
@@ -90,6 +90,14 @@ impl Error {
             ErrorKind::BadInput => 2,
             ErrorKind::Internal => 1,
         }
+    }
+}
+
+fn field_prefix(field: &str) -> String {
+    if field.is_empty() {
+        String::new()
+    } else {
+        format!("`{field}`: ")
     }
 }
 

@@ -92,11 +92,17 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     if path.is_dir() {
         return Err(bad_path(std::io::Error::other("it is a folder")));
     }
-    let mut temporary = tempfile::NamedTempFile::new_in(folder).map_err(bad_path)?;
+    if !folder.is_dir() {
+        let message = format!("the folder {} does not exist", folder.display());
+        return Err(bad_path(std::io::Error::other(message)));
+    }
+    // Report the error's kind only: the temporary file's name means nothing to the user.
+    let plain = |e: std::io::Error| bad_path(std::io::Error::from(e.kind()));
+    let mut temporary = tempfile::NamedTempFile::new_in(folder).map_err(plain)?;
     temporary
         .write_all(bytes)
         .and_then(|_| temporary.as_file().sync_all())
-        .map_err(bad_path)?;
-    temporary.persist(path).map_err(|e| bad_path(e.error))?;
+        .map_err(plain)?;
+    temporary.persist(path).map_err(|e| plain(e.error))?;
     Ok(())
 }

@@ -87,17 +87,35 @@ impl Source {
         let location = self.location_of(offset);
         let snippet = self.snippet(location.line, location.column);
         let message = error.message().trim().to_string();
-        if message.contains("unknown field")
-            || message.contains("missing field")
-            || message.contains("invalid type")
-            || message.contains("unknown variant")
-        {
-            let fix = field_fix(&message);
+        let is_field_error = [
+            "unknown field",
+            "missing field",
+            "invalid type",
+            "invalid value",
+            "invalid length",
+            "unknown variant",
+        ]
+        .iter()
+        .any(|kind| message.contains(kind));
+        if is_field_error {
+            // Name the field by its full path where the error points inside a value.
+            let path = self.path_at(offset);
+            let field = if message.contains("unknown field") || message.contains("missing field") {
+                let name = field_name(&message);
+                match path {
+                    Some(p) if !p.0.is_empty() && !message.contains("unknown field") => {
+                        format!("{p}.{name}")
+                    }
+                    _ => name,
+                }
+            } else {
+                path.map(|p| p.to_string()).unwrap_or_default()
+            };
             return Error::Invalid {
                 location,
-                field: field_name(&message),
+                field,
+                fix: field_fix(&message),
                 message,
-                fix,
                 snippet,
             };
         }
@@ -106,6 +124,16 @@ impl Source {
             message,
             snippet,
         }
+    }
+
+    /// The path of the deepest key or value whose text contains `offset`.
+    pub fn path_at(&self, offset: usize) -> Option<FieldPath> {
+        let document = toml_edit::Document::parse(self.text.clone()).ok()?;
+        find_path(
+            Node::of_item(document.as_item()),
+            &FieldPath::root(),
+            offset,
+        )
     }
 
     /// Turn a located problem into an error.
@@ -121,12 +149,13 @@ impl Source {
         }
     }
 
-    /// Byte offset of the deepest part of `path` that exists in the text.
+    /// Byte offset of the deepest part of `path` that exists in the text (for the root: the
+    /// first line that is not blank or a comment).
     fn offset_of(&self, path: &FieldPath) -> usize {
         let Ok(document) = toml_edit::Document::parse(self.text.clone()) else {
             return 0;
         };
-        let mut best = 0;
+        let mut best = first_content_line(&self.text);
         let mut node = Node::of_item(document.as_item());
         for segment in &path.0 {
             let (next, span) = match (segment, node) {
@@ -217,6 +246,52 @@ impl<'a> Node<'a> {
     }
 }
 
+fn first_content_line(text: &str) -> usize {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if !trimmed.is_empty() && !trimmed.starts_with('#') {
+            return offset;
+        }
+        offset += line.len();
+    }
+    0
+}
+
+fn contains(span: Option<std::ops::Range<usize>>, offset: usize) -> bool {
+    span.is_some_and(|s| s.start <= offset && offset < s.end.max(s.start + 1))
+}
+
+/// Depth-first search for the deepest path whose key or value text contains `offset`.
+fn find_path(node: Node, path: &FieldPath, offset: usize) -> Option<FieldPath> {
+    match node {
+        Node::Table(table) => table.iter().find_map(|(key, item)| {
+            let child_path = path.key(key);
+            let here = contains(table.key(key).and_then(|k| k.span()), offset)
+                || contains(item.span(), offset);
+            let deeper = find_path(Node::of_item(item), &child_path, offset);
+            deeper.or(here.then_some(child_path))
+        }),
+        Node::Inline(table) => table.iter().find_map(|(key, value)| {
+            let child_path = path.key(key);
+            let here = contains(table.key(key).and_then(|k| k.span()), offset)
+                || contains(value.span(), offset);
+            let deeper = find_path(Node::of_value(value), &child_path, offset);
+            deeper.or(here.then_some(child_path))
+        }),
+        Node::ArrayOfTables(array) => array
+            .iter()
+            .enumerate()
+            .find_map(|(i, table)| find_path(Node::Table(table), &path.index(i), offset)),
+        Node::Array(array) => array.iter().enumerate().find_map(|(i, value)| {
+            let child_path = path.index(i);
+            let deeper = find_path(Node::of_value(value), &child_path, offset);
+            deeper.or(contains(value.span(), offset).then_some(child_path))
+        }),
+        Node::Leaf => None,
+    }
+}
+
 fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     while offset > 0 && !text.is_char_boundary(offset) {
         offset -= 1;
@@ -240,12 +315,15 @@ fn field_fix(message: &str) -> String {
         let unknown = parts.get(1).copied().unwrap_or("");
         let expected: Vec<&str> = parts.iter().skip(3).step_by(2).copied().collect();
         if let Some(best) = crate::scenario::suggest::closest(unknown, expected.iter().copied()) {
-            return format!("did you mean `{best}`? (valid: {})", expected.join(", "));
+            return format!("did you mean \"{best}\"? (valid: {})", expected.join(", "));
         }
         return format!("remove it or use one of: {}", expected.join(", "));
     }
     if message.contains("missing field") {
         return "add the field (see scenarios/retail_chain.toml for an annotated example)".into();
     }
-    "give a value of the expected type".into()
+    if message.contains("u64") {
+        return "give a whole number of at least 0 (trials: at least 1)".into();
+    }
+    "give a value of the type named above (a number without quotes, a \"string\", a [list] or a { table })".into()
 }

@@ -69,7 +69,7 @@ pub fn validate(
                         "{t} trials is outside the valid range [1, {}]",
                         limits::MAX_TRIALS
                     ),
-                    "give a trial count such as 100_000; use --precision-style runs for more",
+                    "give a whole number of trials between 1 and 10_000_000_000, e.g. 100_000",
                 ));
             }
             Some(t) => t,
@@ -132,7 +132,7 @@ fn project(raw: &ScenarioFile, catalogue: &Catalogue, defaults: &Defaults) -> Ch
     }
     Ok(Project {
         currency: p.currency.clone().unwrap_or_else(|| "EUR".into()),
-        budget: checks::positive(&path.key("budget"), p.budget, MAX_MONEY)?,
+        budget: checks::in_range(&path.key("budget"), p.budget, 1.0, MAX_MONEY)?,
         duration_months: checks::positive(&path.key("duration_months"), p.duration_months, 600.0)?,
         horizon_years: checks::positive(&path.key("horizon_years"), p.horizon_years, 100.0)?,
         discount_rate: checks::in_range(&path.key("discount_rate"), p.discount_rate, -0.5, 1.0)?,

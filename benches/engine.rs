@@ -1,0 +1,98 @@
+//! Engine speed, per stage and end to end, on every shipped scenario.
+//!
+//! `cargo bench --bench engine` — criterion reports time per iteration and, through
+//! `Throughput::Elements`, trials per second. Stages: drawing one trial's random numbers,
+//! evaluating it under every strategy, accumulating the outcomes; end to end: `simulate` on one
+//! thread and on all cores.
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use crmcast::engine::accumulate::StrategyAccumulator;
+use crmcast::engine::trial::CompiledScenario;
+use crmcast::engine::{NoObserver, RunSettings, simulate};
+use crmcast::scenario::Scenario;
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use std::hint::black_box;
+use std::path::Path;
+
+const SCENARIOS: [&str; 4] = ["default", "retail_chain", "small_business", "multinational"];
+
+fn load(name: &str) -> Scenario {
+    Scenario::load(Path::new(&format!("scenarios/{name}.toml"))).expect("shipped scenario")
+}
+
+fn stages(c: &mut Criterion) {
+    let mut group = c.benchmark_group("stage");
+    let trials = 4096u64;
+    group.throughput(Throughput::Elements(trials));
+    for name in SCENARIOS {
+        let scenario = load(name);
+        let compiled = CompiledScenario::new(&scenario);
+        let mut scratch = compiled.scratch();
+        let mut presence = vec![0u64; compiled.strategies * compiled.factors];
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        group.bench_function(BenchmarkId::new("draw", name), |b| {
+            b.iter(|| {
+                for _ in 0..trials {
+                    compiled.draw(&mut rng, &mut scratch);
+                }
+                black_box(&scratch.outcomes);
+            })
+        });
+        compiled.draw(&mut rng, &mut scratch);
+        group.bench_function(BenchmarkId::new("evaluate", name), |b| {
+            b.iter(|| {
+                for _ in 0..trials {
+                    compiled.evaluate_all(&mut scratch, &mut presence);
+                }
+                black_box(&scratch.outcomes);
+            })
+        });
+        compiled.evaluate_all(&mut scratch, &mut presence);
+        let mut accumulators: Vec<StrategyAccumulator> = (0..compiled.strategies)
+            .map(|_| StrategyAccumulator::new(compiled.factors))
+            .collect();
+        let baseline = scratch.outcomes[compiled.baseline];
+        group.bench_function(BenchmarkId::new("accumulate", name), |b| {
+            b.iter(|| {
+                for _ in 0..trials {
+                    for (a, o) in accumulators.iter_mut().zip(&scratch.outcomes) {
+                        a.add(o, &baseline, compiled.budget, compiled.horizon_years);
+                    }
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+fn end_to_end(c: &mut Criterion) {
+    let mut group = c.benchmark_group("simulate");
+    group.sample_size(10);
+    let trials = 262_144u64;
+    group.throughput(Throughput::Elements(trials));
+    for name in SCENARIOS {
+        let scenario = load(name);
+        for threads in [1usize, 0] {
+            let label = if threads == 1 {
+                "1_thread"
+            } else {
+                "all_threads"
+            };
+            group.bench_function(BenchmarkId::new(label, name), |b| {
+                b.iter(|| {
+                    let settings = RunSettings {
+                        trials,
+                        seed: 3,
+                        threads,
+                    };
+                    black_box(simulate(&scenario, &settings, &NoObserver).expect("run"))
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, stages, end_to_end);
+criterion_main!(benches);

@@ -1,0 +1,472 @@
+//! End-to-end tests of the `crmcast` binary: subcommands, formats, options, exit codes.
+//!
+//! Runs use small trial counts so the suite stays fast; the numbers themselves are tested in
+//! the engine's own tests, here only the shape and the contract of the output.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::{Path, PathBuf};
+
+const TRIALS: &str = "20000";
+
+/// The strategy ids of scenarios/default.toml, in file order.
+const DEFAULT_STRATEGIES: [&str; 5] = [
+    "no_mitigation",
+    "people_first",
+    "data_and_systems",
+    "lean_governance",
+    "full_programme",
+];
+
+/// The 18 factor ids of the built-in catalogue (data/catalogue.toml).
+const FACTOR_IDS: [&str; 18] = [
+    "unclear_strategy",
+    "no_executive_sponsor",
+    "technology_is_solution",
+    "change_resistance",
+    "insufficient_training",
+    "culture_not_customer_centric",
+    "poor_communication",
+    "processes_not_redesigned",
+    "poor_project_management",
+    "no_kpis_measurement",
+    "poor_data_quality",
+    "little_analytical_crm",
+    "ignoring_customer_voice",
+    "unclear_roi_budget",
+    "erp_integration",
+    "wrong_or_complex_system",
+    "software_defects",
+    "immature_vendors",
+];
+
+/// The binary, run from the crate root so that `scenarios/...` paths resolve.
+fn crmcast() -> Command {
+    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("crmcast");
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+fn scenario(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(format!("{name}.toml"))
+}
+
+/// Run and return stdout as a string, asserting exit code 0.
+fn stdout_of(args: &[&str]) -> String {
+    let output = crmcast().args(args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "crmcast {args:?} failed: {}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("stdout is UTF-8")
+}
+
+fn json_of(args: &[&str]) -> serde_json::Value {
+    let text = stdout_of(args);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{text}"))
+}
+
+/// Files in `dir`, by name.
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+// ---------------------------------------------------------------------------------------------
+// run / compare
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn run_without_arguments_uses_the_builtin_default() {
+    // Deliberately no options at all: the scenario's own trials (100 000) and seed.
+    let out = stdout_of(&["run"]);
+    assert!(out.contains("P(success)"), "{out}");
+    for id in DEFAULT_STRATEGIES {
+        assert!(out.contains(id), "strategy {id} missing:\n{out}");
+    }
+}
+
+#[test]
+fn run_table_names_every_strategy_of_a_file() {
+    let path = scenario("default");
+    let out = stdout_of(&["run", path.to_str().unwrap(), "--trials", TRIALS, "-q"]);
+    assert!(out.contains("P(success)"), "{out}");
+    for id in DEFAULT_STRATEGIES {
+        assert!(out.contains(id), "strategy {id} missing:\n{out}");
+    }
+}
+
+#[test]
+fn compare_shows_differences_to_the_baseline() {
+    let out = stdout_of(&[
+        "compare",
+        "scenarios/retail_chain.toml",
+        "--trials",
+        TRIALS,
+        "--quiet",
+    ]);
+    assert!(out.contains("Difference to the baseline"), "{out}");
+    assert!(out.contains("P(NPV beats baseline)"), "{out}");
+}
+
+#[test]
+fn json_output_has_run_info_and_metrics() {
+    let json = json_of(&["run", "--trials", TRIALS, "-q", "--format", "json"]);
+    assert_eq!(
+        json["run"]["trials"].as_u64(),
+        Some(20_000),
+        "{}",
+        json["run"]
+    );
+    let strategies = json["strategies"].as_array().expect("strategies array");
+    let ids: Vec<&str> = strategies
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, DEFAULT_STRATEGIES);
+    for strategy in strategies {
+        let metrics = strategy["metrics"].as_array().expect("metrics array");
+        for wanted in ["p_success", "overrun_p80", "npv_p10", "p_npv_negative"] {
+            let metric = metrics
+                .iter()
+                .find(|m| m["id"] == wanted)
+                .unwrap_or_else(|| panic!("{} has no metric {wanted}", strategy["id"]));
+            for key in ["value", "se", "low", "high"] {
+                let x = metric[key]
+                    .as_f64()
+                    .unwrap_or_else(|| panic!("{wanted}.{key} is not a number: {metric}"));
+                assert!(x.is_finite(), "{wanted}.{key} = {x}");
+            }
+            let (low, value, high) = (
+                metric["low"].as_f64().unwrap(),
+                metric["value"].as_f64().unwrap(),
+                metric["high"].as_f64().unwrap(),
+            );
+            assert!(low <= value && value <= high, "{metric}");
+        }
+    }
+}
+
+#[test]
+fn csv_output_has_the_documented_columns_and_sections() {
+    let out = stdout_of(&[
+        "compare",
+        "scenarios/retail_chain.toml",
+        "--trials",
+        TRIALS,
+        "-q",
+        "--format",
+        "csv",
+    ]);
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some("section,strategy,baseline,id,label,unit,value,se,low,high,count")
+    );
+    let mut reader = csv::Reader::from_reader(out.as_bytes());
+    let sections: std::collections::BTreeSet<String> = reader
+        .records()
+        .map(|r| {
+            let r = r.expect("well-formed CSV record");
+            assert_eq!(r.len(), 11, "{r:?}");
+            r[0].to_string()
+        })
+        .collect();
+    for wanted in ["metric", "difference", "cause_group"] {
+        assert!(sections.contains(wanted), "no {wanted} rows: {sections:?}");
+    }
+}
+
+#[test]
+fn markdown_output_is_a_document_with_a_metric_table() {
+    let out = stdout_of(&["run", "--trials", TRIALS, "-q", "--format", "markdown"]);
+    assert!(out.starts_with("# "), "{}", &out[..out.len().min(200)]);
+    assert!(out.contains("| metric |"), "{out}");
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let path = scenario("multinational");
+    let path = path.to_str().unwrap();
+    // 40 000 trials = three batches of 16 384, so threads really split the work.
+    let run = |threads: &str| {
+        stdout_of(&[
+            "run",
+            path,
+            "--trials",
+            "40000",
+            "--seed",
+            "7",
+            "--threads",
+            threads,
+            "-q",
+            "--format",
+            "json",
+        ])
+    };
+    let one = run("1");
+    let two = run("2");
+    assert!(one == two, "--threads 1 and --threads 2 differ");
+    let all = run("0");
+    assert!(one == all, "--threads 1 and --threads 0 differ");
+}
+
+#[test]
+fn same_seed_same_output_different_seed_different_output() {
+    let run = |seed: &str| {
+        stdout_of(&[
+            "run", "--trials", "5000", "--seed", seed, "-q", "--format", "json",
+        ])
+    };
+    let a = run("1");
+    assert_eq!(a, run("1"));
+    assert_ne!(a, run("2"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// --output
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn output_file_is_written_and_stdout_stays_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("run.json");
+    crmcast()
+        .args([
+            "run", "--trials", "2000", "-q", "--format", "json", "--output",
+        ])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::is_empty());
+    let text = std::fs::read_to_string(&file).expect("output file exists");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("file holds JSON");
+    assert_eq!(json["run"]["trials"].as_u64(), Some(2000));
+    // Written atomically: no temporary file left next to it.
+    assert_eq!(files_in(dir.path()), vec!["run.json".to_string()]);
+}
+
+#[test]
+fn output_file_replaces_an_existing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.csv");
+    std::fs::write(
+        &file,
+        "old content that is much longer than nothing\n".repeat(1000),
+    )
+    .unwrap();
+    crmcast()
+        .args(["factors", "--format", "csv", "-o"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::is_empty());
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.starts_with("id,name,"),
+        "{}",
+        &text[..100.min(text.len())]
+    );
+    assert!(!text.contains("old content"));
+    assert_eq!(files_in(dir.path()), vec!["out.csv".to_string()]);
+}
+
+#[test]
+fn output_dash_is_stdout() {
+    let out = stdout_of(&[
+        "run", "--trials", "2000", "-q", "--format", "json", "--output", "-",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&out).expect("stdout holds JSON");
+    assert_eq!(json["run"]["trials"].as_u64(), Some(2000));
+    assert!(!Path::new(env!("CARGO_MANIFEST_DIR")).join("-").exists());
+}
+
+#[test]
+fn output_into_a_missing_folder_is_bad_input() {
+    crmcast()
+        .args([
+            "run",
+            "--trials",
+            "2000",
+            "-q",
+            "--format",
+            "json",
+            "--output",
+            "/nonexistent-dir/x.json",
+        ])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::starts_with("error:"))
+        .stderr(predicate::str::contains("--output"))
+        .stderr(predicate::str::contains("/nonexistent-dir/x.json"))
+        .stderr(predicate::str::contains("fix:"));
+}
+
+#[test]
+fn output_onto_a_folder_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    crmcast()
+        .args(["factors", "--output"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--output"))
+        .stderr(predicate::str::contains("folder"));
+    assert!(files_in(dir.path()).is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// factors / validate / help
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn factors_lists_the_whole_catalogue() {
+    let out = stdout_of(&["factors"]);
+    for id in FACTOR_IDS {
+        assert!(out.contains(id), "factor {id} missing:\n{out}");
+    }
+}
+
+#[test]
+fn factors_as_csv() {
+    let out = stdout_of(&["factors", "--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(out.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    assert_eq!(&header[0], "id");
+    let ids: Vec<String> = reader
+        .records()
+        .map(|r| r.expect("well-formed CSV")[0].to_string())
+        .collect();
+    assert_eq!(ids, FACTOR_IDS);
+}
+
+#[test]
+fn factors_as_json() {
+    let json = json_of(&["factors", "--format", "json"]);
+    let factors = json["factors"].as_array().expect("factors array");
+    let ids: Vec<&str> = factors.iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, FACTOR_IDS);
+}
+
+#[test]
+fn factors_of_a_scenario_show_its_overrides() {
+    let out = stdout_of(&[
+        "factors",
+        "tests/bad_inputs/valid_minimal.toml",
+        "--format",
+        "csv",
+    ]);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("no_executive_sponsor,"))
+        .expect("overridden factor listed");
+    // valid_minimal.toml sets its probability to 0.3.
+    assert!(line.contains(",0.3,"), "{line}");
+}
+
+#[test]
+fn shipped_scenarios_validate() {
+    for name in ["default", "retail_chain", "small_business", "multinational"] {
+        let path = format!("scenarios/{name}.toml");
+        crmcast()
+            .args(["validate", &path])
+            .assert()
+            .success()
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::contains(path.as_str()))
+            .stderr(predicate::str::contains("valid"));
+    }
+}
+
+#[test]
+fn help_has_examples() {
+    crmcast()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Examples:"));
+    for sub in ["run", "compare", "factors", "validate"] {
+        crmcast()
+            .args([sub, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Examples:"));
+    }
+}
+
+#[test]
+fn version_is_printed() {
+    crmcast()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")));
+}
+
+// ---------------------------------------------------------------------------------------------
+// bad options
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn zero_trials_is_bad_input() {
+    crmcast()
+        .args(["run", "--trials", "0"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::starts_with("error:"))
+        .stderr(predicate::str::contains("--trials"))
+        .stderr(predicate::str::contains("fix:"));
+}
+
+#[test]
+fn too_many_trials_is_bad_input() {
+    crmcast()
+        .args(["compare", "--trials", "99999999999999"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--trials"));
+}
+
+#[test]
+fn too_many_threads_is_bad_input() {
+    crmcast()
+        .args(["run", "--threads", "100000", "--trials", "1000"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--threads"));
+}
+
+#[test]
+fn unknown_subcommand_and_format_are_usage_errors() {
+    crmcast().arg("simulate").assert().code(2);
+    crmcast()
+        .args(["run", "--format", "xml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("xml"));
+}
+
+#[test]
+fn missing_scenario_file_is_bad_input_and_named() {
+    for sub in ["run", "compare", "validate", "factors"] {
+        crmcast()
+            .args([sub, "scenarios/does_not_exist.toml"])
+            .assert()
+            .code(2)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::starts_with("error:"))
+            .stderr(predicate::str::contains("scenarios/does_not_exist.toml"))
+            .stderr(predicate::str::contains("fix:"))
+            .stderr(predicate::str::contains("panicked").not());
+    }
+}
