@@ -14,7 +14,8 @@
 //! let result = crmcast::engine::simulate(&scenario, &crmcast::engine::RunSettings {
 //!     trials: 20_000, seed: 7, threads: 1 }, &crmcast::engine::NoObserver).unwrap();
 //! let report = crmcast::analysis::Report::build(&scenario, &result);
-//! assert!(report.strategies[0].p_success.value > 0.0);
+//! let p_success = report.baseline().metric("p_success").unwrap();
+//! assert!(p_success.value > 0.0 && p_success.se > 0.0);
 //! ```
 
 // Errors carry the file, place, message and fix; they are large but travel only on the cold

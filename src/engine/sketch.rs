@@ -22,7 +22,8 @@ pub const RELATIVE_ERROR: f64 = 1.0 / (2 * SUB_BUCKETS) as f64;
 pub fn bucket(x: f64) -> usize {
     let magnitude = x.abs();
     // Also sends NaN to the zero bucket; the engine never produces NaN (tested).
-    if !(magnitude >= f64::from_bits(((EXP_MIN + 1023) as u64) << 52)) {
+    let smallest = f64::from_bits(((EXP_MIN + 1023) as u64) << 52);
+    if magnitude < smallest || magnitude.is_nan() {
         return PER_SIGN;
     }
     let bits = magnitude.to_bits();

@@ -56,6 +56,12 @@ impl Outcome {
     };
 }
 
+/// `ln(1 − benefit·severity)`, floored so that a total loss stays finite.
+#[inline]
+fn log_keep(benefit: f64, severity: f64) -> f64 {
+    (1.0 - benefit * severity).max(1e-12).ln()
+}
+
 /// The scenario compiled for the trial loop: flat arrays, thresholds precomputed per strategy.
 pub struct CompiledScenario {
     pub factors: usize,
@@ -94,6 +100,9 @@ pub struct TrialScratch {
     correlated: Vec<f64>,
     severity_uniform: Vec<f64>,
     severity: Vec<f64>,
+    /// `ln(1 − benefit·severity)` at the unmitigated severity, shared by every strategy that
+    /// leaves the factor's severity alone.
+    log_keep: Vec<f64>,
     benefit_uniform: [f64; 5],
     mitigation_cost: Vec<f64>,
     noise: [f64; 3],
@@ -169,6 +178,7 @@ impl CompiledScenario {
             correlated: vec![0.0; self.factors],
             severity_uniform: vec![0.0; self.factors],
             severity: vec![0.0; self.factors],
+            log_keep: vec![0.0; self.factors],
             benefit_uniform: [0.0; 5],
             mitigation_cost: vec![0.0; self.mitigation_cost.len()],
             noise: [0.0; 3],
@@ -207,8 +217,15 @@ impl CompiledScenario {
         self.correlation
             .correlate(&scratch.independent, &mut scratch.correlated);
         for i in 0..self.factors {
+            // Zero for a factor that strikes under no strategy, so the branch-free sums in
+            // `evaluate_all` stay finite.
             if scratch.correlated[i] < self.max_threshold[i] {
-                scratch.severity[i] = self.severity[i].inverse_cdf(scratch.severity_uniform[i]);
+                let severity = self.severity[i].inverse_cdf(scratch.severity_uniform[i]);
+                scratch.severity[i] = severity;
+                scratch.log_keep[i] = log_keep(self.impact[i].benefit, severity);
+            } else {
+                scratch.severity[i] = 0.0;
+                scratch.log_keep[i] = 0.0;
             }
         }
     }
@@ -233,12 +250,23 @@ impl CompiledScenario {
         for s in 0..self.strategies {
             let row = s * self.factors;
             let (mut log_benefit, mut log_cost, mut log_duration) = (0.0, 0.0, 0.0);
-            for i in 0..self.factors {
-                if scratch.correlated[i] < self.threshold[row + i] {
-                    presence[row + i] += 1;
-                    let severity = scratch.severity[i] * self.severity_scale[row + i];
+            let n = self.factors;
+            let present_count = &mut presence[row..row + n];
+            let rows = self.threshold[row..row + n]
+                .iter()
+                .zip(&self.severity_scale[row..row + n])
+                .zip(present_count.iter_mut());
+            for (i, ((threshold, scale), count)) in rows.enumerate() {
+                if scratch.correlated[i] < *threshold {
+                    *count += 1;
                     let impact = &self.impact[i];
-                    log_benefit += (1.0 - impact.benefit * severity).max(1e-12).ln();
+                    let (severity, keep) = if *scale == 1.0 {
+                        (scratch.severity[i], scratch.log_keep[i])
+                    } else {
+                        let severity = scratch.severity[i] * scale;
+                        (severity, log_keep(impact.benefit, severity))
+                    };
+                    log_benefit += keep;
                     log_cost += impact.cost * severity;
                     log_duration += impact.schedule * severity;
                 }
@@ -296,6 +324,18 @@ impl CompiledScenario {
         }
     }
 
+    /// Severity under strategy row `row`, and its log benefit keep `ln(1 − b·s)`.
+    #[inline]
+    fn effective(&self, scratch: &TrialScratch, row: usize, i: usize) -> (f64, f64) {
+        let scale = self.severity_scale[row + i];
+        if scale == 1.0 {
+            (scratch.severity[i], scratch.log_keep[i])
+        } else {
+            let severity = scratch.severity[i] * scale;
+            (severity, log_keep(self.impact[i].benefit, severity))
+        }
+    }
+
     /// The present factor with the largest contribution to the broken objectives: its term in
     /// −log realisation, log cost and log duration, each divided by the log distance from plan
     /// to that objective, summed over the objectives the trial broke. Ties go to the factor
@@ -307,23 +347,22 @@ impl CompiledScenario {
         broken: [bool; 3],
     ) -> Option<usize> {
         let mut best: Option<(usize, f64)> = None;
+        let weight: [f64; 3] = std::array::from_fn(|channel| {
+            if broken[channel] {
+                self.inverse_room[channel]
+            } else {
+                0.0
+            }
+        });
         for i in 0..self.factors {
             if scratch.correlated[i] >= self.threshold[row + i] {
                 continue;
             }
-            let severity = scratch.severity[i] * self.severity_scale[row + i];
+            let (severity, keep) = self.effective(scratch, row, i);
             let impact = &self.impact[i];
-            let terms = [
-                -(1.0 - impact.benefit * severity).max(1e-12).ln(),
-                impact.cost * severity,
-                impact.schedule * severity,
-            ];
-            let mut contribution = 0.0;
-            for channel in 0..3 {
-                if broken[channel] {
-                    contribution += terms[channel] * self.inverse_room[channel];
-                }
-            }
+            let contribution = -keep * weight[0]
+                + impact.cost * severity * weight[1]
+                + impact.schedule * severity * weight[2];
             if contribution > 0.0 && best.is_none_or(|(_, c)| contribution > c) {
                 best = Some((i, contribution));
             }

@@ -217,7 +217,7 @@ pub fn sections(report: &Report, view: View) -> Vec<Section> {
     });
 
     let mut factors: Vec<_> = base.causes.by_factor.iter().enumerate().collect();
-    factors.sort_by(|a, b| b.1.count.cmp(&a.1.count));
+    factors.sort_by_key(|(_, f)| std::cmp::Reverse(f.count));
     let factor_rows = factors
         .iter()
         .map(|(i, f)| {

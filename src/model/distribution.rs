@@ -93,6 +93,18 @@ fn triangular_inverse(u: f64, min: f64, mode: f64, max: f64) -> f64 {
     }
 }
 
+/// `x^(1/n)`, with the common shapes (n = 1, 2) spared a `powf` in the trial loop.
+#[inline]
+fn root(x: f64, n: f64) -> f64 {
+    if n == 2.0 {
+        x.sqrt()
+    } else if n == 1.0 {
+        x
+    } else {
+        x.powf(1.0 / n)
+    }
+}
+
 /// How hard a factor strikes when present, on [0, 1].
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -123,7 +135,7 @@ impl Severity {
             Severity::Fixed { value } => value,
             Severity::Uniform { min, max } => min + u * (max - min),
             Severity::Triangular { min, mode, max } => triangular_inverse(u, min, mode, max),
-            Severity::Kumaraswamy { a, b } => (1.0 - (1.0 - u).powf(1.0 / b)).powf(1.0 / a),
+            Severity::Kumaraswamy { a, b } => root(1.0 - root(1.0 - u, b), a),
         }
     }
 
