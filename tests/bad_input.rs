@@ -168,7 +168,7 @@ const CASES: &[Case] = &[
     ),
     case(
         "cost_triangular_min_above_max.toml",
-        LineCol(24, 41),
+        LineCol(24, 47),
         &["mitigations[0].cost.max", "is below mode"],
         false,
     ),
@@ -180,7 +180,7 @@ const CASES: &[Case] = &[
     ),
     case(
         "severity_kind_unknown.toml",
-        LineCol(17, 14),
+        LineCol(17, 21),
         &[
             "unknown severity kind \"triangulr\"",
             "did you mean \"triangular\"",
@@ -198,7 +198,7 @@ const CASES: &[Case] = &[
     ),
     case(
         "impact_cost_50.toml",
-        LineCol(17, 12),
+        LineCol(17, 19),
         &[
             "factors.no_executive_sponsor.impact.cost",
             "50 is outside the valid range [0, 5]",

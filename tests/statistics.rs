@@ -204,3 +204,61 @@ fn values_are_stable_for_a_fixed_seed() {
 }
 
 const PINNED: ([u64; 3], u64, u64) = ([7051, 11080, 1869], 3159, 7227);
+
+#[test]
+fn primary_cause_is_the_largest_contribution_to_the_broken_objective() {
+    // Both factors always strike at severity 1; only benefit is hurt, and the larger benefit
+    // impact must be the primary cause of every (benefit-broken) miss.
+    let small = "probability = 1.0\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.2, cost = 0.0, schedule = 0.0 }";
+    let large = "probability = 1.0\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.5, cost = 0.0, schedule = 0.0 }";
+    let scenario = controlled(
+        &[("poor_data_quality", small), ("change_resistance", large)],
+        "",
+    );
+    let report = run(&scenario, 2_000, 1);
+    let causes = &report.baseline().causes;
+    assert_eq!(
+        causes.missed_objectives, 2_000,
+        "realisation 0.8 × 0.5 = 0.4 misses the 0.75 objective"
+    );
+    let primary = causes
+        .by_factor
+        .iter()
+        .find(|f| f.id == "change_resistance")
+        .unwrap();
+    assert_eq!(primary.count, 2_000);
+    // A cost-only factor does not take the blame for a benefit miss.
+    let cost_only = "probability = 1.0\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.0, cost = 0.1, schedule = 0.0 }";
+    let scenario = controlled(
+        &[
+            ("change_resistance", large),
+            ("unclear_roi_budget", cost_only),
+        ],
+        "",
+    );
+    let report = run(&scenario, 2_000, 1);
+    let blamed = report
+        .baseline()
+        .causes
+        .by_factor
+        .iter()
+        .find(|f| f.id == "unclear_roi_budget")
+        .unwrap();
+    assert_eq!(blamed.count, 0);
+}
+
+#[test]
+fn misses_without_any_factor_are_unattributed_and_count_as_other() {
+    // No factor; a 40 % planned overrun breaks the 25 % cost objective in every trial.
+    let extra = "";
+    let mut scenario = controlled(&[], extra);
+    scenario.project.estimate.log_cost_mean = 1.4f64.ln();
+    let report = run(&scenario, 3_000, 1);
+    let causes = &report.baseline().causes;
+    assert_eq!(causes.missed_objectives, 3_000);
+    assert_eq!(causes.unattributed.count, 3_000);
+    let other = causes.by_group.iter().find(|g| g.id == "other").unwrap();
+    assert_eq!(other.count, 3_000);
+    let overrun = report.baseline().metric("overrun_mean").unwrap();
+    assert!((overrun.value - 0.4).abs() < 1e-12);
+}

@@ -159,13 +159,20 @@ impl Source {
         let mut node = Node::of_item(document.as_item());
         for segment in &path.0 {
             let (next, span) = match (segment, node) {
+                // A plain value is pointed at itself; a table at its key.
                 (Segment::Key(key), Node::Table(table)) => (
                     table.get(key).map(Node::of_item),
-                    table.key(key).and_then(|k| k.span()),
+                    match table.get(key) {
+                        Some(toml_edit::Item::Value(value)) if is_scalar(value) => value.span(),
+                        _ => table.key(key).and_then(|k| k.span()),
+                    },
                 ),
                 (Segment::Key(key), Node::Inline(table)) => (
                     table.get(key).map(Node::of_value),
-                    table.key(key).and_then(|k| k.span()),
+                    match table.get(key) {
+                        Some(value) if is_scalar(value) => value.span(),
+                        _ => table.key(key).and_then(|k| k.span()),
+                    },
                 ),
                 (Segment::Index(index), Node::ArrayOfTables(array)) => {
                     let child = array.get(*index);
@@ -244,6 +251,13 @@ impl<'a> Node<'a> {
             _ => Node::Leaf,
         }
     }
+}
+
+fn is_scalar(value: &toml_edit::Value) -> bool {
+    !matches!(
+        value,
+        toml_edit::Value::Array(_) | toml_edit::Value::InlineTable(_)
+    )
 }
 
 fn first_content_line(text: &str) -> usize {
