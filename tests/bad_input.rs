@@ -484,19 +484,18 @@ fn invalid_utf8_is_refused() {
     bytes.extend_from_slice(b"Caf\xE9\xFF");
     bytes.extend_from_slice(&valid[at + 7..]);
     let (_dir, path) = in_temp_dir("latin1.toml", &bytes);
+    refused_by_validate_and_run(&path, "latin1.toml", &["UTF-8"]);
+}
+
+/// `validate` and a short `run` both refuse a file that is wrong as a whole (no line or column).
+fn refused_by_validate_and_run(path: &std::path::Path, name: &str, expected: &[&str]) {
     let path = path.to_str().unwrap();
     for command in [
         vec!["validate", path],
         vec!["run", path, "--trials", "1000", "-q"],
     ] {
         let output = crmcast().args(&command).output().unwrap();
-        assert_refused(
-            &output,
-            "latin1.toml",
-            Nowhere,
-            &["UTF-8"],
-            &command.join(" "),
-        );
+        assert_refused(&output, name, Nowhere, expected, &command.join(" "));
     }
 }
 
@@ -509,20 +508,7 @@ fn oversized_file_is_refused_before_reading() {
         text.push('\n');
     }
     let (_dir, path) = in_temp_dir("huge.toml", text.as_bytes());
-    let path = path.to_str().unwrap();
-    for command in [
-        vec!["validate", path],
-        vec!["run", path, "--trials", "1000", "-q"],
-    ] {
-        let output = crmcast().args(&command).output().unwrap();
-        assert_refused(
-            &output,
-            "huge.toml",
-            Nowhere,
-            &["over the limit", "bytes"],
-            &command.join(" "),
-        );
-    }
+    refused_by_validate_and_run(&path, "huge.toml", &["over the limit", "bytes"]);
 }
 
 #[test]

@@ -105,7 +105,6 @@ pub fn simulate(
     let mut total: Vec<StrategyAccumulator> = (0..compiled.strategies)
         .map(|_| StrategyAccumulator::new(compiled.factors))
         .collect();
-    let mut done = 0;
     let mut stopped_early = false;
     let mut first = 0;
     while first < batches {
@@ -130,11 +129,10 @@ pub fn simulate(
                 accumulator.merge(piece);
             }
         }
-        done = total[0].trials;
         first = last;
     }
     Ok(SimulationResult {
-        trials: done,
+        trials: total[0].trials,
         seed: settings.seed,
         strategies: total,
         stopped_early,
