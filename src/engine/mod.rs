@@ -27,6 +27,17 @@ pub struct RunSettings {
     pub threads: usize,
 }
 
+impl Default for RunSettings {
+    /// 100,000 trials, seed 1, one thread per core.
+    fn default() -> Self {
+        RunSettings {
+            trials: 100_000,
+            seed: 1,
+            threads: 0,
+        }
+    }
+}
+
 /// Told about progress; asked whether to stop. Called between batches only.
 pub trait Observer: Sync {
     fn advance(&self, _trials: u64) {}
