@@ -57,7 +57,7 @@ fn stages(c: &mut Criterion) {
             b.iter(|| {
                 for _ in 0..trials {
                     for (a, o) in accumulators.iter_mut().zip(&scratch.outcomes) {
-                        a.add(o, &baseline, compiled.budget, compiled.horizon_years);
+                        a.add(o, &baseline, 1.0 / compiled.budget, compiled.horizon_years);
                     }
                 }
             })
@@ -85,6 +85,7 @@ fn end_to_end(c: &mut Criterion) {
                         trials,
                         seed: 3,
                         threads,
+                        ..RunSettings::default()
                     };
                     black_box(simulate(&scenario, &settings, &NoObserver).expect("run"))
                 })

@@ -13,6 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         trials,
         seed: 1,
         threads: 0,
+        ..crmcast::engine::RunSettings::default()
     };
     let result = crmcast::engine::simulate(&scenario, &settings, &crmcast::engine::NoObserver)?;
     let report = crmcast::analysis::Report::build(&scenario, &result);

@@ -50,6 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 trials,
                 seed: 99,
                 threads: 0,
+                ..RunSettings::default()
             },
             &NoObserver,
         )?;

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 pub enum ErrorKind {
     BadInput,
     Internal,
+    /// Stopped by the user (Ctrl-C).
+    Interrupted,
 }
 
 /// A place in an input file.
@@ -65,6 +67,18 @@ pub enum Error {
         fix: String,
     },
 
+    #[error("{path}: {message}\n  fix: {fix}")]
+    Shard {
+        path: String,
+        message: String,
+        fix: String,
+    },
+
+    #[error(
+        "interrupted after {trials} trials; nothing was written\n  fix: run again (the same seed gives the same result), or use fewer trials or --precision"
+    )]
+    Interrupted { trials: u64 },
+
     #[error("cannot write {path}: {source}\n  fix: check that the folder exists and is writable")]
     Write {
         path: PathBuf,
@@ -81,6 +95,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Write { .. } | Error::Internal(_) => ErrorKind::Internal,
+            Error::Interrupted { .. } => ErrorKind::Interrupted,
             _ => ErrorKind::BadInput,
         }
     }
@@ -89,6 +104,8 @@ impl Error {
         match self.kind() {
             ErrorKind::BadInput => 2,
             ErrorKind::Internal => 1,
+            // The shell's convention for a process ended by SIGINT.
+            ErrorKind::Interrupted => 130,
         }
     }
 }

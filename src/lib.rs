@@ -12,7 +12,7 @@
 //! ```
 //! let scenario = crmcast::scenario::Scenario::builtin_default().unwrap();
 //! let result = crmcast::engine::simulate(&scenario, &crmcast::engine::RunSettings {
-//!     trials: 20_000, seed: 7, threads: 1 }, &crmcast::engine::NoObserver).unwrap();
+//!     trials: 20_000, seed: 7, threads: 1, ..Default::default() }, &crmcast::engine::NoObserver).unwrap();
 //! let report = crmcast::analysis::Report::build(&scenario, &result);
 //! let p_success = report.baseline().metric("p_success").unwrap();
 //! assert!(p_success.value > 0.0 && p_success.se > 0.0);

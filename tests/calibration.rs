@@ -26,6 +26,7 @@ fn default_scenario_reproduces_the_published_figures() {
             trials: TRIALS,
             seed: 2026,
             threads: 0,
+            ..RunSettings::default()
         },
         &NoObserver,
     )

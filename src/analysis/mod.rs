@@ -1,6 +1,8 @@
 //! Analysis: turning accumulators into estimates with standard errors ([`report`]) and
-//! checking them against published figures ([`targets`]).
+//! checking them against published figures ([`targets`]) and against precision targets
+//! ([`precision`]).
 
+pub mod precision;
 pub mod report;
 pub mod targets;
 pub use report::Report;

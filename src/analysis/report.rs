@@ -5,9 +5,11 @@
 
 use crate::engine::SimulationResult;
 use crate::engine::accumulate::{Moments, StrategyAccumulator};
-use crate::engine::sketch::QuantileEstimate;
+use crate::engine::sketch::{QuantileEstimate, RELATIVE_ERROR};
+use crate::engine::{Ending, Sampling};
 use crate::scenario::Scenario;
 use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, StudentsT};
 
 const Z95: f64 = 1.959_963_984_540_054;
 /// The "black swan" share of Flyvbjerg & Budzier (2011): one project in six.
@@ -45,8 +47,25 @@ impl Estimate {
         }
     }
 
-    fn from_moments(m: &Moments) -> Self {
-        Estimate::normal(m.mean, m.standard_error())
+    /// A mean, scaled by `scale` (the budget for money kept in budget units).
+    fn from_moments(m: &Moments, scale: f64) -> Self {
+        Estimate::normal(m.mean() * scale, m.standard_error() * scale)
+    }
+
+    /// The same value with a batch-means standard error: `sd(batch values)/√B` and a Student-t
+    /// interval with B − 1 degrees of freedom.
+    fn with_batch_error(self, batches: &Moments, scale: f64) -> Self {
+        let count = batches.count;
+        let se = batches.standard_error() * scale;
+        let t = StudentsT::new(0.0, 1.0, (count.max(2) - 1) as f64)
+            .map(|t| t.inverse_cdf(0.975))
+            .unwrap_or(Z95);
+        Estimate {
+            value: self.value,
+            se,
+            low: self.value - t * se,
+            high: self.value + t * se,
+        }
     }
 
     fn proportion(count: u64, n: u64) -> Self {
@@ -145,8 +164,17 @@ pub struct RunInfo {
     pub budget: f64,
     pub seed: u64,
     pub trials: u64,
+    /// Trials asked for (with `--precision`: the most the run could use).
+    pub requested_trials: u64,
+    pub sampling: Sampling,
+    /// How standard errors were estimated: `iid` (binomial, sample variance, order
+    /// statistics) or `batch_means` (independent batch replicates, structured designs).
+    pub standard_errors: &'static str,
+    pub ending: Ending,
     pub stopped_early: bool,
     pub baseline: String,
+    /// With `--precision`: each target, the worst half-width over strategies, and whether met.
+    pub precision: Option<Vec<super::precision::TargetCheck>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -173,7 +201,8 @@ impl StrategyReport {
 impl Report {
     pub fn build(scenario: &Scenario, result: &SimulationResult) -> Report {
         let base = &result.strategies[scenario.baseline];
-        let strategies = scenario
+        let budget = scenario.project.budget;
+        let mut strategies: Vec<StrategyReport> = scenario
             .strategies
             .iter()
             .zip(&result.strategies)
@@ -189,11 +218,11 @@ impl Report {
                         .iter()
                         .map(|&m| scenario.mitigations[m].id.clone())
                         .collect(),
-                    metrics: metrics(acc, scenario.project.budget),
+                    metrics: metrics(acc, budget),
                     versus_baseline: if is_baseline {
                         Vec::new()
                     } else {
-                        differences(acc, base, scenario.project.budget)
+                        differences(acc, base, budget)
                     },
                     p_beats_baseline: (!is_baseline)
                         .then(|| Estimate::proportion(acc.beats_baseline, acc.trials)),
@@ -201,6 +230,13 @@ impl Report {
                 }
             })
             .collect();
+        let batch_means = result
+            .batch_moments
+            .as_ref()
+            .filter(|b| b.batches >= 2 && !b.figures.is_empty());
+        if let Some(batches) = batch_means {
+            apply_batch_errors(&mut strategies, &batches.figures, budget);
+        }
         Report {
             run: RunInfo {
                 crmcast_version: env!("CARGO_PKG_VERSION"),
@@ -208,11 +244,20 @@ impl Report {
                 origin: scenario.origin.clone(),
                 catalogue_version: scenario.catalogue_version.clone(),
                 currency: scenario.project.currency.clone(),
-                budget: scenario.project.budget,
+                budget,
                 seed: result.seed,
                 trials: result.trials,
-                stopped_early: result.stopped_early,
+                requested_trials: result.requested_trials,
+                sampling: result.sampling,
+                standard_errors: if batch_means.is_some() {
+                    "batch_means"
+                } else {
+                    "iid"
+                },
+                ending: result.ending,
+                stopped_early: result.stopped_early(),
                 baseline: scenario.baseline_strategy().id.clone(),
+                precision: None,
             },
             strategies,
         }
@@ -226,7 +271,68 @@ impl Report {
     }
 }
 
-/// Quantile-based metrics: (id, label, unit, sketch picker, q, map from sketch value).
+/// The ids of the per-strategy metrics, in report order.
+pub fn metric_ids() -> Vec<&'static str> {
+    metrics(&StrategyAccumulator::new(0), 1.0)
+        .iter()
+        .map(|m| m.id)
+        .collect()
+}
+
+/// Every figure that carries an estimate, per strategy in order: its metrics, then (for the
+/// other strategies) its differences to the baseline and P(beats baseline). Money is in units
+/// of the budget. The engine records these per batch under the structured sampling designs.
+pub fn batch_values(strategies: &[StrategyAccumulator], baseline: usize, out: &mut Vec<f64>) {
+    out.clear();
+    let base = &strategies[baseline];
+    for (index, acc) in strategies.iter().enumerate() {
+        out.extend(metrics(acc, 1.0).iter().map(|m| m.estimate.value));
+        if index != baseline {
+            out.extend(differences(acc, base, 1.0).iter().map(|d| d.estimate.value));
+            out.push(acc.beats_baseline as f64 / acc.trials.max(1) as f64);
+        }
+    }
+}
+
+/// Metrics read off a quantile sketch (`npv_p50`, `overrun_p80`, …).
+fn is_quantile(id: &str) -> bool {
+    id.rsplit_once("_p")
+        .is_some_and(|(_, q)| !q.is_empty() && q.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Replace standard errors with batch-means ones, walking the figures in [`batch_values`] order.
+fn apply_batch_errors(strategies: &mut [StrategyReport], figures: &[Moments], budget: f64) {
+    let mut figures = figures.iter();
+    let scale = |unit: Unit| if unit == Unit::Money { budget } else { 1.0 };
+    for strategy in strategies {
+        for metric in strategy.metrics.iter_mut() {
+            if let Some(m) = figures.next() {
+                metric.estimate = metric.estimate.with_batch_error(m, scale(metric.unit));
+                if is_quantile(metric.id) {
+                    // As for the order-statistic interval: never claim more than the sketch holds.
+                    let e = &mut metric.estimate;
+                    e.low -= e.low.abs() * RELATIVE_ERROR;
+                    e.high += e.high.abs() * RELATIVE_ERROR;
+                }
+            }
+        }
+        for difference in strategy.versus_baseline.iter_mut() {
+            if let Some(m) = figures.next() {
+                difference.estimate = difference
+                    .estimate
+                    .with_batch_error(m, scale(difference.unit));
+            }
+        }
+        if let Some(p) = strategy.p_beats_baseline.as_mut()
+            && let Some(m) = figures.next()
+        {
+            *p = p.with_batch_error(m, 1.0);
+        }
+    }
+}
+
+/// The metrics of one strategy. Money figures are multiplied by `budget` (moments and the NPV
+/// sketch hold money per unit of budget).
 fn metrics(acc: &StrategyAccumulator, budget: f64) -> Vec<Metric> {
     let n = acc.trials;
     let m = |id, label, unit, estimate| Metric {
@@ -270,7 +376,7 @@ fn metrics(acc: &StrategyAccumulator, budget: f64) -> Vec<Metric> {
             "overrun_mean",
             "Budget overrun, mean",
             Fraction,
-            Estimate::from_moments(&acc.moments[0]),
+            Estimate::from_moments(&acc.moments[0], 1.0),
         ),
         m("overrun_p50", "Budget overrun, P50", Fraction, overrun(0.5)),
         m("overrun_p80", "Budget overrun, P80", Fraction, overrun(0.8)),
@@ -297,7 +403,7 @@ fn metrics(acc: &StrategyAccumulator, budget: f64) -> Vec<Metric> {
             "slip_mean",
             "Schedule slip, mean",
             Fraction,
-            Estimate::from_moments(&acc.moments[1]),
+            Estimate::from_moments(&acc.moments[1], 1.0),
         ),
         m("slip_p50", "Schedule slip, P50", Fraction, slip(0.5)),
         m("slip_p80", "Schedule slip, P80", Fraction, slip(0.8)),
@@ -306,25 +412,25 @@ fn metrics(acc: &StrategyAccumulator, budget: f64) -> Vec<Metric> {
             "benefit_realisation_mean",
             "Benefits realised, mean",
             Probability,
-            Estimate::from_moments(&acc.moments[2]),
+            Estimate::from_moments(&acc.moments[2], 1.0),
         ),
         m(
             "annual_benefit_mean",
             "Annual benefit, mean",
             Money,
-            Estimate::from_moments(&acc.moments[3]),
+            Estimate::from_moments(&acc.moments[3], budget),
         ),
         m(
             "investment_mean",
             "Investment incl. mitigations, mean",
             Money,
-            Estimate::from_moments(&acc.moments[6]),
+            Estimate::from_moments(&acc.moments[6], budget),
         ),
         m(
             "npv_mean",
             "NPV, mean",
             Money,
-            Estimate::from_moments(&acc.moments[4]),
+            Estimate::from_moments(&acc.moments[4], budget),
         ),
         m("npv_p10", "NPV, P10", Money, npv(0.1)),
         m("npv_p50", "NPV, P50", Money, npv(0.5)),
@@ -339,7 +445,7 @@ fn metrics(acc: &StrategyAccumulator, budget: f64) -> Vec<Metric> {
             "roi_mean",
             "ROI, mean",
             Fraction,
-            Estimate::from_moments(&acc.moments[5]),
+            Estimate::from_moments(&acc.moments[5], 1.0),
         ),
         m("roi_p10", "ROI, P10", Fraction, roi(0.1)),
         m("roi_p50", "ROI, P50", Fraction, roi(0.5)),
@@ -370,7 +476,10 @@ fn differences(
         unit,
         estimate,
     };
-    let paired = |k: usize| Estimate::from_moments(&acc.paired[k]);
+    let paired = |k: usize| {
+        let money = matches!(k, 3 | 4 | 6);
+        Estimate::from_moments(&acc.paired[k], if money { budget } else { 1.0 })
+    };
     let mine = metrics(acc, budget);
     let theirs = metrics(base, budget);
     // Quantile differences: the two order-statistic standard errors combined as if independent,

@@ -3,8 +3,12 @@
 
 mod progress;
 
+mod interrupt;
+
 use crate::analysis::Report;
-use crate::engine::{self, RunSettings};
+use crate::analysis::precision::{self, PrecisionTarget};
+use crate::analysis::report::metric_ids;
+use crate::engine::{self, BATCH_TRIALS, Ending, RunSettings, Sampling, Shard, SimulationResult};
 use crate::error::Error;
 use crate::export::{self, FactorList, Format, View};
 use crate::scenario::Scenario;
@@ -17,10 +21,13 @@ Examples:
   crmcast run scenarios/retail_chain.toml       every strategy of a scenario, side by side
   crmcast compare scenarios/multinational.toml --trials 500000 --format markdown
   crmcast compare scenarios/small_business.toml --format csv --output comparison.csv
+  crmcast run --precision 0.002                 run until P(success) etc. are known to ±0.2 points
+  crmcast run --sampling sobol                  randomised quasi-Monte Carlo
+  crmcast run --trials 10000000 --shard 1/4 --output part-1.json   (then: crmcast merge part-*.json)
   crmcast factors --format json                 the factor catalogue with its sources
   crmcast validate my_project.toml              check a scenario file without running it
 
-Exit codes: 0 success, 1 internal error, 2 bad input.";
+Exit codes: 0 success, 1 internal error, 2 bad input, 130 interrupted (Ctrl-C).";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -54,6 +61,31 @@ pub enum Command {
     /// Check a scenario file and report the first problem, with its place and the fix.
     #[command(after_help = "Examples:\n  crmcast validate scenarios/retail_chain.toml")]
     Validate(ValidateArgs),
+    /// Merge the shard files of one run into its result: the same, bit for bit, as one run.
+    #[command(
+        after_help = "Examples:\n  crmcast run scenarios/retail_chain.toml --trials 100000000 --shard 1/2 --output part-1.json\n  crmcast run scenarios/retail_chain.toml --trials 100000000 --shard 2/2 --output part-2.json\n  crmcast merge part-*.json --format json --output run.json"
+    )]
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SamplingArg {
+    /// Independent pseudo-random draws.
+    Random,
+    /// Latin hypercube, one design per batch of 16,384 trials.
+    Lhs,
+    /// Owen-scrambled Sobol points, one net per batch.
+    Sobol,
+}
+
+impl From<SamplingArg> for Sampling {
+    fn from(arg: SamplingArg) -> Sampling {
+        match arg {
+            SamplingArg::Random => Sampling::Random,
+            SamplingArg::Lhs => Sampling::Lhs,
+            SamplingArg::Sobol => Sampling::Sobol,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -61,8 +93,22 @@ pub struct RunArgs {
     /// Scenario file (TOML); without it, the built-in default scenario.
     pub scenario: Option<PathBuf>,
     /// Number of trials (default: the scenario's [simulation] trials, else 100000).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "precision")]
     pub trials: Option<u64>,
+    /// Run until the 95 % half-width of each named metric is at most the target, in every
+    /// strategy: `0.005` (P(success), P(failed), P(NPV<0) to ±0.5 points) or
+    /// `p_success=0.002,npv_p50=5000,npv_mean=1%` (a % is relative to the value).
+    #[arg(long, value_name = "TARGETS")]
+    pub precision: Option<String>,
+    /// With --precision: the most trials to use [default: 100000000].
+    #[arg(long, requires = "precision", value_name = "TRIALS")]
+    pub max_trials: Option<u64>,
+    /// Sampling design; every design uses common random numbers across strategies.
+    #[arg(long, value_enum, default_value_t = SamplingArg::Random)]
+    pub sampling: SamplingArg,
+    /// Run only the K-th of N slices of the trials and write a shard file for `crmcast merge`.
+    #[arg(long, value_name = "K/N", conflicts_with = "precision")]
+    pub shard: Option<String>,
     /// Random seed (default: the scenario's [simulation] seed). Same seed, same results.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -75,9 +121,9 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Output format [default: table].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Write to this file (atomically) instead of standard output; `-` is standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
@@ -99,6 +145,15 @@ pub struct ValidateArgs {
     pub scenario: PathBuf,
 }
 
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shard files of one run (written by `--shard K/N --output FILE`).
+    #[arg(required = true)]
+    pub parts: Vec<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
 fn load(path: Option<&PathBuf>) -> Result<Scenario, Error> {
     match path {
         Some(path) => Scenario::load(path),
@@ -117,7 +172,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
                 scenario: &scenario,
                 factors: &scenario.factors,
             };
-            let exporter = export::exporter(args.output.format);
+            let exporter = export::exporter(args.output.format.unwrap_or(Format::Table));
             export::write_output(args.output.output.as_deref(), |out| {
                 exporter.factors(&list, out)
             })
@@ -135,43 +190,209 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             );
             Ok(())
         }
+        Command::Merge(args) => {
+            let parts: Vec<&std::path::Path> = args.parts.iter().map(|p| p.as_path()).collect();
+            let (scenario, view, result) = export::shard::merge(&parts)?;
+            let report = Report::build(&scenario, &result);
+            let exporter = export::exporter(args.output.format.unwrap_or(Format::Table));
+            export::write_output(args.output.output.as_deref(), |out| {
+                exporter.report(&report, view, out)
+            })
+        }
     }
+}
+
+fn bad_option(option: &str, message: String, fix: &str) -> Error {
+    Error::BadOption {
+        option: option.into(),
+        message,
+        fix: fix.into(),
+    }
+}
+
+/// `K/N` with 1 ≤ K ≤ N, as the engine's 0-based shard.
+fn parse_shard(text: &str, batches: u64) -> Result<Shard, Error> {
+    let fix = "write --shard K/N with 1 ≤ K ≤ N, e.g. --shard 1/4";
+    let (k, n) = text
+        .split_once('/')
+        .and_then(|(k, n)| Some((k.trim().parse::<u64>().ok()?, n.trim().parse::<u64>().ok()?)))
+        .ok_or_else(|| bad_option("--shard", format!("`{text}` is not K/N"), fix))?;
+    if n == 0 || k == 0 || k > n {
+        return Err(bad_option(
+            "--shard",
+            format!("`{text}` needs 1 ≤ K ≤ N"),
+            fix,
+        ));
+    }
+    if n > batches {
+        return Err(bad_option(
+            "--shard",
+            format!("{batches} batches of {BATCH_TRIALS} trials cannot be split into {n} shards"),
+            "use at most one shard per batch: fewer shards or more --trials",
+        ));
+    }
+    Ok(Shard {
+        index: k - 1,
+        count: n,
+    })
+}
+
+/// Validated run settings, the precision targets and the shard flag from the command line.
+fn settings(
+    args: &RunArgs,
+    scenario: &Scenario,
+) -> Result<(RunSettings, Option<Vec<PrecisionTarget>>), Error> {
+    use crate::scenario::limits::MAX_TRIALS;
+    let targets = match &args.precision {
+        Some(text) => Some(precision::parse_targets(text, &metric_ids())?),
+        None => None,
+    };
+    let (trials, option) = match (&targets, args.max_trials) {
+        (Some(_), max) => (max.unwrap_or(DEFAULT_MAX_TRIALS), "--max-trials"),
+        (None, _) => (
+            args.trials.unwrap_or(scenario.simulation.trials),
+            "--trials",
+        ),
+    };
+    if trials == 0 || trials > MAX_TRIALS {
+        return Err(bad_option(
+            option,
+            format!("{trials} is outside the valid range [1, {MAX_TRIALS}]"),
+            "give a trial count such as 100000",
+        ));
+    }
+    if args.threads > 1024 {
+        return Err(bad_option(
+            "--threads",
+            format!("{} threads is more than any machine here has", args.threads),
+            "give 0 (one per core) or a small number",
+        ));
+    }
+    let sampling = Sampling::from(args.sampling);
+    if sampling != Sampling::Random && trials < MIN_STRUCTURED_TRIALS {
+        return Err(bad_option(
+            "--sampling",
+            format!(
+                "{} sampling needs at least {MIN_STRUCTURED_TRIALS} trials (two full batches) to estimate its standard errors; {trials} were asked for",
+                sampling.name()
+            ),
+            "give --trials 100000 or more",
+        ));
+    }
+    let batches = trials.div_ceil(BATCH_TRIALS);
+    let shard = match &args.shard {
+        Some(text) => parse_shard(text, batches)?,
+        None => Shard::WHOLE,
+    };
+    let settings = RunSettings {
+        trials,
+        seed: args.seed.unwrap_or(scenario.simulation.seed),
+        threads: args.threads,
+        sampling,
+        shard,
+    };
+    Ok((settings, targets))
 }
 
 fn simulate(args: RunArgs, view: View) -> Result<(), Error> {
     let scenario = load(args.scenario.as_ref())?;
-    let settings = RunSettings {
-        trials: args.trials.unwrap_or(scenario.simulation.trials),
-        seed: args.seed.unwrap_or(scenario.simulation.seed),
-        threads: args.threads,
+    let (settings, targets) = settings(&args, &scenario)?;
+    let sharded = args.shard.is_some();
+    if sharded && args.output.output.is_none() {
+        return Err(bad_option(
+            "--shard",
+            "a shard writes a partial-result file, and no --output was given".into(),
+            "add --output part-K.json (or --output - for standard output)",
+        ));
+    }
+    if sharded && args.output.format.is_some_and(|f| f != Format::Json) {
+        return Err(bad_option(
+            "--format",
+            "a shard always writes its JSON shard file".into(),
+            "drop --format; choose the format when you run `crmcast merge`",
+        ));
+    }
+    let expected = settings
+        .shard
+        .batches(settings.trials.div_ceil(BATCH_TRIALS));
+    let planned = (expected.end * BATCH_TRIALS).min(settings.trials)
+        - (expected.start * BATCH_TRIALS).min(settings.trials);
+    interrupt::install();
+    let observer = RunObserver {
+        progress: progress::Progress::new(planned, args.output.quiet),
+        scenario: &scenario,
+        targets: targets.as_deref(),
     };
-    if settings.trials == 0 || settings.trials > crate::scenario::limits::MAX_TRIALS {
-        return Err(Error::BadOption {
-            option: "--trials".into(),
-            message: format!(
-                "{} is outside the valid range [1, {}]",
+    let result = engine::simulate(&scenario, &settings, &observer)?;
+    observer.progress.finish();
+    if result.ending == Ending::Interrupted {
+        return Err(Error::Interrupted {
+            trials: result.trials,
+        });
+    }
+    if sharded {
+        let file = export::shard::ShardFile::new(&scenario, view, result);
+        return export::write_output(args.output.output.as_deref(), |out| file.write(out));
+    }
+    let mut report = Report::build(&scenario, &result);
+    if let Some(targets) = &targets {
+        let checks = precision::check(&report, targets);
+        let unmet: Vec<String> = checks
+            .iter()
+            .filter(|c| !c.met)
+            .map(|c| {
+                format!(
+                    "{} ±{:.4} > ±{:.4} ({})",
+                    c.metric, c.achieved, c.target, c.worst_strategy
+                )
+            })
+            .collect();
+        if unmet.is_empty() {
+            if !args.output.quiet {
+                eprintln!("precision reached after {} trials", result.trials);
+            }
+        } else {
+            eprintln!(
+                "warning: precision not reached within --max-trials {}: {}",
                 settings.trials,
-                crate::scenario::limits::MAX_TRIALS
-            ),
-            fix: "give a trial count such as 100000".into(),
-        });
+                unmet.join("; ")
+            );
+        }
+        report.run.precision = Some(checks);
     }
-    if settings.threads > 1024 {
-        return Err(Error::BadOption {
-            option: "--threads".into(),
-            message: format!(
-                "{} threads is more than any machine here has",
-                settings.threads
-            ),
-            fix: "give 0 (one per core) or a small number".into(),
-        });
-    }
-    let progress = progress::Progress::new(settings.trials, args.output.quiet);
-    let result = engine::simulate(&scenario, &settings, &progress)?;
-    progress.finish();
-    let report = Report::build(&scenario, &result);
-    let exporter = export::exporter(args.output.format);
+    let exporter = export::exporter(args.output.format.unwrap_or(Format::Table));
     export::write_output(args.output.output.as_deref(), |out| {
         exporter.report(&report, view, out)
     })
+}
+
+/// With --precision and no --max-trials.
+pub const DEFAULT_MAX_TRIALS: u64 = 100_000_000;
+/// The structured designs need two full batches for batch-means standard errors.
+pub const MIN_STRUCTURED_TRIALS: u64 = 2 * BATCH_TRIALS;
+
+/// The CLI's observer: the progress bar, Ctrl-C, and the precision stopping rule.
+struct RunObserver<'a> {
+    progress: progress::Progress,
+    scenario: &'a Scenario,
+    targets: Option<&'a [PrecisionTarget]>,
+}
+
+impl engine::Observer for RunObserver<'_> {
+    fn advance(&self, trials: u64) {
+        self.progress.advance(trials);
+    }
+    fn should_stop(&self) -> bool {
+        interrupt::requested()
+    }
+    fn wants_checkpoints(&self) -> bool {
+        self.targets.is_some()
+    }
+    fn checkpoint(&self, partial: &SimulationResult) -> bool {
+        let Some(targets) = self.targets else {
+            return false;
+        };
+        let report = Report::build(self.scenario, partial);
+        precision::check(&report, targets).iter().all(|c| c.met)
+    }
 }

@@ -31,8 +31,8 @@ impl Progress {
     }
 }
 
-impl crate::engine::Observer for Progress {
-    fn advance(&self, trials: u64) {
+impl Progress {
+    pub fn advance(&self, trials: u64) {
         self.bar.inc(trials);
         if self.enabled && self.bar.is_hidden() && self.started.elapsed() > Duration::from_secs(1) {
             self.bar.set_draw_target(ProgressDrawTarget::stderr());

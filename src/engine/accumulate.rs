@@ -1,49 +1,91 @@
 //! Streaming accumulators: what the engine keeps per strategy while trials stream past.
-//! Memory is fixed (counts, Welford moments, fixed-size sketches) whatever the trial count;
-//! merging is exact for counts and sketches and done in batch order for floating sums, so a
-//! result does not depend on the number of threads.
+//! Memory is fixed (counts, fixed-point sums, fixed-size sketches) whatever the trial count.
+//! Everything is an integer, so merging is exact and order-free: a result does not depend on
+//! the number of threads, on which thread ran which batch, or on how a run was split into
+//! shards.
 
 use super::sketch::{Sketch, TailSketch};
 use super::trial::{Outcome, OutcomeClass};
+use serde::{Deserialize, Serialize};
 
-/// Mean and variance by Welford's update, merged by Chan's formula.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// Fractional bits of the fixed-point sums: values are kept as integers in units of 2⁻²⁴.
+pub const FIXED_POINT_BITS: i32 = 24;
+const FIXED_SCALE: f64 = (1u64 << FIXED_POINT_BITS) as f64;
+/// Values are clamped to ±2²⁰ before quantisation, so that squares summed over the largest
+/// allowed run (10¹⁰ trials) cannot overflow 128 bits. Money is kept in units of the budget.
+pub const FIXED_POINT_LIMIT: f64 = (1u64 << 20) as f64;
+
+/// A value as a fixed-point integer, rounded to nearest (ties to even). Adding and then
+/// subtracting 1.5·2⁵² rounds without a libm call; exact for |scaled| < 2⁵¹.
+#[inline]
+pub fn to_fixed(x: f64) -> i64 {
+    const ROUNDER: f64 = 6_755_399_441_055_744.0;
+    let scaled = x.clamp(-FIXED_POINT_LIMIT, FIXED_POINT_LIMIT) * FIXED_SCALE;
+    ((scaled + ROUNDER) - ROUNDER) as i64
+}
+
+/// Back from fixed point.
+#[inline]
+pub fn from_fixed(q: i128) -> f64 {
+    q as f64 / FIXED_SCALE
+}
+
+/// Count, sum and sum of squares in exact fixed-point integers. Integer sums are associative,
+/// so merging in any order — threads, shards — gives bit-identical results; the mean and
+/// variance are derived from the exact sums only when asked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Moments {
     pub count: u64,
-    pub mean: f64,
-    m2: f64,
+    pub sum: i128,
+    pub square_sum: i128,
 }
 
 impl Moments {
     #[inline]
     pub fn add(&mut self, x: f64) {
+        let q = to_fixed(x) as i128;
         self.count += 1;
-        let delta = x - self.mean;
-        self.mean += delta / self.count as f64;
-        self.m2 += delta * (x - self.mean);
+        self.sum += q;
+        self.square_sum += q * q;
     }
 
     pub fn merge(&mut self, other: &Moments) {
-        if other.count == 0 {
-            return;
-        }
-        if self.count == 0 {
-            *self = *other;
-            return;
-        }
-        let n = (self.count + other.count) as f64;
-        let delta = other.mean - self.mean;
-        self.mean += delta * other.count as f64 / n;
-        self.m2 += other.m2 + delta * delta * self.count as f64 * other.count as f64 / n;
         self.count += other.count;
+        self.sum += other.sum;
+        self.square_sum += other.square_sum;
     }
 
-    pub fn variance(&self) -> f64 {
-        if self.count < 2 {
+    pub fn mean(&self) -> f64 {
+        if self.count == 0 {
             0.0
         } else {
-            self.m2 / (self.count - 1) as f64
+            from_fixed(self.sum) / self.count as f64
         }
+    }
+
+    /// Sample variance. The sum of squared deviations is formed exactly in integers about the
+    /// truncated integer mean `m`: Σ(q−m)² = Σq² − 2mΣq + n·m², less the remainder term r²/n
+    /// for r = Σq − n·m; so no cancellation is lost to rounding.
+    pub fn variance(&self) -> f64 {
+        if self.count < 2 {
+            return 0.0;
+        }
+        let n = self.count as i128;
+        let m = self.sum / n;
+        let r = self.sum - n * m;
+        let centred = (2 * m)
+            .checked_mul(self.sum)
+            .and_then(|cross| self.square_sum.checked_sub(cross))
+            .and_then(|c| m.checked_mul(m)?.checked_mul(n)?.checked_add(c));
+        let deviations = match centred {
+            Some(c) => c as f64 - (r as f64) * (r as f64) / n as f64,
+            // Unreachable inside the documented limits; fall back to floating point.
+            None => {
+                let (s, n) = (self.sum as f64, n as f64);
+                self.square_sum as f64 - s * s / n
+            }
+        };
+        (deviations.max(0.0) / (self.count - 1) as f64) / (FIXED_SCALE * FIXED_SCALE)
     }
 
     /// Standard error of the mean.
@@ -86,23 +128,24 @@ fn indicator(condition: bool) -> f64 {
     if condition { 1.0 } else { 0.0 }
 }
 
+/// Money (annual benefit, NPV, investment) is recorded per unit of budget.
 #[inline]
-fn moment_values(o: &Outcome) -> [f64; 8] {
+fn moment_values(o: &Outcome, per_budget: f64) -> [f64; 8] {
     [
         o.overrun,
         o.slip,
         o.benefit_realisation,
-        o.annual_benefit,
-        o.npv,
+        o.annual_benefit * per_budget,
+        o.npv * per_budget,
         o.roi,
-        o.investment,
+        o.investment * per_budget,
         indicator(o.class == OutcomeClass::Success),
     ]
 }
 
 #[inline]
-fn paired_values(o: &Outcome) -> [f64; 10] {
-    let m = moment_values(o);
+fn paired_values(o: &Outcome, per_budget: f64) -> [f64; 10] {
+    let m = moment_values(o, per_budget);
     [
         m[0],
         m[1],
@@ -118,7 +161,7 @@ fn paired_values(o: &Outcome) -> [f64; 10] {
 }
 
 /// Everything kept about one strategy.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StrategyAccumulator {
     pub trials: u64,
     /// Success, challenged, failed.
@@ -169,19 +212,20 @@ impl StrategyAccumulator {
     }
 
     /// Record one trial's outcome, with the baseline's outcome on the same random numbers.
+    /// `per_budget` is 1 / budget: money moments are kept in units of the budget.
     #[inline]
-    pub fn add(&mut self, o: &Outcome, baseline: &Outcome, budget: f64, horizon_years: f64) {
+    pub fn add(&mut self, o: &Outcome, baseline: &Outcome, per_budget: f64, horizon_years: f64) {
         self.trials += 1;
         self.class_counts[o.class as usize] += 1;
         self.overrun_at_least_double += (o.overrun >= 1.0) as u64;
         self.npv_negative += (o.npv < 0.0) as u64;
         self.payback_within_horizon += (o.payback_years <= horizon_years) as u64;
-        for (m, x) in self.moments.iter_mut().zip(moment_values(o)) {
+        for (m, x) in self.moments.iter_mut().zip(moment_values(o, per_budget)) {
             m.add(x);
         }
         self.cost_ratio.add(1.0 + o.overrun, o.slip);
         self.duration_ratio.add(1.0 + o.slip);
-        self.npv_per_budget.add(o.npv / budget);
+        self.npv_per_budget.add(o.npv * per_budget);
         self.roi.add(o.roi);
         self.benefit_realisation.add(o.benefit_realisation);
         self.payback_years.add(o.payback_years.min(1e4));
@@ -189,11 +233,34 @@ impl StrategyAccumulator {
             let index = o.primary_cause.unwrap_or(self.primary_cause.len() - 1);
             self.primary_cause[index] += 1;
         }
-        let (mine, theirs) = (paired_values(o), paired_values(baseline));
+        let (mine, theirs) = (
+            paired_values(o, per_budget),
+            paired_values(baseline, per_budget),
+        );
         for ((m, a), b) in self.paired.iter_mut().zip(mine).zip(theirs) {
             m.add(a - b);
         }
         self.beats_baseline += (o.npv > baseline.npv) as u64;
+    }
+
+    /// Back to the empty state, keeping the allocations.
+    pub fn reset(&mut self) {
+        self.trials = 0;
+        self.class_counts = [0; 3];
+        self.overrun_at_least_double = 0;
+        self.npv_negative = 0;
+        self.payback_within_horizon = 0;
+        self.moments = [Moments::default(); 8];
+        self.cost_ratio.reset();
+        self.duration_ratio.reset();
+        self.npv_per_budget.reset();
+        self.roi.reset();
+        self.benefit_realisation.reset();
+        self.payback_years.reset();
+        self.primary_cause.fill(0);
+        self.presence.fill(0);
+        self.paired = [Moments::default(); 10];
+        self.beats_baseline = 0;
     }
 
     pub fn merge(&mut self, other: &StrategyAccumulator) {
@@ -228,10 +295,10 @@ impl StrategyAccumulator {
 
 #[cfg(test)]
 mod tests {
-    use super::Moments;
+    use super::*;
 
     #[test]
-    fn moments_match_two_pass_and_merge() {
+    fn moments_match_two_pass_and_merge_exactly() {
         let xs: Vec<f64> = (0..1000)
             .map(|i| (i as f64 * 1.3).cos() * 5.0 + 100.0)
             .collect();
@@ -239,16 +306,48 @@ mod tests {
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 999.0;
         let (mut a, mut b, mut all) = (Moments::default(), Moments::default(), Moments::default());
         for (i, &x) in xs.iter().enumerate() {
-            if i < 300 {
+            if i % 3 == 0 {
                 a.add(x)
             } else {
                 b.add(x)
             }
             all.add(x);
         }
+        let mut ba = b;
         a.merge(&b);
-        assert!((all.mean - mean).abs() < 1e-10 && (all.variance() - var).abs() < 1e-9);
-        assert!((a.mean - mean).abs() < 1e-10 && (a.variance() - var).abs() < 1e-9);
-        assert!((all.standard_error() - (var / 1000.0).sqrt()).abs() < 1e-12);
+        ba.merge(&{
+            let mut first = Moments::default();
+            for &x in xs.iter().step_by(3) {
+                first.add(x);
+            }
+            first
+        });
+        // Integer sums: any split and any merge order gives the identical state.
+        assert_eq!(a, all);
+        assert_eq!(ba, all);
+        // Quantisation error is at most 2⁻²⁵ per value.
+        assert!((all.mean() - mean).abs() < 1e-7, "{} {mean}", all.mean());
+        assert!((all.variance() - var).abs() < 1e-6 * var);
+        assert!((all.standard_error() - (var / 1000.0).sqrt()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn variance_survives_a_large_mean() {
+        // Mean 10⁵ times the standard deviation: a naive Σx² − (Σx)²/n loses every digit.
+        let mut m = Moments::default();
+        for i in 0..10_000 {
+            m.add(1e5 + if i % 2 == 0 { 1.0 } else { -1.0 });
+        }
+        assert!((m.variance() - 10_000.0 / 9_999.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn fixed_point_rounds_to_nearest_and_saturates() {
+        assert_eq!(to_fixed(1.0), 1 << FIXED_POINT_BITS);
+        assert_eq!(to_fixed(-0.5), -(1 << (FIXED_POINT_BITS - 1)));
+        assert_eq!(to_fixed(1e300), to_fixed(FIXED_POINT_LIMIT));
+        assert_eq!(to_fixed(f64::NAN), 0);
+        let x = 0.123_456_789_f64;
+        assert!((from_fixed(to_fixed(x) as i128) - x).abs() <= 0.5 / FIXED_SCALE);
     }
 }

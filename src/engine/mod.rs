@@ -1,47 +1,93 @@
 //! The Monte Carlo engine: trials in fixed batches, each batch drawing from its own RNG seeded
-//! by (seed, batch index), batches run in parallel and merged in batch order. The same seed
-//! therefore gives bit-identical results at any thread count. The engine does no I/O: progress
-//! and cancellation come through an [`Observer`] the caller passes in.
+//! by (seed, batch index). Workers take batches in any order and add them into their own
+//! accumulators; every accumulator is integer-valued (counts and fixed-point sums), so the
+//! merged result is the same, bit for bit, at any thread count and for any split into shards.
+//! The engine does no I/O: progress, cancellation and stopping rules come through an
+//! [`Observer`] the caller passes in.
 
 pub mod accumulate;
+pub mod sampling;
 pub mod sketch;
 pub mod trial;
 
 use crate::error::Error;
 use crate::scenario::Scenario;
-use accumulate::StrategyAccumulator;
+use accumulate::{Moments, StrategyAccumulator};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
-use trial::CompiledScenario;
+use sampling::BatchSampler;
+pub use sampling::Sampling;
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use trial::{CompiledScenario, TrialScratch};
 
 /// Trials per batch: the unit of seeding, parallelism and merging (part of the model contract,
 /// since it fixes which random numbers each trial gets).
 pub const BATCH_TRIALS: u64 = 16_384;
+/// With a stopping rule, the rule is consulted after 8, 16, 32, 64 batches and then every 64
+/// batches: a schedule fixed in batches, so a run stops at the same trial count on any machine.
+pub const FIRST_CHECKPOINT_BATCHES: u64 = 8;
+pub const CHECKPOINT_BATCHES: u64 = 64;
+
+/// The K-th of N disjoint slices of a run's batches (`index` counts from 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    /// The whole run.
+    pub const WHOLE: Shard = Shard { index: 0, count: 1 };
+
+    /// The batches of this shard: `[⌊K·B/N⌋, ⌊(K+1)·B/N⌋)` of the run's `B` batches.
+    pub fn batches(&self, total_batches: u64) -> std::ops::Range<u64> {
+        let edge =
+            |k: u64| ((k as u128 * total_batches as u128) / self.count.max(1) as u128) as u64;
+        edge(self.index)..edge(self.index + 1)
+    }
+}
 
 #[derive(Debug, Clone, Copy)]
 pub struct RunSettings {
+    /// Trials of the whole run (with a stopping rule: the most it may use).
     pub trials: u64,
     pub seed: u64,
     /// Worker threads; 0 means one per core.
     pub threads: usize,
+    pub sampling: Sampling,
+    pub shard: Shard,
 }
 
 impl Default for RunSettings {
-    /// 100,000 trials, seed 1, one thread per core.
+    /// 100,000 trials, seed 1, one thread per core, pseudo-random sampling, the whole run.
     fn default() -> Self {
         RunSettings {
             trials: 100_000,
             seed: 1,
             threads: 0,
+            sampling: Sampling::Random,
+            shard: Shard::WHOLE,
         }
     }
 }
 
-/// Told about progress; asked whether to stop. Called between batches only.
+/// Told about progress; asked whether to stop.
 pub trait Observer: Sync {
+    /// `trials` more trials are done (called from worker threads).
     fn advance(&self, _trials: u64) {}
+    /// An interruption (Ctrl-C): the run ends as soon as possible, marked interrupted.
     fn should_stop(&self) -> bool {
+        false
+    }
+    /// Whether [`Observer::checkpoint`] should be called.
+    fn wants_checkpoints(&self) -> bool {
+        false
+    }
+    /// Called with the results so far on the fixed checkpoint schedule; `true` ends the run
+    /// there (a precision target met).
+    fn checkpoint(&self, _partial: &SimulationResult) -> bool {
         false
     }
 }
@@ -50,14 +96,71 @@ pub trait Observer: Sync {
 pub struct NoObserver;
 impl Observer for NoObserver {}
 
+/// Why a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ending {
+    /// All requested trials were run.
+    Completed,
+    /// The observer's stopping rule (a precision target) was met first.
+    TargetMet,
+    /// The observer interrupted the run; the result is partial and not reproducible.
+    Interrupted,
+}
+
+/// Per-batch replicates of the report's figures, for batch-means standard errors under the
+/// structured sampling designs (each batch is an independent randomisation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchMoments {
+    /// Full batches recorded (a short last batch is left out).
+    pub batches: u64,
+    /// One per figure, in the order of [`crate::analysis::report::batch_values`].
+    pub figures: Vec<Moments>,
+}
+
 /// What a run produced: one accumulator per strategy, in the scenario's order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimulationResult {
+    /// Trials simulated.
     pub trials: u64,
     pub seed: u64,
+    pub sampling: Sampling,
+    /// Trials the run was asked for (all shards together).
+    pub requested_trials: u64,
+    pub shard: Shard,
+    /// Batches simulated: `[first, end)`.
+    pub batches: (u64, u64),
+    pub ending: Ending,
     pub strategies: Vec<StrategyAccumulator>,
-    /// True when the observer stopped the run early; `trials` then counts the batches done.
-    pub stopped_early: bool,
+    /// Present for the structured designs (`lhs`, `sobol`).
+    pub batch_moments: Option<BatchMoments>,
+}
+
+impl SimulationResult {
+    /// Add another slice of the same run. Exact: the sum of integer accumulators.
+    pub fn absorb(&mut self, other: &SimulationResult) {
+        self.trials += other.trials;
+        self.batches = (
+            self.batches.0.min(other.batches.0),
+            self.batches.1.max(other.batches.1),
+        );
+        for (mine, theirs) in self.strategies.iter_mut().zip(&other.strategies) {
+            mine.merge(theirs);
+        }
+        if let (Some(mine), Some(theirs)) = (&mut self.batch_moments, &other.batch_moments) {
+            mine.batches += theirs.batches;
+            for (a, b) in mine.figures.iter_mut().zip(&theirs.figures) {
+                a.merge(b);
+            }
+        }
+        if other.ending == Ending::Interrupted {
+            self.ending = Ending::Interrupted;
+        }
+    }
+
+    pub fn stopped_early(&self) -> bool {
+        self.ending != Ending::Completed
+    }
 }
 
 /// SplitMix64's output function: decorrelates (seed, batch) into a 64-bit RNG seed.
@@ -68,33 +171,132 @@ pub fn batch_seed(seed: u64, batch: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Run `trials` trials of batch `batch` (the last batch may be short).
-pub fn run_batch(
-    compiled: &CompiledScenario,
-    seed: u64,
-    batch: u64,
-    trials: u64,
-) -> Vec<StrategyAccumulator> {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(batch_seed(seed, batch));
-    let mut scratch = compiled.scratch();
-    let mut accumulators: Vec<StrategyAccumulator> = (0..compiled.strategies)
+fn new_accumulators(compiled: &CompiledScenario) -> Vec<StrategyAccumulator> {
+    (0..compiled.strategies)
         .map(|_| StrategyAccumulator::new(compiled.factors))
-        .collect();
-    let mut presence = vec![0u64; compiled.strategies * compiled.factors];
-    for _ in 0..trials {
-        compiled.draw(&mut rng, &mut scratch);
-        compiled.evaluate_all(&mut scratch, &mut presence);
-        let baseline = scratch.outcomes[compiled.baseline];
-        for (accumulator, outcome) in accumulators.iter_mut().zip(&scratch.outcomes) {
-            accumulator.add(outcome, &baseline, compiled.budget, compiled.horizon_years);
+        .collect()
+}
+
+/// One worker's state: allocated once per run, reused for every batch it takes.
+pub struct Worker {
+    accumulators: Vec<StrategyAccumulator>,
+    /// Factor presence per strategy, `presence[s * factors + i]`.
+    presence: Vec<u64>,
+    scratch: TrialScratch,
+    sampler: Option<BatchSampler>,
+    /// For the structured designs: one batch's accumulators, merged after the batch.
+    batch: Vec<StrategyAccumulator>,
+    batch_moments: Vec<Moments>,
+    batches_recorded: u64,
+    values: Vec<f64>,
+}
+
+impl Worker {
+    pub fn new(compiled: &CompiledScenario, sampling: Sampling) -> Self {
+        let structured = sampling != Sampling::Random;
+        Worker {
+            accumulators: new_accumulators(compiled),
+            presence: vec![0; compiled.strategies * compiled.factors],
+            scratch: compiled.scratch(),
+            sampler: structured.then(|| BatchSampler::new(sampling, compiled.dimensions())),
+            batch: if structured {
+                new_accumulators(compiled)
+            } else {
+                Vec::new()
+            },
+            batch_moments: Vec::new(),
+            batches_recorded: 0,
+            values: Vec::new(),
         }
     }
-    for (s, accumulator) in accumulators.iter_mut().enumerate() {
-        accumulator
-            .presence
-            .copy_from_slice(&presence[s * compiled.factors..(s + 1) * compiled.factors]);
+
+    /// Run batch `batch` of a run with seed `seed` (`trials` ≤ [`BATCH_TRIALS`] trials).
+    pub fn run_batch(&mut self, compiled: &CompiledScenario, seed: u64, batch: u64, trials: u64) {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(batch_seed(seed, batch));
+        let per_budget = 1.0 / compiled.budget;
+        let baseline = compiled.baseline;
+        let Some(sampler) = self.sampler.as_mut() else {
+            for _ in 0..trials {
+                compiled.draw(&mut rng, &mut self.scratch);
+                compiled.evaluate_all(&mut self.scratch, &mut self.presence);
+                let base = self.scratch.outcomes[baseline];
+                for (acc, outcome) in self.accumulators.iter_mut().zip(&self.scratch.outcomes) {
+                    acc.add(outcome, &base, per_budget, compiled.horizon_years);
+                }
+            }
+            return;
+        };
+        sampler.start_batch(&mut rng, trials as usize);
+        for trial in 0..trials as usize {
+            let uniforms = sampler.uniforms(&mut rng, trial);
+            compiled.draw_from_uniforms(uniforms, &mut self.scratch);
+            compiled.evaluate_all(&mut self.scratch, &mut self.presence);
+            let base = self.scratch.outcomes[baseline];
+            for (acc, outcome) in self.batch.iter_mut().zip(&self.scratch.outcomes) {
+                acc.add(outcome, &base, per_budget, compiled.horizon_years);
+            }
+        }
+        if trials == BATCH_TRIALS {
+            crate::analysis::report::batch_values(&self.batch, baseline, &mut self.values);
+            if self.batch_moments.is_empty() {
+                self.batch_moments = vec![Moments::default(); self.values.len()];
+            }
+            for (m, &v) in self.batch_moments.iter_mut().zip(&self.values) {
+                m.add(v);
+            }
+            self.batches_recorded += 1;
+        }
+        for (total, part) in self.accumulators.iter_mut().zip(self.batch.iter_mut()) {
+            total.merge(part);
+            part.reset();
+        }
     }
-    accumulators
+}
+
+/// Sum the workers' states into one result.
+fn combine(
+    compiled: &CompiledScenario,
+    workers: &[Worker],
+    settings: &RunSettings,
+    batches: (u64, u64),
+    ending: Ending,
+) -> SimulationResult {
+    let mut strategies = new_accumulators(compiled);
+    let mut batch_moments = (settings.sampling != Sampling::Random).then(|| BatchMoments {
+        batches: 0,
+        figures: Vec::new(),
+    });
+    for worker in workers {
+        for (s, (total, part)) in strategies.iter_mut().zip(&worker.accumulators).enumerate() {
+            total.merge(part);
+            let row = &worker.presence[s * compiled.factors..(s + 1) * compiled.factors];
+            for (a, b) in total.presence.iter_mut().zip(row) {
+                *a += b;
+            }
+        }
+        if let Some(moments) = batch_moments.as_mut() {
+            moments.batches += worker.batches_recorded;
+            if moments.figures.len() < worker.batch_moments.len() {
+                moments
+                    .figures
+                    .resize(worker.batch_moments.len(), Moments::default());
+            }
+            for (a, b) in moments.figures.iter_mut().zip(&worker.batch_moments) {
+                a.merge(b);
+            }
+        }
+    }
+    SimulationResult {
+        trials: strategies[0].trials,
+        seed: settings.seed,
+        sampling: settings.sampling,
+        requested_trials: settings.trials,
+        shard: settings.shard,
+        batches,
+        ending,
+        strategies,
+        batch_moments,
+    }
 }
 
 /// Simulate every strategy of a scenario on common random numbers.
@@ -108,44 +310,64 @@ pub fn simulate(
         .num_threads(settings.threads)
         .build()
         .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))?;
-    let threads = pool.current_num_threads() as u64;
-    let batches = settings.trials.div_ceil(BATCH_TRIALS);
-    // A round holds a few batches per thread: enough to keep every core busy, few enough that
-    // the accumulators waiting to be merged stay small.
-    let round = (threads * 4).max(1);
-    let mut total: Vec<StrategyAccumulator> = (0..compiled.strategies)
-        .map(|_| StrategyAccumulator::new(compiled.factors))
+    let threads = pool.current_num_threads();
+    let total_batches = settings.trials.div_ceil(BATCH_TRIALS);
+    let range = settings.shard.batches(total_batches);
+    let mut workers: Vec<Worker> = (0..threads)
+        .map(|_| Worker::new(&compiled, settings.sampling))
         .collect();
-    let mut stopped_early = false;
-    let mut first = 0;
-    while first < batches {
-        if observer.should_stop() {
-            stopped_early = true;
+    let interrupted = AtomicBool::new(false);
+    let mut first = range.start;
+    let mut ending = Ending::Completed;
+    while first < range.end {
+        let done = first - range.start;
+        let round = if observer.wants_checkpoints() {
+            done.clamp(FIRST_CHECKPOINT_BATCHES, CHECKPOINT_BATCHES)
+        } else {
+            range.end - first
+        };
+        let last = (first + round).min(range.end);
+        let next = AtomicU64::new(first);
+        pool.install(|| {
+            workers.par_iter_mut().for_each(|worker| {
+                loop {
+                    if observer.should_stop() {
+                        interrupted.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                    let batch = next.fetch_add(1, Ordering::Relaxed);
+                    if batch >= last {
+                        return;
+                    }
+                    let size = BATCH_TRIALS.min(settings.trials - batch * BATCH_TRIALS);
+                    worker.run_batch(&compiled, settings.seed, batch, size);
+                    observer.advance(size);
+                }
+            })
+        });
+        if interrupted.load(Ordering::Relaxed) {
+            ending = Ending::Interrupted;
             break;
         }
-        let last = (first + round).min(batches);
-        let parts: Vec<Vec<StrategyAccumulator>> = pool.install(|| {
-            (first..last)
-                .into_par_iter()
-                .map(|batch| {
-                    let size = BATCH_TRIALS.min(settings.trials - batch * BATCH_TRIALS);
-                    let part = run_batch(&compiled, settings.seed, batch, size);
-                    observer.advance(size);
-                    part
-                })
-                .collect()
-        });
-        for part in parts {
-            for (accumulator, piece) in total.iter_mut().zip(&part) {
-                accumulator.merge(piece);
+        first = last;
+        if observer.wants_checkpoints() && first < range.end {
+            let partial = combine(
+                &compiled,
+                &workers,
+                settings,
+                (range.start, first),
+                Ending::TargetMet,
+            );
+            if observer.checkpoint(&partial) {
+                return Ok(partial);
             }
         }
-        first = last;
     }
-    Ok(SimulationResult {
-        trials: total[0].trials,
-        seed: settings.seed,
-        strategies: total,
-        stopped_early,
-    })
+    Ok(combine(
+        &compiled,
+        &workers,
+        settings,
+        (range.start, first.min(range.end)),
+        ending,
+    ))
 }

@@ -7,6 +7,9 @@
 //! within a relative error of `2^-(MANTISSA_BITS+1)` = 0.39 %. Smaller magnitudes collapse to
 //! zero (absolute error < 2^-16 ≈ 1.5e-5); larger ones saturate at ±2^16 and are counted.
 
+use super::accumulate::{from_fixed, to_fixed};
+use serde::{Deserialize, Serialize};
+
 pub const MANTISSA_BITS: u32 = 7;
 const SUB_BUCKETS: usize = 1 << MANTISSA_BITS;
 const EXP_MIN: i32 = -16;
@@ -58,8 +61,9 @@ pub fn representative(index: usize) -> f64 {
     sign * 0.5 * (low + high)
 }
 
-/// Counts per bucket.
-#[derive(Debug, Clone, PartialEq)]
+/// Counts per bucket. Serialised sparsely, as (bucket, count) pairs of the non-empty buckets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "SparseSketch", try_from = "SparseSketch")]
 pub struct Sketch {
     counts: Vec<u64>,
     total: u64,
@@ -87,6 +91,11 @@ impl Sketch {
     pub fn add(&mut self, x: f64) {
         self.counts[bucket(x)] += 1;
         self.total += 1;
+    }
+
+    pub fn reset(&mut self) {
+        self.counts.fill(0);
+        self.total = 0;
     }
 
     pub fn total(&self) -> u64 {
@@ -140,25 +149,105 @@ impl Sketch {
 
 /// A sketch that also sums, per bucket, the values, their squares and a companion variable
 /// (schedule slip beside cost): the mean of the worst tail and of its companion follow exactly
-/// up to the one bucket that straddles the tail's edge.
-#[derive(Debug, Clone, PartialEq)]
+/// up to the one bucket that straddles the tail's edge. The sums are fixed-point integers (see
+/// [`super::accumulate::Moments`]), so merging is exact in any order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "SparseTailSketch", try_from = "SparseTailSketch")]
 pub struct TailSketch {
     pub sketch: Sketch,
-    value_sum: Vec<f64>,
-    value_square_sum: Vec<f64>,
-    companion_sum: Vec<f64>,
-    companion_square_sum: Vec<f64>,
+    /// Per bucket: Σx, Σx², Σcompanion, Σcompanion² in fixed point.
+    sums: Vec<[i128; 4]>,
 }
 
 impl Default for TailSketch {
     fn default() -> Self {
         TailSketch {
             sketch: Sketch::default(),
-            value_sum: vec![0.0; BUCKETS],
-            value_square_sum: vec![0.0; BUCKETS],
-            companion_sum: vec![0.0; BUCKETS],
-            companion_square_sum: vec![0.0; BUCKETS],
+            sums: vec![[0; 4]; BUCKETS],
         }
+    }
+}
+
+/// The serialised form of a [`Sketch`].
+#[derive(Serialize, Deserialize)]
+struct SparseSketch {
+    total: u64,
+    /// (bucket index, count) for every non-empty bucket, in bucket order.
+    buckets: Vec<(u32, u64)>,
+}
+
+impl From<Sketch> for SparseSketch {
+    fn from(s: Sketch) -> Self {
+        SparseSketch {
+            total: s.total,
+            buckets: s
+                .counts
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c > 0)
+                .map(|(i, c)| (i as u32, *c))
+                .collect(),
+        }
+    }
+}
+
+impl TryFrom<SparseSketch> for Sketch {
+    type Error = String;
+    fn try_from(s: SparseSketch) -> Result<Self, String> {
+        let mut sketch = Sketch::default();
+        for (index, count) in s.buckets {
+            let slot = sketch
+                .counts
+                .get_mut(index as usize)
+                .ok_or_else(|| format!("sketch bucket {index} is beyond the last ({BUCKETS})"))?;
+            *slot = count;
+        }
+        if sketch.counts.iter().sum::<u64>() != s.total {
+            return Err("sketch counts do not add up to its total".into());
+        }
+        sketch.total = s.total;
+        Ok(sketch)
+    }
+}
+
+/// The serialised form of a [`TailSketch`].
+#[derive(Serialize, Deserialize)]
+struct SparseTailSketch {
+    sketch: Sketch,
+    /// (bucket index, [Σx, Σx², Σcompanion, Σcompanion²]) for every non-empty bucket.
+    sums: Vec<(u32, [i128; 4])>,
+}
+
+impl From<TailSketch> for SparseTailSketch {
+    fn from(t: TailSketch) -> Self {
+        let sums = t
+            .sums
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| t.sketch.counts[*i] > 0)
+            .map(|(i, s)| (i as u32, *s))
+            .collect();
+        SparseTailSketch {
+            sketch: t.sketch,
+            sums,
+        }
+    }
+}
+
+impl TryFrom<SparseTailSketch> for TailSketch {
+    type Error = String;
+    fn try_from(t: SparseTailSketch) -> Result<Self, String> {
+        let mut sums = vec![[0; 4]; BUCKETS];
+        for (index, value) in t.sums {
+            *sums
+                .get_mut(index as usize)
+                .ok_or_else(|| format!("tail bucket {index} is beyond the last ({BUCKETS})"))? =
+                value;
+        }
+        Ok(TailSketch {
+            sketch: t.sketch,
+            sums,
+        })
     }
 }
 
@@ -181,19 +270,25 @@ impl TailSketch {
         let index = bucket(x);
         self.sketch.counts[index] += 1;
         self.sketch.total += 1;
-        self.value_sum[index] += x;
-        self.value_square_sum[index] += x * x;
-        self.companion_sum[index] += companion;
-        self.companion_square_sum[index] += companion * companion;
+        let (value, other) = (to_fixed(x) as i128, to_fixed(companion) as i128);
+        let sums = &mut self.sums[index];
+        sums[0] += value;
+        sums[1] += value * value;
+        sums[2] += other;
+        sums[3] += other * other;
+    }
+
+    pub fn reset(&mut self) {
+        self.sketch.reset();
+        self.sums.fill([0; 4]);
     }
 
     pub fn merge(&mut self, other: &TailSketch) {
         self.sketch.merge(&other.sketch);
-        for i in 0..BUCKETS {
-            self.value_sum[i] += other.value_sum[i];
-            self.value_square_sum[i] += other.value_square_sum[i];
-            self.companion_sum[i] += other.companion_sum[i];
-            self.companion_square_sum[i] += other.companion_square_sum[i];
+        for (mine, theirs) in self.sums.iter_mut().zip(&other.sums) {
+            for k in 0..4 {
+                mine[k] += theirs[k];
+            }
         }
     }
 
@@ -211,12 +306,19 @@ impl TailSketch {
                 continue;
             }
             let take = (wanted - count).min(c) / c;
+            let [
+                value_sum,
+                value_square_sum,
+                companion_sum,
+                companion_square_sum,
+            ] = self.sums[index].map(from_fixed);
             count += take * c;
-            sum += take * self.value_sum[index];
-            square += take * self.value_square_sum[index];
-            companion += take * self.companion_sum[index];
-            companion_square += take * self.companion_square_sum[index];
-            threshold = self.value_sum[index] / c;
+            sum += take * value_sum;
+            // Squares carry two factors of the fixed-point scale.
+            square += take * from_fixed_square(value_square_sum);
+            companion += take * companion_sum;
+            companion_square += take * from_fixed_square(companion_square_sum);
+            threshold = value_sum / c;
             if count >= wanted {
                 break;
             }
@@ -236,6 +338,15 @@ impl TailSketch {
             threshold,
         }
     }
+}
+
+/// A sum of squared fixed-point values (already divided by the scale once) back to units².
+fn from_fixed_square(once: f64) -> f64 {
+    from_fixed_square_scale() * once
+}
+
+fn from_fixed_square_scale() -> f64 {
+    from_fixed(1)
 }
 
 #[cfg(test)]
@@ -303,5 +414,20 @@ mod tests {
         let tail = t.upper_tail(1.0 / 6.0);
         assert!((tail.mean - 5500.5).abs() / 5500.5 < RELATIVE_ERROR);
         assert!((tail.companion_mean - 11001.0).abs() / 11001.0 < RELATIVE_ERROR);
+        // Standard deviation of 5001..=6000 is about 288.8; the companion's is twice that.
+        let sd = tail.companion_standard_error * 1000f64.sqrt();
+        assert!((sd - 2.0 * 288.82).abs() < 2.0, "{sd}");
+    }
+
+    #[test]
+    fn sparse_serialisation_round_trips() {
+        let mut t = TailSketch::default();
+        for i in 0..500 {
+            t.add((i as f64 * 0.37).sin() * 3.0, i as f64 * 0.01);
+        }
+        let text = serde_json::to_string(&t).expect("serialise");
+        let back: TailSketch = serde_json::from_str(&text).expect("parse");
+        assert_eq!(back, t);
+        assert!(text.len() < 60_000, "{} bytes", text.len());
     }
 }

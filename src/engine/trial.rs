@@ -4,6 +4,7 @@
 //! correlated normal falls below the strategy's threshold `Φ⁻¹(p·m)`; mitigations only lower
 //! `p·m`, so they can only remove a factor from a trial, never add one.
 
+use super::sampling::fast_normal_inverse;
 use crate::model::distribution::{Continuous, Severity, standard_normal_inverse};
 use crate::model::economics::{Discounting, payback_years};
 use crate::model::{BenefitModel, CorrelationModel, Impact};
@@ -214,6 +215,47 @@ impl CompiledScenario {
         {
             *cost = distribution.inverse_cdf(rng.random::<f64>());
         }
+        self.finish_draw(scratch);
+    }
+
+    /// Uniforms per trial under the structured sampling designs: one per factor (its normal),
+    /// one per factor (its severity), three noise normals, the benefit model's uniforms, one
+    /// per mitigation cost — the same order as [`Self::draw`].
+    pub fn dimensions(&self) -> usize {
+        2 * self.factors + 3 + self.benefits.dimensions() + self.mitigation_cost.len()
+    }
+
+    /// Map one trial's uniforms (each in (0, 1), `self.dimensions()` of them) to its random
+    /// inputs by inverse CDFs, then correlate and draw severities as [`Self::draw`] does.
+    #[inline]
+    pub fn draw_from_uniforms(&self, uniforms: &[f64], scratch: &mut TrialScratch) {
+        let n = self.factors;
+        let (normals, rest) = uniforms.split_at(n);
+        let (severity, rest) = rest.split_at(n);
+        let (noise, rest) = rest.split_at(3);
+        let (benefit, mitigation) = rest.split_at(self.benefits.dimensions());
+        for (e, &u) in scratch.independent.iter_mut().zip(normals) {
+            *e = fast_normal_inverse(u);
+        }
+        scratch.severity_uniform.copy_from_slice(severity);
+        for (eta, &u) in scratch.noise.iter_mut().zip(noise) {
+            *eta = fast_normal_inverse(u);
+        }
+        scratch.benefit_uniform[..benefit.len()].copy_from_slice(benefit);
+        for ((cost, distribution), &u) in scratch
+            .mitigation_cost
+            .iter_mut()
+            .zip(&self.mitigation_cost)
+            .zip(mitigation)
+        {
+            *cost = distribution.inverse_cdf(u);
+        }
+        self.finish_draw(scratch);
+    }
+
+    /// Correlate the factor normals and draw the severities of factors that can strike.
+    #[inline]
+    fn finish_draw(&self, scratch: &mut TrialScratch) {
         self.correlation
             .correlate(&scratch.independent, &mut scratch.correlated);
         for i in 0..self.factors {

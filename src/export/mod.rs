@@ -7,6 +7,7 @@ mod csv;
 mod json;
 mod markdown;
 pub mod sections;
+pub mod shard;
 mod table;
 
 use crate::analysis::Report;
@@ -99,6 +100,19 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     // Report the error's kind only: the temporary file's name means nothing to the user.
     let plain = |e: std::io::Error| bad_path(std::io::Error::from(e.kind()));
     let mut temporary = tempfile::NamedTempFile::new_in(folder).map_err(plain)?;
+    // The temporary file is private (0600); give the result the permissions of the file it
+    // replaces, or the usual 0644 for a new file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let permissions = std::fs::metadata(path)
+            .map(|m| m.permissions())
+            .unwrap_or_else(|_| std::fs::Permissions::from_mode(0o644));
+        temporary
+            .as_file()
+            .set_permissions(permissions)
+            .map_err(plain)?;
+    }
     temporary
         .write_all(bytes)
         .and_then(|_| temporary.as_file().sync_all())

@@ -3,6 +3,7 @@
 
 use super::View;
 use crate::analysis::report::{Estimate, Report, Unit};
+use crate::engine::{Ending, Sampling};
 
 pub struct Section {
     pub title: String,
@@ -83,19 +84,65 @@ fn interval(unit: Unit, e: &Estimate) -> String {
 
 pub fn title(report: &Report) -> String {
     let run = &report.run;
+    let sampling = match run.sampling {
+        Sampling::Random => String::new(),
+        other => format!(", {} sampling", other.name()),
+    };
+    let errors = if run.standard_errors == "batch_means" {
+        " (batch means)"
+    } else {
+        ""
+    };
+    let ending = match run.ending {
+        Ending::Completed => "",
+        Ending::TargetMet => " — stopped when the precision target was met",
+        Ending::Interrupted => " — interrupted",
+    };
     format!(
-        "{} — {} trials, seed {}, baseline \"{}\"; amounts in {}; ± is one Monte Carlo standard error{}",
+        "{} — {} trials, seed {}{sampling}, baseline \"{}\"; amounts in {}; ± is one Monte Carlo standard error{errors}{ending}",
         run.scenario,
         money(run.trials as f64),
         run.seed,
         run.baseline,
         run.currency,
-        if run.stopped_early {
-            " (stopped early)"
-        } else {
-            ""
-        }
     )
+}
+
+/// With `--precision`: each target, what was achieved, and where.
+fn precision_section(report: &Report) -> Option<Section> {
+    let checks = report.run.precision.as_ref()?;
+    let rows = checks
+        .iter()
+        .map(|c| {
+            vec![
+                c.metric.clone(),
+                format!("±{}", compact(c.target)),
+                format!("±{}", compact(c.achieved)),
+                c.worst_strategy.clone(),
+                if c.met { "yes" } else { "no" }.to_string(),
+            ]
+        })
+        .collect();
+    Some(Section {
+        title: format!(
+            "Precision: 95 % half-widths after {} trials (of at most {})",
+            money(report.run.trials as f64),
+            money(report.run.requested_trials as f64)
+        ),
+        header: ["metric", "target", "achieved", "widest in", "met"]
+            .map(String::from)
+            .to_vec(),
+        rows,
+    })
+}
+
+/// A number with four significant digits, without scientific notation for everyday sizes.
+fn compact(x: f64) -> String {
+    if x.abs() >= 100.0 {
+        money(x)
+    } else {
+        format!("{x:.4}")
+    }
 }
 
 pub fn sections(report: &Report, view: View) -> Vec<Section> {
@@ -105,7 +152,7 @@ pub fn sections(report: &Report, view: View) -> Vec<Section> {
             .chain(strategies.iter().map(|s| s.id.clone()))
             .collect()
     };
-    let mut out = Vec::new();
+    let mut out: Vec<Section> = precision_section(report).into_iter().collect();
 
     let base = report.baseline();
     let outcome_rows = base

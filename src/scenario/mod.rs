@@ -60,6 +60,9 @@ pub struct Scenario {
     /// Index of the baseline strategy.
     pub baseline: usize,
     pub simulation: SimulationSettings,
+    /// The text the scenario was read from (shard files carry it, so `merge` needs no paths).
+    #[serde(skip)]
+    pub source_text: String,
 }
 
 impl Scenario {
@@ -93,8 +96,10 @@ impl Scenario {
         let raw: file::ScenarioFile = source.parse()?;
         let catalogue = Catalogue::builtin()?;
         let defaults = crate::model::Defaults::builtin()?;
-        validate::validate(raw, &catalogue, &defaults, &source.name)
-            .map_err(|problem| source.problem(problem))
+        let mut scenario = validate::validate(raw, &catalogue, &defaults, &source.name)
+            .map_err(|problem| source.problem(problem))?;
+        scenario.source_text = source.text.clone();
+        Ok(scenario)
     }
 
     /// The built-in default scenario.

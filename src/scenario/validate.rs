@@ -94,6 +94,7 @@ pub fn validate(
         strategies,
         baseline,
         simulation,
+        source_text: String::new(),
     })
 }
 
