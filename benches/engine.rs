@@ -57,7 +57,12 @@ fn stages(c: &mut Criterion) {
             b.iter(|| {
                 for _ in 0..trials {
                     for (a, o) in accumulators.iter_mut().zip(&scratch.outcomes) {
-                        a.add(o, &baseline, 1.0 / compiled.budget, compiled.horizon_years);
+                        a.add(
+                            o,
+                            Some(&baseline),
+                            1.0 / compiled.budget,
+                            compiled.horizon_years,
+                        );
                     }
                 }
             })

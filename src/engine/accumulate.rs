@@ -211,10 +211,17 @@ impl StrategyAccumulator {
         }
     }
 
-    /// Record one trial's outcome, with the baseline's outcome on the same random numbers.
+    /// Record one trial's outcome, with the baseline's outcome on the same random numbers
+    /// (`None` for the baseline itself, whose paired differences would all be zero).
     /// `per_budget` is 1 / budget: money moments are kept in units of the budget.
     #[inline]
-    pub fn add(&mut self, o: &Outcome, baseline: &Outcome, per_budget: f64, horizon_years: f64) {
+    pub fn add(
+        &mut self,
+        o: &Outcome,
+        baseline: Option<&Outcome>,
+        per_budget: f64,
+        horizon_years: f64,
+    ) {
         self.trials += 1;
         self.class_counts[o.class as usize] += 1;
         self.overrun_at_least_double += (o.overrun >= 1.0) as u64;
@@ -233,6 +240,9 @@ impl StrategyAccumulator {
             let index = o.primary_cause.unwrap_or(self.primary_cause.len() - 1);
             self.primary_cause[index] += 1;
         }
+        let Some(baseline) = baseline else {
+            return;
+        };
         let (mine, theirs) = (
             paired_values(o, per_budget),
             paired_values(baseline, per_budget),

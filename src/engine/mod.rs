@@ -219,10 +219,13 @@ impl Worker {
             for _ in 0..trials {
                 compiled.draw(&mut rng, &mut self.scratch);
                 compiled.evaluate_all(&mut self.scratch, &mut self.presence);
-                let base = self.scratch.outcomes[baseline];
-                for (acc, outcome) in self.accumulators.iter_mut().zip(&self.scratch.outcomes) {
-                    acc.add(outcome, &base, per_budget, compiled.horizon_years);
-                }
+                add_trial(
+                    &mut self.accumulators,
+                    &self.scratch,
+                    baseline,
+                    per_budget,
+                    compiled,
+                );
             }
             return;
         };
@@ -231,10 +234,13 @@ impl Worker {
             let uniforms = sampler.uniforms(&mut rng, trial);
             compiled.draw_from_uniforms(uniforms, &mut self.scratch);
             compiled.evaluate_all(&mut self.scratch, &mut self.presence);
-            let base = self.scratch.outcomes[baseline];
-            for (acc, outcome) in self.batch.iter_mut().zip(&self.scratch.outcomes) {
-                acc.add(outcome, &base, per_budget, compiled.horizon_years);
-            }
+            add_trial(
+                &mut self.batch,
+                &self.scratch,
+                baseline,
+                per_budget,
+                compiled,
+            );
         }
         if trials == BATCH_TRIALS {
             crate::analysis::report::batch_values(&self.batch, baseline, &mut self.values);
@@ -250,6 +256,22 @@ impl Worker {
             total.merge(part);
             part.reset();
         }
+    }
+}
+
+/// Record one evaluated trial in every strategy's accumulator.
+#[inline]
+fn add_trial(
+    accumulators: &mut [StrategyAccumulator],
+    scratch: &TrialScratch,
+    baseline: usize,
+    per_budget: f64,
+    compiled: &CompiledScenario,
+) {
+    let base = &scratch.outcomes[baseline];
+    for (s, (acc, outcome)) in accumulators.iter_mut().zip(&scratch.outcomes).enumerate() {
+        let paired_with = (s != baseline).then_some(base);
+        acc.add(outcome, paired_with, per_budget, compiled.horizon_years);
     }
 }
 

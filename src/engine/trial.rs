@@ -107,6 +107,9 @@ pub struct TrialScratch {
     benefit_uniform: [f64; 5],
     mitigation_cost: Vec<f64>,
     noise: [f64; 3],
+    /// The factors present under the strategy being evaluated, in factor order, with their
+    /// terms `[−ln keep, log cost, log duration]`: kept for the primary-cause search.
+    present: Vec<(usize, [f64; 3])>,
     pub outcomes: Vec<Outcome>,
 }
 
@@ -183,6 +186,7 @@ impl CompiledScenario {
             benefit_uniform: [0.0; 5],
             mitigation_cost: vec![0.0; self.mitigation_cost.len()],
             noise: [0.0; 3],
+            present: Vec::with_capacity(self.factors),
             outcomes: vec![Outcome::EMPTY; self.strategies],
         }
     }
@@ -298,6 +302,7 @@ impl CompiledScenario {
                 .iter()
                 .zip(&self.severity_scale[row..row + n])
                 .zip(present_count.iter_mut());
+            scratch.present.clear();
             for (i, ((threshold, scale), count)) in rows.enumerate() {
                 if scratch.correlated[i] < *threshold {
                     *count += 1;
@@ -308,9 +313,11 @@ impl CompiledScenario {
                         let severity = scratch.severity[i] * scale;
                         (severity, log_keep(impact.benefit, severity))
                     };
+                    let terms = [-keep, impact.cost * severity, impact.schedule * severity];
                     log_benefit += keep;
-                    log_cost += impact.cost * severity;
-                    log_duration += impact.schedule * severity;
+                    log_cost += terms[1];
+                    log_duration += terms[2];
+                    scratch.present.push((i, terms));
                 }
             }
             let realisation = (benefit_noise * log_benefit.exp()).min(1.0);
@@ -349,7 +356,7 @@ impl CompiledScenario {
             let primary_cause = if class == OutcomeClass::Success {
                 None
             } else {
-                self.primary_cause(scratch, row, broken)
+                self.primary_cause(&scratch.present, broken)
             };
             scratch.outcomes[s] = Outcome {
                 class,
@@ -366,28 +373,12 @@ impl CompiledScenario {
         }
     }
 
-    /// Severity under strategy row `row`, and its log benefit keep `ln(1 − b·s)`.
-    #[inline]
-    fn effective(&self, scratch: &TrialScratch, row: usize, i: usize) -> (f64, f64) {
-        let scale = self.severity_scale[row + i];
-        if scale == 1.0 {
-            (scratch.severity[i], scratch.log_keep[i])
-        } else {
-            let severity = scratch.severity[i] * scale;
-            (severity, log_keep(self.impact[i].benefit, severity))
-        }
-    }
-
     /// The present factor with the largest contribution to the broken objectives: its term in
     /// −log realisation, log cost and log duration, each divided by the log distance from plan
     /// to that objective, summed over the objectives the trial broke. Ties go to the factor
     /// listed first.
-    fn primary_cause(
-        &self,
-        scratch: &TrialScratch,
-        row: usize,
-        broken: [bool; 3],
-    ) -> Option<usize> {
+    #[inline]
+    fn primary_cause(&self, present: &[(usize, [f64; 3])], broken: [bool; 3]) -> Option<usize> {
         let mut best: Option<(usize, f64)> = None;
         let weight: [f64; 3] = std::array::from_fn(|channel| {
             if broken[channel] {
@@ -396,15 +387,8 @@ impl CompiledScenario {
                 0.0
             }
         });
-        for i in 0..self.factors {
-            if scratch.correlated[i] >= self.threshold[row + i] {
-                continue;
-            }
-            let (severity, keep) = self.effective(scratch, row, i);
-            let impact = &self.impact[i];
-            let contribution = -keep * weight[0]
-                + impact.cost * severity * weight[1]
-                + impact.schedule * severity * weight[2];
+        for &(i, terms) in present {
+            let contribution = terms[0] * weight[0] + terms[1] * weight[1] + terms[2] * weight[2];
             if contribution > 0.0 && best.is_none_or(|(_, c)| contribution > c) {
                 best = Some((i, contribution));
             }

@@ -97,7 +97,28 @@ pub fn distribution(
                     "give a positive low below high, or use { min, mode, max } for values that can be zero or negative",
                 ));
             }
-            Ok(Continuous::lognormal_from_interval(l, h, confidence))
+            let lognormal = Continuous::lognormal_from_interval(l, h, confidence);
+            // A lognormal is unbounded: its far tail must stay inside the range like every
+            // parameter does, or a wide interval overflows to infinity in a trial. The largest
+            // uniform any sampler draws is 1 − 2⁻⁵³ (about 8.2 standard deviations).
+            let largest = lognormal.inverse_cdf(1.0 - f64::EPSILON / 2.0);
+            if !matches!(lognormal, Continuous::LogNormal { sigma, .. } if sigma > 0.0) {
+                return Err(Problem::new(
+                    path,
+                    format!("low = {l} and high = {h} are too close together for a lognormal"),
+                    "widen the interval, or use { value = V } for a fixed amount",
+                ));
+            }
+            if largest > high {
+                return Err(Problem::new(
+                    path,
+                    format!(
+                        "a lognormal from low = {l} to high = {h} ({confidence} sure) reaches {largest:.3e} in its far tail, beyond the limit of {high}"
+                    ),
+                    "narrow the interval (raise low or lower high), or raise confidence; or use { min, mode, max }, which stays between min and max",
+                ));
+            }
+            Ok(lognormal)
         }
         _ => Err(Problem::new(
             path,
