@@ -3,12 +3,12 @@
 //! `cargo bench --bench engine` — criterion reports time per iteration and, through
 //! `Throughput::Elements`, trials per second. Stages: drawing one trial's random numbers,
 //! evaluating it under every strategy, accumulating the outcomes; end to end: `simulate` on one
-//! thread and on all cores.
+//! thread and on all cores; and the three sampling designs end to end.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use crmcast::engine::accumulate::StrategyAccumulator;
 use crmcast::engine::trial::CompiledScenario;
-use crmcast::engine::{NoObserver, RunSettings, simulate};
+use crmcast::engine::{NoObserver, RunSettings, Sampling, simulate};
 use crmcast::scenario::Scenario;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -100,5 +100,28 @@ fn end_to_end(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, stages, end_to_end);
+/// The structured sampling designs against pseudo-random sampling, end to end on all cores.
+fn sampling_designs(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sampling");
+    group.sample_size(10);
+    let trials = 262_144u64;
+    group.throughput(Throughput::Elements(trials));
+    let scenario = load("retail_chain");
+    for sampling in [Sampling::Random, Sampling::Lhs, Sampling::Sobol] {
+        group.bench_function(BenchmarkId::new(sampling.name(), "retail_chain"), |b| {
+            b.iter(|| {
+                let settings = RunSettings {
+                    trials,
+                    seed: 3,
+                    sampling,
+                    ..RunSettings::default()
+                };
+                black_box(simulate(&scenario, &settings, &NoObserver).expect("run"))
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, stages, end_to_end, sampling_designs);
 criterion_main!(benches);
