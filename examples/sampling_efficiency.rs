@@ -65,13 +65,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         for (d, design) in ["random", "lhs", "sobol"].iter().enumerate() {
             let mut row = format!("| {name} | {design} |");
-            for k in 0..=METRICS.len() {
-                if variances[d][k] == 0.0 {
+            for (k, &design_variance) in variances[d].iter().enumerate() {
+                if design_variance == 0.0 {
                     // Every replicate landed in the same sketch bucket: the estimate is limited by
                     // the sketch's 0.39 % resolution, not by sampling.
                     row.push_str(" res. |");
                 } else {
-                    let efficiency = variances[0][k] / variances[d][k];
+                    let efficiency = variances[0][k] / design_variance;
                     row.push_str(&format!(" {efficiency:.1} |"));
                 }
             }

@@ -209,7 +209,10 @@ fn precision_runs_until_every_target_is_met() {
     let run = &report["run"];
     assert_eq!(run["ending"], "target_met");
     let trials = run["trials"].as_u64().expect("trials");
-    assert!(trials < 100_000_000 && trials.is_multiple_of(16_384), "{trials}");
+    assert!(
+        trials < 100_000_000 && trials.is_multiple_of(16_384),
+        "{trials}"
+    );
     for check in run["precision"].as_array().expect("checks") {
         assert_eq!(check["met"], true, "{check}");
     }
