@@ -55,6 +55,18 @@ pub fn required<T: Copy>(path: &FieldPath, value: Option<T>, example: &str) -> C
     })
 }
 
+/// A number as written in a message: plain for everyday sizes, scientific otherwise.
+fn short(x: f64) -> String {
+    if x != 0.0 && (x.abs() < 1e-4 || x.abs() >= 1e15) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
+/// How far past a field's limit a lognormal's largest possible draw may reach.
+const TAIL_ALLOWANCE: f64 = 1000.0;
+
 /// A continuous input distribution; `low..=high` bounds every parameter.
 pub fn distribution(
     path: &FieldPath,
@@ -98,9 +110,11 @@ pub fn distribution(
                 ));
             }
             let lognormal = Continuous::lognormal_from_interval(l, h, confidence);
-            // A lognormal is unbounded: its far tail must stay inside the range like every
-            // parameter does, or a wide interval overflows to infinity in a trial. The largest
-            // uniform any sampler draws is 1 − 2⁻⁵³ (about 8.2 standard deviations).
+            // A lognormal is unbounded: a very wide interval overflows to infinity in a trial's
+            // far tail. The largest uniform any sampler draws is 1 − 2⁻⁵³ (about 8.2 standard
+            // deviations); there the value must stay within 1000 × the field's limit — far
+            // enough that ordinary intervals (a 5–30 % uplift, 90 % sure) pass, near enough that
+            // every sum of such values stays finite.
             let largest = lognormal.inverse_cdf(1.0 - f64::EPSILON / 2.0);
             if !matches!(lognormal, Continuous::LogNormal { sigma, .. } if sigma > 0.0) {
                 return Err(Problem::new(
@@ -109,11 +123,13 @@ pub fn distribution(
                     "widen the interval, or use { value = V } for a fixed amount",
                 ));
             }
-            if largest > high {
+            if !(largest <= TAIL_ALLOWANCE * high) {
                 return Err(Problem::new(
                     path,
                     format!(
-                        "a lognormal from low = {l} to high = {h} ({confidence} sure) reaches {largest:.3e} in its far tail, beyond the limit of {high}"
+                        "a lognormal from low = {} to high = {} ({confidence} sure) reaches {largest:.3e} in its far tail, beyond {TAIL_ALLOWANCE} × the limit of {high}",
+                        short(l),
+                        short(h)
                     ),
                     "narrow the interval (raise low or lower high), or raise confidence; or use { min, mode, max }, which stays between min and max",
                 ));
