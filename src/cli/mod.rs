@@ -45,7 +45,7 @@ pub struct Cli {
 pub enum Command {
     /// Simulate every strategy of a scenario and show outcomes and failure causes.
     #[command(
-        after_help = "Examples:\n  crmcast run\n  crmcast run scenarios/retail_chain.toml --trials 1000000 --threads 2\n  crmcast run scenarios/default.toml --format json --output run.json"
+        after_help = "Examples:\n  crmcast run\n  crmcast run scenarios/retail_chain.toml --trials 1000000 --threads 2\n  crmcast run scenarios/default.toml --format json --output run.json\n  crmcast run --precision p_success=0.002,npv_mean=1% --sampling sobol\n  crmcast run --trials 100000000 --shard 1/4 --output part-1.json    (then crmcast merge part-*.json)"
     )]
     Run(RunArgs),
     /// Compare every strategy with the baseline on common random numbers.

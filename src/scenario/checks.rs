@@ -123,7 +123,7 @@ pub fn distribution(
                     "widen the interval, or use { value = V } for a fixed amount",
                 ));
             }
-            if !(largest <= TAIL_ALLOWANCE * high) {
+            if largest.is_nan() || largest > TAIL_ALLOWANCE * high {
                 return Err(Problem::new(
                     path,
                     format!(
