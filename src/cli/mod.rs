@@ -319,7 +319,7 @@ fn simulate(args: RunArgs, view: View) -> Result<(), Error> {
         - (expected.start * BATCH_TRIALS).min(settings.trials);
     interrupt::install();
     let observer = RunObserver {
-        progress: progress::Progress::new(planned, args.output.quiet),
+        progress: progress::Progress::new(planned, args.output.quiet, targets.is_some()),
         scenario: &scenario,
         targets: targets.as_deref(),
     };

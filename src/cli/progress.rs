@@ -12,11 +12,16 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn new(total: u64, quiet: bool) -> Self {
+    /// A bar towards `total` trials; with `open_ended` (a precision target may stop the run
+    /// long before `total`), a counter without a bar or ETA.
+    pub fn new(total: u64, quiet: bool, open_ended: bool) -> Self {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
-        if let Ok(style) = ProgressStyle::with_template(
-            "{spinner} {bar:40} {human_pos}/{human_len} trials  {per_sec}  eta {eta}",
-        ) {
+        let template = if open_ended {
+            "{spinner} {human_pos} trials  {per_sec}  (until the precision target is met, at most {human_len})"
+        } else {
+            "{spinner} {bar:40} {human_pos}/{human_len} trials  {per_sec}  eta {eta}"
+        };
+        if let Ok(style) = ProgressStyle::with_template(template) {
             bar.set_style(style);
         }
         Progress {
