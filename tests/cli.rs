@@ -470,3 +470,46 @@ fn missing_scenario_file_is_bad_input_and_named() {
             .stderr(predicate::str::contains("panicked").not());
     }
 }
+
+/// An output that is a device or a pipe is written in place, never replaced by a rename: the
+/// atomic writer once turned `/dev/null` into a regular file.
+#[cfg(unix)]
+#[test]
+fn output_to_a_device_or_pipe_keeps_it_one() {
+    use std::os::unix::fs::FileTypeExt;
+    crmcast()
+        .args([
+            "run",
+            "--trials",
+            "1000",
+            "--quiet",
+            "--output",
+            "/dev/null",
+        ])
+        .assert()
+        .success();
+    let null = std::fs::metadata("/dev/null").unwrap();
+    assert!(null.file_type().is_char_device(), "/dev/null was replaced");
+    // A named pipe, read by another thread.
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    crmcast()
+        .args(["run", "--trials", "1000", "--format", "json", "--output"])
+        .arg(&fifo)
+        .assert()
+        .success();
+    let text = reader.join().unwrap();
+    assert!(text.contains("\"p_success\""));
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+}

@@ -1,7 +1,7 @@
 //! Exporters, one file per format behind one small trait (after hyperfine's `export/`).
 //! Each renders into any `io::Write`; [`write_output`] is the one owner of output files:
 //! it writes atomically (temporary file in the same folder, then rename), and `-` or no path
-//! means standard output.
+//! means standard output. Devices and pipes (`/dev/null`, a FIFO) are written in place.
 
 mod csv;
 mod json;
@@ -92,6 +92,20 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     };
     if path.is_dir() {
         return Err(bad_path(std::io::Error::other("it is a folder")));
+    }
+    // A device, pipe or socket (`--output /dev/null`, a named pipe) cannot be replaced by a
+    // rename — that would put a regular file in its place — so it is written in place.
+    if let Ok(metadata) = std::fs::metadata(path)
+        && !metadata.is_file()
+    {
+        let mut special = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(bad_path)?;
+        return special.write_all(bytes).map_err(|source| Error::Write {
+            path: path.to_path_buf(),
+            source,
+        });
     }
     if !folder.is_dir() {
         let message = format!("the folder {} does not exist", folder.display());
