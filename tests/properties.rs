@@ -22,26 +22,14 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use std::fmt::Write;
 
 /// The catalogue's factors (data/catalogue.toml), in catalogue order.
-const FACTORS: [&str; 18] = [
-    "unclear_strategy",
-    "no_executive_sponsor",
-    "technology_is_solution",
-    "change_resistance",
-    "insufficient_training",
-    "culture_not_customer_centric",
-    "poor_communication",
-    "processes_not_redesigned",
-    "poor_project_management",
-    "no_kpis_measurement",
-    "poor_data_quality",
-    "little_analytical_crm",
-    "ignoring_customer_voice",
-    "unclear_roi_budget",
-    "erp_integration",
-    "wrong_or_complex_system",
-    "software_defects",
-    "immature_vendors",
-];
+static FACTORS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+    crmcast::model::Catalogue::builtin()
+        .expect("the built-in catalogue")
+        .factors
+        .into_iter()
+        .map(|f| f.id)
+        .collect()
+});
 
 const TRIALS: u64 = 2_000;
 
@@ -183,7 +171,7 @@ fn effect() -> impl Strategy<Value = Effect> {
 fn mitigation() -> impl Strategy<Value = MitigationSpec> {
     (money(50_000.0), proptest::collection::vec(effect(), 1..5)).prop_map(|(cost, mut effects)| {
         // One effect per factor.
-        let mut seen = [false; FACTORS.len()];
+        let mut seen = vec![false; FACTORS.len()];
         effects.retain(|e| !std::mem::replace(&mut seen[e.factor], true));
         MitigationSpec { cost, effects }
     })
@@ -240,7 +228,7 @@ fn spec() -> impl Strategy<Value = Spec> {
                 (strategies, baseline_position),
                 seed,
             )| {
-                let mut seen = [false; FACTORS.len()];
+                let mut seen = vec![false; FACTORS.len()];
                 overrides.retain(|o| !std::mem::replace(&mut seen[o.factor], true));
                 Spec {
                     budget,

@@ -16,26 +16,14 @@ use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use std::fmt::Write;
 
-const FACTORS: [&str; 18] = [
-    "unclear_strategy",
-    "no_executive_sponsor",
-    "technology_is_solution",
-    "change_resistance",
-    "insufficient_training",
-    "culture_not_customer_centric",
-    "poor_communication",
-    "processes_not_redesigned",
-    "poor_project_management",
-    "no_kpis_measurement",
-    "poor_data_quality",
-    "little_analytical_crm",
-    "ignoring_customer_voice",
-    "unclear_roi_budget",
-    "erp_integration",
-    "wrong_or_complex_system",
-    "software_defects",
-    "immature_vendors",
-];
+static FACTORS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+    crmcast::model::Catalogue::builtin()
+        .expect("the built-in catalogue")
+        .factors
+        .into_iter()
+        .map(|f| f.id)
+        .collect()
+});
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
@@ -226,7 +214,7 @@ fn scenario(u: &mut Unstructured) -> Result<String> {
         }
     }
 
-    for factor in FACTORS {
+    for factor in FACTORS.iter() {
         if u.ratio(1, 3)? {
             writeln!(w, "\n[factors.{factor}]").unwrap();
             if u.arbitrary()? {
@@ -249,8 +237,8 @@ fn scenario(u: &mut Unstructured) -> Result<String> {
     }
 
     for _ in 0..u.int_in_range(0..=3u8)? {
-        let a = *u.choose(&FACTORS)?;
-        let b = *u.choose(&FACTORS)?;
+        let a = u.choose(&FACTORS)?;
+        let b = u.choose(&FACTORS)?;
         writeln!(
             w,
             "\n[[correlations]]\nfactors = [\"{a}\", \"{b}\"]\nrho = {}",
@@ -267,7 +255,7 @@ fn scenario(u: &mut Unstructured) -> Result<String> {
             distribution(u, 0.0, 1e13)?
         )
         .unwrap();
-        let mut used = [false; FACTORS.len()];
+        let mut used = vec![false; FACTORS.len()];
         for _ in 0..u.int_in_range(1..=4u8)? {
             let i = u.choose_index(FACTORS.len())?;
             if std::mem::replace(&mut used[i], true) {
