@@ -23,12 +23,7 @@ use std::fmt::Write;
 
 /// The catalogue's factors (data/catalogue.toml), in catalogue order.
 static FACTORS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
-    crmcast::model::Catalogue::builtin()
-        .expect("the built-in catalogue")
-        .factors
-        .into_iter()
-        .map(|f| f.id)
-        .collect()
+    crmcast::model::Catalogue::builtin_factor_ids().expect("the built-in catalogue")
 });
 
 const TRIALS: u64 = 2_000;

@@ -30,6 +30,12 @@ pub fn from_fixed(q: i128) -> f64 {
     q as f64 / FIXED_SCALE
 }
 
+/// A sum of squared fixed-point values back to units² (it carries the scale twice).
+#[inline]
+pub fn from_fixed_square(q: i128) -> f64 {
+    q as f64 / (FIXED_SCALE * FIXED_SCALE)
+}
+
 /// Count, sum and sum of squares in exact fixed-point integers. Integer sums are associative,
 /// so merging in any order — threads, shards — gives bit-identical results; the mean and
 /// variance are derived from the exact sums only when asked for.

@@ -7,7 +7,7 @@
 //! within a relative error of `2^-(MANTISSA_BITS+1)` = 0.39 %. Smaller magnitudes collapse to
 //! zero (absolute error < 2^-16 ≈ 1.5e-5); larger ones saturate at ±2^16 and are counted.
 
-use super::accumulate::{from_fixed, to_fixed};
+use super::accumulate::{from_fixed, from_fixed_square, to_fixed};
 use serde::{Deserialize, Serialize};
 
 pub const MANTISSA_BITS: u32 = 7;
@@ -311,10 +311,10 @@ impl TailSketch {
                 value_square_sum,
                 companion_sum,
                 companion_square_sum,
-            ] = self.sums[index].map(from_fixed);
+            ] = self.sums[index];
+            let (value_sum, companion_sum) = (from_fixed(value_sum), from_fixed(companion_sum));
             count += take * c;
             sum += take * value_sum;
-            // Squares carry two factors of the fixed-point scale.
             square += take * from_fixed_square(value_square_sum);
             companion += take * companion_sum;
             companion_square += take * from_fixed_square(companion_square_sum);
@@ -338,15 +338,6 @@ impl TailSketch {
             threshold,
         }
     }
-}
-
-/// A sum of squared fixed-point values (already divided by the scale once) back to units².
-fn from_fixed_square(once: f64) -> f64 {
-    from_fixed_square_scale() * once
-}
-
-fn from_fixed_square_scale() -> f64 {
-    from_fixed(1)
 }
 
 #[cfg(test)]

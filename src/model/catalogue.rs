@@ -204,6 +204,15 @@ pub fn estimate(path: &FieldPath, raw: &RawEstimate, base: Option<Estimate>) -> 
 
 impl Catalogue {
     /// The catalogue shipped with crmcast.
+    /// The ids of the built-in catalogue's factors, in catalogue order.
+    pub fn builtin_factor_ids() -> Result<Vec<String>, Error> {
+        Ok(Catalogue::builtin()?
+            .factors
+            .into_iter()
+            .map(|f| f.id)
+            .collect())
+    }
+
     pub fn builtin() -> Result<Catalogue, Error> {
         Catalogue::parse(&Source::new(
             "data/catalogue.toml (built in)",
