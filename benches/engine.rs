@@ -1,12 +1,13 @@
 //! Engine speed, per stage and end to end, on every shipped scenario.
 //!
 //! `cargo bench --bench engine` — criterion reports time per iteration and, through
-//! `Throughput::Elements`, trials per second. Stages: drawing one trial's random numbers,
-//! evaluating it under every strategy, accumulating the outcomes; end to end: `simulate` on one
-//! thread and on all cores; and the three sampling designs end to end.
+//! `Throughput::Elements`, trials per second. Stages, cumulative on fresh trials: drawing one
+//! trial's random numbers, then also evaluating it under every strategy, then also accumulating
+//! the outcomes; end to end: `simulate` on one thread and on all cores; and the three sampling
+//! designs end to end.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use crmcast::engine::accumulate::StrategyAccumulator;
+use crmcast::engine::accumulate::{StrategyAccumulator, paired_values};
 use crmcast::engine::trial::CompiledScenario;
 use crmcast::engine::{NoObserver, RunSettings, Sampling, simulate};
 use crmcast::scenario::Scenario;
@@ -30,7 +31,14 @@ fn stages(c: &mut Criterion) {
         let compiled = CompiledScenario::new(&scenario);
         let mut scratch = compiled.scratch();
         let mut presence = vec![0u64; compiled.strategies * compiled.factors];
+        let mut accumulators: Vec<StrategyAccumulator> = (0..compiled.strategies)
+            .map(|_| StrategyAccumulator::new(compiled.factors))
+            .collect();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        let per_budget = 1.0 / compiled.budget;
+        // The stages are cumulative, each on freshly drawn trials: evaluating one trial over
+        // and over would let the branch predictor learn it and flatter the figure. A stage's
+        // own cost is the difference between its line and the one before.
         group.bench_function(BenchmarkId::new("draw", name), |b| {
             b.iter(|| {
                 for _ in 0..trials {
@@ -39,30 +47,25 @@ fn stages(c: &mut Criterion) {
                 black_box(&scratch.outcomes);
             })
         });
-        compiled.draw(&mut rng, &mut scratch);
-        group.bench_function(BenchmarkId::new("evaluate", name), |b| {
+        group.bench_function(BenchmarkId::new("draw+evaluate", name), |b| {
             b.iter(|| {
                 for _ in 0..trials {
+                    compiled.draw(&mut rng, &mut scratch);
                     compiled.evaluate_all(&mut scratch, &mut presence);
                 }
                 black_box(&scratch.outcomes);
             })
         });
-        compiled.evaluate_all(&mut scratch, &mut presence);
-        let mut accumulators: Vec<StrategyAccumulator> = (0..compiled.strategies)
-            .map(|_| StrategyAccumulator::new(compiled.factors))
-            .collect();
-        let baseline = scratch.outcomes[compiled.baseline];
-        group.bench_function(BenchmarkId::new("accumulate", name), |b| {
+        group.bench_function(BenchmarkId::new("draw+evaluate+accumulate", name), |b| {
             b.iter(|| {
                 for _ in 0..trials {
-                    for (a, o) in accumulators.iter_mut().zip(&scratch.outcomes) {
-                        a.add(
-                            o,
-                            Some(&baseline),
-                            1.0 / compiled.budget,
-                            compiled.horizon_years,
-                        );
+                    compiled.draw(&mut rng, &mut scratch);
+                    compiled.evaluate_all(&mut scratch, &mut presence);
+                    let baseline = scratch.outcomes[compiled.baseline];
+                    let base_values = paired_values(&baseline, per_budget);
+                    for (s, (a, o)) in accumulators.iter_mut().zip(&scratch.outcomes).enumerate() {
+                        let paired = (s != compiled.baseline).then_some((&baseline, &base_values));
+                        a.add(o, paired, per_budget, compiled.horizon_years);
                     }
                 }
             })

@@ -149,8 +149,11 @@ fn moment_values(o: &Outcome, per_budget: f64) -> [f64; 8] {
     ]
 }
 
+/// The values whose differences to the baseline are kept, in [`PAIRED_METRICS`] order;
+/// computed once per trial for the baseline and passed to every other strategy's
+/// [`StrategyAccumulator::add`].
 #[inline]
-fn paired_values(o: &Outcome, per_budget: f64) -> [f64; 10] {
+pub fn paired_values(o: &Outcome, per_budget: f64) -> [f64; 10] {
     let m = moment_values(o, per_budget);
     [
         m[0],
@@ -217,14 +220,14 @@ impl StrategyAccumulator {
         }
     }
 
-    /// Record one trial's outcome, with the baseline's outcome on the same random numbers
-    /// (`None` for the baseline itself, whose paired differences would all be zero).
-    /// `per_budget` is 1 / budget: money moments are kept in units of the budget.
+    /// Record one trial's outcome, with the baseline's outcome on the same random numbers and
+    /// its [`paired_values`] (`None` for the baseline itself, whose paired differences would
+    /// all be zero). `per_budget` is 1 / budget: money moments are kept in units of the budget.
     #[inline]
     pub fn add(
         &mut self,
         o: &Outcome,
-        baseline: Option<&Outcome>,
+        baseline: Option<(&Outcome, &[f64; 10])>,
         per_budget: f64,
         horizon_years: f64,
     ) {
@@ -246,13 +249,10 @@ impl StrategyAccumulator {
             let index = o.primary_cause.unwrap_or(self.primary_cause.len() - 1);
             self.primary_cause[index] += 1;
         }
-        let Some(baseline) = baseline else {
+        let Some((baseline, theirs)) = baseline else {
             return;
         };
-        let (mine, theirs) = (
-            paired_values(o, per_budget),
-            paired_values(baseline, per_budget),
-        );
+        let mine = paired_values(o, per_budget);
         for ((m, a), b) in self.paired.iter_mut().zip(mine).zip(theirs) {
             m.add(a - b);
         }

@@ -12,7 +12,7 @@ pub mod trial;
 
 use crate::error::Error;
 use crate::scenario::Scenario;
-use accumulate::{Moments, StrategyAccumulator};
+use accumulate::{Moments, StrategyAccumulator, paired_values};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
@@ -269,8 +269,9 @@ fn add_trial(
     compiled: &CompiledScenario,
 ) {
     let base = &scratch.outcomes[baseline];
+    let base_values = paired_values(base, per_budget);
     for (s, (acc, outcome)) in accumulators.iter_mut().zip(&scratch.outcomes).enumerate() {
-        let paired_with = (s != baseline).then_some(base);
+        let paired_with = (s != baseline).then_some((base, &base_values));
         acc.add(outcome, paired_with, per_budget, compiled.horizon_years);
     }
 }

@@ -57,6 +57,15 @@ impl Outcome {
     };
 }
 
+/// One trial's draws that every strategy shares: the planned log cost and duration, the
+/// benefit noise factor and the annual benefit at full realisation.
+struct Plan {
+    log_cost: f64,
+    log_duration: f64,
+    benefit_noise: f64,
+    annual_full: f64,
+}
+
 /// `ln(1 − benefit·severity)`, floored so that a total loss stays finite.
 #[inline]
 fn log_keep(benefit: f64, severity: f64) -> f64 {
@@ -73,10 +82,16 @@ pub struct CompiledScenario {
     impact: Vec<Impact>,
     /// `threshold[s * factors + i] = Φ⁻¹(p_i · Π m)` for strategy `s`.
     threshold: Vec<f64>,
-    /// Severity multiplier per strategy and factor.
-    severity_scale: Vec<f64>,
     /// The largest threshold over strategies: severities are computed only below it.
     max_threshold: Vec<f64>,
+    /// Severity variants: the distinct severity multipliers the strategies apply to each
+    /// factor. Factor `i` owns variants `variant_offset[i]..variant_offset[i + 1]`.
+    variant_offset: Vec<usize>,
+    variant_scale: Vec<f64>,
+    /// The largest threshold among the strategies using a variant: it is computed only below.
+    variant_threshold: Vec<f64>,
+    /// `strategy_variant[s * factors + i]`: which of factor `i`'s variants strategy `s` uses.
+    strategy_variant: Vec<u8>,
     /// Mitigation indices per strategy.
     strategy_mitigations: Vec<Vec<usize>>,
     mitigation_cost: Vec<Continuous>,
@@ -95,22 +110,58 @@ pub struct CompiledScenario {
     inverse_room: [f64; 3],
 }
 
-/// Scratch space for one worker: allocated once per batch, reused for every trial.
+/// Scratch space for one worker: allocated once per run, reused for every trial.
 pub struct TrialScratch {
     independent: Vec<f64>,
     correlated: Vec<f64>,
     severity_uniform: Vec<f64>,
-    severity: Vec<f64>,
-    /// `ln(1 − benefit·severity)` at the unmitigated severity, shared by every strategy that
-    /// leaves the factor's severity alone.
-    log_keep: Vec<f64>,
+    /// The factors that strike under at least one strategy this trial, in factor order: the
+    /// only ones the strategies need to look at.
+    candidates: Vec<usize>,
+    /// Per severity variant: the mitigated severity and `ln(1 − benefit·severity)`, shared by
+    /// every strategy that applies the same multiplier (computed for candidates only).
+    variant_severity: Vec<f64>,
+    variant_log_keep: Vec<f64>,
     benefit_uniform: [f64; 5],
     mitigation_cost: Vec<f64>,
     noise: [f64; 3],
+    /// Per strategy, the factors present with their variant, `(factor << 8) | variant`, in
+    /// factor order: `signature[s * factors ..][..signature_len[s]]`. Two strategies with the
+    /// same signature have the same log sums, so the second copies the first's physical result.
+    signature: Vec<u32>,
+    signature_len: Vec<usize>,
+    physical: Vec<Physical>,
     /// The factors present under the strategy being evaluated, in factor order, with their
     /// terms `[−ln keep, log cost, log duration]`: kept for the primary-cause search.
     present: Vec<(usize, [f64; 3])>,
     pub outcomes: Vec<Outcome>,
+}
+
+/// The part of an outcome fixed by which factors struck and how hard: everything but the
+/// mitigation spend.
+#[derive(Debug, Clone, Copy)]
+struct Physical {
+    class: OutcomeClass,
+    cost_ratio: f64,
+    duration_ratio: f64,
+    benefit_realisation: f64,
+    annual_benefit: f64,
+    go_live: f64,
+    benefit_value: f64,
+    primary_cause: Option<usize>,
+}
+
+impl Physical {
+    const EMPTY: Physical = Physical {
+        class: OutcomeClass::Success,
+        cost_ratio: 1.0,
+        duration_ratio: 1.0,
+        benefit_realisation: 0.0,
+        annual_benefit: 0.0,
+        go_live: 0.0,
+        benefit_value: 0.0,
+        primary_cause: None,
+    };
 }
 
 impl CompiledScenario {
@@ -119,6 +170,10 @@ impl CompiledScenario {
         let s = scenario.strategies.len();
         let mut threshold = vec![0.0; n * s];
         let mut severity_scale = vec![1.0; n * s];
+        let mut variant_offset = vec![0];
+        let mut variant_scale: Vec<f64> = Vec::new();
+        let mut variant_threshold: Vec<f64> = Vec::new();
+        let mut strategy_variant = vec![0u8; n * s];
         for (k, strategy) in scenario.strategies.iter().enumerate() {
             let mut probability_scale = vec![1.0; n];
             for &m in &strategy.mitigations {
@@ -139,6 +194,23 @@ impl CompiledScenario {
                     .fold(f64::NEG_INFINITY, f64::max)
             })
             .collect();
+        for i in 0..n {
+            let first = variant_scale.len();
+            for k in 0..s {
+                let scale = severity_scale[k * n + i];
+                let found = variant_scale[first..].iter().position(|&v| v == scale);
+                let local = found.unwrap_or_else(|| {
+                    variant_scale.push(scale);
+                    variant_threshold.push(f64::NEG_INFINITY);
+                    variant_scale.len() - 1 - first
+                });
+                // At most one variant per strategy, and strategies are limited to 64.
+                strategy_variant[k * n + i] = local as u8;
+                let slot = &mut variant_threshold[first + local];
+                *slot = slot.max(threshold[k * n + i]);
+            }
+            variant_offset.push(variant_scale.len());
+        }
         let p = &scenario.project;
         let room = |x: f64| x.max(0.01);
         CompiledScenario {
@@ -149,8 +221,11 @@ impl CompiledScenario {
             severity: scenario.factors.iter().map(|f| f.severity).collect(),
             impact: scenario.factors.iter().map(|f| f.impact).collect(),
             threshold,
-            severity_scale,
             max_threshold,
+            variant_offset,
+            variant_scale,
+            variant_threshold,
+            strategy_variant,
             strategy_mitigations: scenario
                 .strategies
                 .iter()
@@ -181,11 +256,15 @@ impl CompiledScenario {
             independent: vec![0.0; self.factors],
             correlated: vec![0.0; self.factors],
             severity_uniform: vec![0.0; self.factors],
-            severity: vec![0.0; self.factors],
-            log_keep: vec![0.0; self.factors],
+            candidates: Vec::with_capacity(self.factors),
+            variant_severity: vec![0.0; self.variant_scale.len()],
+            variant_log_keep: vec![0.0; self.variant_scale.len()],
             benefit_uniform: [0.0; 5],
             mitigation_cost: vec![0.0; self.mitigation_cost.len()],
             noise: [0.0; 3],
+            signature: vec![0; self.strategies * self.factors],
+            signature_len: vec![0; self.strategies],
+            physical: vec![Physical::EMPTY; self.strategies],
             present: Vec::with_capacity(self.factors),
             outcomes: vec![Outcome::EMPTY; self.strategies],
         }
@@ -257,21 +336,28 @@ impl CompiledScenario {
         self.finish_draw(scratch);
     }
 
-    /// Correlate the factor normals and draw the severities of factors that can strike.
+    /// Correlate the factor normals, list the factors that strike under some strategy, and
+    /// draw their severities with the variants the strategies need.
     #[inline]
     fn finish_draw(&self, scratch: &mut TrialScratch) {
         self.correlation
             .correlate(&scratch.independent, &mut scratch.correlated);
+        scratch.candidates.clear();
         for i in 0..self.factors {
-            // Zero for a factor that strikes under no strategy, so the branch-free sums in
-            // `evaluate_all` stay finite.
-            if scratch.correlated[i] < self.max_threshold[i] {
-                let severity = self.severity[i].inverse_cdf(scratch.severity_uniform[i]);
-                scratch.severity[i] = severity;
-                scratch.log_keep[i] = log_keep(self.impact[i].benefit, severity);
-            } else {
-                scratch.severity[i] = 0.0;
-                scratch.log_keep[i] = 0.0;
+            let z = scratch.correlated[i];
+            if z >= self.max_threshold[i] {
+                continue;
+            }
+            scratch.candidates.push(i);
+            let severity = self.severity[i].inverse_cdf(scratch.severity_uniform[i]);
+            let benefit = self.impact[i].benefit;
+            for v in self.variant_offset[i]..self.variant_offset[i + 1] {
+                // A variant whose strategies all leave the factor out is never read.
+                if z < self.variant_threshold[v] {
+                    let scaled = severity * self.variant_scale[v];
+                    scratch.variant_severity[v] = scaled;
+                    scratch.variant_log_keep[v] = log_keep(benefit, scaled);
+                }
             }
         }
     }
@@ -280,96 +366,132 @@ impl CompiledScenario {
     /// presence per strategy into `presence[s * factors + i]`.
     #[inline]
     pub fn evaluate_all(&self, scratch: &mut TrialScratch, presence: &mut [u64]) {
+        let n = self.factors;
         let estimate = &self.estimate;
         let [eta_cost, eta_schedule, eta_benefit] = scratch.noise;
-        let log_cost_plan = estimate.log_cost_mean + estimate.log_cost_sd * eta_cost;
-        let log_duration_plan = estimate.log_schedule_mean
-            + estimate.log_schedule_sd
-                * (estimate.cost_schedule_correlation * eta_cost
-                    + self.cost_schedule_complement * eta_schedule);
-        let benefit_noise = (estimate.benefit_sd * eta_benefit
-            - 0.5 * estimate.benefit_sd * estimate.benefit_sd)
-            .exp();
-        let annual_full = self
-            .benefits
-            .annual_benefit(&scratch.benefit_uniform[..self.benefits.dimensions()]);
+        let plan = Plan {
+            log_cost: estimate.log_cost_mean + estimate.log_cost_sd * eta_cost,
+            log_duration: estimate.log_schedule_mean
+                + estimate.log_schedule_sd
+                    * (estimate.cost_schedule_correlation * eta_cost
+                        + self.cost_schedule_complement * eta_schedule),
+            benefit_noise: (estimate.benefit_sd * eta_benefit
+                - 0.5 * estimate.benefit_sd * estimate.benefit_sd)
+                .exp(),
+            annual_full: self
+                .benefits
+                .annual_benefit(&scratch.benefit_uniform[..self.benefits.dimensions()]),
+        };
         for s in 0..self.strategies {
-            let row = s * self.factors;
-            let (mut log_benefit, mut log_cost, mut log_duration) = (0.0, 0.0, 0.0);
-            let n = self.factors;
-            let present_count = &mut presence[row..row + n];
-            let rows = self.threshold[row..row + n]
-                .iter()
-                .zip(&self.severity_scale[row..row + n])
-                .zip(present_count.iter_mut());
-            scratch.present.clear();
-            for (i, ((threshold, scale), count)) in rows.enumerate() {
-                if scratch.correlated[i] < *threshold {
-                    *count += 1;
-                    let impact = &self.impact[i];
-                    let (severity, keep) = if *scale == 1.0 {
-                        (scratch.severity[i], scratch.log_keep[i])
-                    } else {
-                        let severity = scratch.severity[i] * scale;
-                        (severity, log_keep(impact.benefit, severity))
-                    };
-                    let terms = [-keep, impact.cost * severity, impact.schedule * severity];
-                    log_benefit += keep;
-                    log_cost += terms[1];
-                    log_duration += terms[2];
-                    scratch.present.push((i, terms));
-                }
+            let row = s * n;
+            let threshold = &self.threshold[row..row + n];
+            let variant = &self.strategy_variant[row..row + n];
+            let counts = &mut presence[row..row + n];
+            let signature = &mut scratch.signature[row..row + n];
+            // Branch-free compaction: whether a candidate strikes is a coin flip the branch
+            // predictor cannot learn, so every candidate is written and the length advances
+            // only for those present.
+            let mut len = 0;
+            for &i in &scratch.candidates {
+                let present = scratch.correlated[i] < threshold[i];
+                counts[i] += present as u64;
+                signature[len] = ((i as u32) << 8) | variant[i] as u32;
+                len += present as usize;
             }
-            let realisation = (benefit_noise * log_benefit.exp()).min(1.0);
-            let duration_ratio = (log_duration_plan + log_duration).exp();
-            let cost_ratio =
-                (log_cost_plan + log_cost).exp() + self.burn * (duration_ratio - 1.0).max(0.0);
-            let overrun = cost_ratio - 1.0;
-            let slip = duration_ratio - 1.0;
-            let broken = [
-                realisation < self.objectives.min_benefit_realisation,
-                overrun > self.objectives.max_overrun,
-                slip > self.objectives.max_slip,
-            ];
-            let class = if !broken.iter().any(|&b| b) {
-                OutcomeClass::Success
-            } else if realisation < self.failure.benefit_realisation_below
-                || overrun >= self.failure.overrun_at_least
-            {
-                OutcomeClass::Failed
-            } else {
-                OutcomeClass::Challenged
+            scratch.signature_len[s] = len;
+            let twin = (0..s).find(|&t| {
+                scratch.signature_len[t] == len
+                    && scratch.signature[t * n..t * n + len] == scratch.signature[row..row + len]
+            });
+            let physical = match twin {
+                Some(t) => scratch.physical[t],
+                None => self.physical(scratch, row, len, &plan),
             };
-            let benefit_realisation = if class == OutcomeClass::Failed {
-                realisation * self.failed_share
-            } else {
-                realisation
-            };
-            let annual_benefit = annual_full * benefit_realisation;
+            scratch.physical[s] = physical;
             let mitigation: f64 = self.strategy_mitigations[s]
                 .iter()
                 .map(|&m| scratch.mitigation_cost[m])
                 .sum();
-            let investment = self.budget * cost_ratio + mitigation;
-            let go_live = self.duration_years * duration_ratio;
-            let npv = self.discounting.present_value(annual_benefit, go_live) - investment;
-            let primary_cause = if class == OutcomeClass::Success {
-                None
-            } else {
-                self.primary_cause(&scratch.present, broken)
-            };
+            let investment = self.budget * physical.cost_ratio + mitigation;
+            let npv = physical.benefit_value - investment;
             scratch.outcomes[s] = Outcome {
-                class,
-                overrun,
-                slip,
-                benefit_realisation,
-                annual_benefit,
+                class: physical.class,
+                overrun: physical.cost_ratio - 1.0,
+                slip: physical.duration_ratio - 1.0,
+                benefit_realisation: physical.benefit_realisation,
+                annual_benefit: physical.annual_benefit,
                 investment,
                 npv,
                 roi: npv / investment,
-                payback_years: payback_years(investment, annual_benefit, go_live),
-                primary_cause,
+                payback_years: payback_years(investment, physical.annual_benefit, physical.go_live),
+                primary_cause: physical.primary_cause,
             };
+        }
+    }
+
+    /// The physical outcome of one strategy from its present factors
+    /// (`scratch.signature[row..row + len]`).
+    #[inline]
+    fn physical(
+        &self,
+        scratch: &mut TrialScratch,
+        row: usize,
+        len: usize,
+        plan: &Plan,
+    ) -> Physical {
+        let (mut log_benefit, mut log_cost, mut log_duration) = (0.0, 0.0, 0.0);
+        scratch.present.clear();
+        for &entry in &scratch.signature[row..row + len] {
+            let i = (entry >> 8) as usize;
+            let v = self.variant_offset[i] + (entry & 0xff) as usize;
+            let impact = &self.impact[i];
+            let (severity, keep) = (scratch.variant_severity[v], scratch.variant_log_keep[v]);
+            let terms = [-keep, impact.cost * severity, impact.schedule * severity];
+            log_benefit += keep;
+            log_cost += terms[1];
+            log_duration += terms[2];
+            scratch.present.push((i, terms));
+        }
+        let realisation = (plan.benefit_noise * log_benefit.exp()).min(1.0);
+        let duration_ratio = (plan.log_duration + log_duration).exp();
+        let cost_ratio =
+            (plan.log_cost + log_cost).exp() + self.burn * (duration_ratio - 1.0).max(0.0);
+        let overrun = cost_ratio - 1.0;
+        let slip = duration_ratio - 1.0;
+        let broken = [
+            realisation < self.objectives.min_benefit_realisation,
+            overrun > self.objectives.max_overrun,
+            slip > self.objectives.max_slip,
+        ];
+        let class = if !broken.iter().any(|&b| b) {
+            OutcomeClass::Success
+        } else if realisation < self.failure.benefit_realisation_below
+            || overrun >= self.failure.overrun_at_least
+        {
+            OutcomeClass::Failed
+        } else {
+            OutcomeClass::Challenged
+        };
+        let benefit_realisation = if class == OutcomeClass::Failed {
+            realisation * self.failed_share
+        } else {
+            realisation
+        };
+        let annual_benefit = plan.annual_full * benefit_realisation;
+        let go_live = self.duration_years * duration_ratio;
+        Physical {
+            class,
+            cost_ratio,
+            duration_ratio,
+            benefit_realisation,
+            annual_benefit,
+            go_live,
+            benefit_value: self.discounting.present_value(annual_benefit, go_live),
+            primary_cause: if class == OutcomeClass::Success {
+                None
+            } else {
+                self.primary_cause(&scratch.present, broken)
+            },
         }
     }
 
