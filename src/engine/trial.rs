@@ -429,6 +429,17 @@ impl CompiledScenario {
         }
     }
 
+    /// After [`Self::evaluate_all`]: each factor's severity under strategy `s` in this trial,
+    /// 0 for a factor that did not strike (what a project record rates).
+    pub fn severities(&self, scratch: &TrialScratch, s: usize, out: &mut [f64]) {
+        out.fill(0.0);
+        let row = s * self.factors;
+        for &entry in &scratch.signature[row..row + scratch.signature_len[s]] {
+            let i = (entry >> 8) as usize;
+            out[i] = scratch.variant_severity[self.variant_offset[i] + (entry & 0xff) as usize];
+        }
+    }
+
     /// The physical outcome of one strategy from its present factors
     /// (`scratch.signature[row..row + len]`).
     #[inline]
