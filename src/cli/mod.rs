@@ -115,6 +115,10 @@ pub struct RunArgs {
     /// Worker threads; 0 = one per core. Results do not depend on it.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Catalogue file to use instead of the one the scenario names (else the built-in one),
+    /// e.g. the output of `crmcast calibrate`.
+    #[arg(long, value_name = "FILE")]
+    pub catalogue: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -136,6 +140,10 @@ pub struct OutputArgs {
 pub struct FactorsArgs {
     /// Show the factors as this scenario overrides them.
     pub scenario: Option<PathBuf>,
+    /// Catalogue file to use instead of the one the scenario names (else the built-in one),
+    /// e.g. the output of `crmcast calibrate`.
+    #[arg(long, value_name = "FILE")]
+    pub catalogue: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -143,6 +151,10 @@ pub struct FactorsArgs {
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     pub scenario: PathBuf,
+    /// Catalogue file to use instead of the one the scenario names (else the built-in one),
+    /// e.g. the output of `crmcast calibrate`.
+    #[arg(long, value_name = "FILE")]
+    pub catalogue: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -154,10 +166,19 @@ pub struct MergeArgs {
     pub output: OutputArgs,
 }
 
-fn load(path: Option<&PathBuf>) -> Result<Scenario, Error> {
-    match path {
-        Some(path) => Scenario::load(path),
-        None => Scenario::builtin_default(),
+/// The scenario at `path` (else the built-in default), with `catalogue` replacing the one it
+/// names.
+pub fn load(path: Option<&PathBuf>, catalogue: Option<&PathBuf>) -> Result<Scenario, Error> {
+    match (path, catalogue) {
+        (Some(path), catalogue) => Scenario::load_with(path, catalogue.map(|c| c.as_path())),
+        (None, None) => Scenario::builtin_default(),
+        (None, Some(file)) => Scenario::from_source_with(
+            &crate::scenario::source::Source::new(
+                "built-in default scenario",
+                crate::scenario::BUILTIN_DEFAULT,
+            ),
+            Some(crate::scenario::CatalogueText::read(file)?),
+        ),
     }
 }
 
@@ -167,7 +188,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         Command::Run(args) => simulate(args, View::Run),
         Command::Compare(args) => simulate(args, View::Compare),
         Command::Factors(args) => {
-            let scenario = load(args.scenario.as_ref())?;
+            let scenario = load(args.scenario.as_ref(), args.catalogue.as_ref())?;
             let list = FactorList {
                 scenario: &scenario,
                 factors: &scenario.factors,
@@ -178,7 +199,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             })
         }
         Command::Validate(args) => {
-            let scenario = Scenario::load(&args.scenario)?;
+            let scenario = load(Some(&args.scenario), args.catalogue.as_ref())?;
             eprintln!(
                 "{}: valid — \"{}\", {} factors, {} mitigations, {} strategies (baseline \"{}\")",
                 args.scenario.display(),
@@ -295,7 +316,7 @@ fn settings(
 }
 
 fn simulate(args: RunArgs, view: View) -> Result<(), Error> {
-    let scenario = load(args.scenario.as_ref())?;
+    let scenario = load(args.scenario.as_ref(), args.catalogue.as_ref())?;
     let (settings, targets) = settings(&args, &scenario)?;
     let sharded = args.shard.is_some();
     if sharded && args.output.output.is_none() {

@@ -7,8 +7,8 @@
 use super::View;
 use crate::engine::{Ending, Shard, SimulationResult};
 use crate::error::Error;
-use crate::scenario::Scenario;
 use crate::scenario::source::Source;
+use crate::scenario::{CatalogueText, Scenario};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -28,6 +28,9 @@ pub struct ShardFile {
     /// FNV-1a 64-bit digest of `scenario_text`, in hex.
     pub scenario_digest: String,
     pub scenario_text: String,
+    /// The catalogue file the scenario used, when not the built-in one.
+    #[serde(default)]
+    pub catalogue: Option<CatalogueText>,
     pub result: SimulationResult,
 }
 
@@ -50,6 +53,14 @@ pub fn digest(text: &str) -> String {
     format!("{hash:016x}")
 }
 
+/// The digest of a scenario's text and, when it used one, its catalogue file's text.
+fn scenario_digest(text: &str, catalogue: &Option<CatalogueText>) -> String {
+    match catalogue {
+        None => digest(text),
+        Some(c) => digest(&format!("{text}\u{0}{}", c.text)),
+    }
+}
+
 fn view_name(view: View) -> &'static str {
     match view {
         View::Run => "run",
@@ -65,8 +76,9 @@ impl ShardFile {
             crmcast_version: env!("CARGO_PKG_VERSION").into(),
             view: view_name(view).into(),
             scenario_origin: scenario.origin.clone(),
-            scenario_digest: digest(&scenario.source_text),
+            scenario_digest: scenario_digest(&scenario.source_text, &scenario.catalogue_text),
             scenario_text: scenario.source_text.clone(),
+            catalogue: scenario.catalogue_text.clone(),
             result,
         }
     }
@@ -135,7 +147,7 @@ impl ShardFile {
         }
         let file: ShardFile = serde_json::from_slice(&bytes)
             .map_err(|e| refuse(format!("damaged shard file: {e}"), "run the shard again"))?;
-        if digest(&file.scenario_text) != file.scenario_digest {
+        if scenario_digest(&file.scenario_text, &file.catalogue) != file.scenario_digest {
             return Err(refuse(
                 "the scenario text does not match its digest".into(),
                 "run the shard again",
@@ -178,6 +190,7 @@ pub fn merge(paths: &[&Path]) -> Result<(Scenario, View, SimulationResult), Erro
         let f = &first.result;
         if file.scenario_digest != first.scenario_digest
             || file.scenario_text != first.scenario_text
+            || file.catalogue != first.catalogue
         {
             return Err(mismatch(
                 "the scenario",
@@ -248,10 +261,10 @@ pub fn merge(paths: &[&Path]) -> Result<(Scenario, View, SimulationResult), Erro
             fix: "pass every shard of the run (e.g. crmcast merge part-*.json)".into(),
         });
     }
-    let scenario = Scenario::from_source(&Source::new(
-        first.scenario_origin.clone(),
-        first.scenario_text.clone(),
-    ))?;
+    let scenario = Scenario::from_source_with(
+        &Source::new(first.scenario_origin.clone(), first.scenario_text.clone()),
+        first.catalogue.clone(),
+    )?;
     let view = if first.view == "compare" {
         View::Compare
     } else {

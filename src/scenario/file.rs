@@ -73,6 +73,9 @@ pub struct ScenarioMeta {
     pub description: String,
     #[serde(default)]
     pub sources: Vec<String>,
+    /// A catalogue file to use instead of the built-in one (e.g. the output of
+    /// `crmcast calibrate`), relative to the scenario file's folder.
+    pub catalogue: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

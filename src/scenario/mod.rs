@@ -15,7 +15,7 @@ use crate::model::{
     Strategy,
 };
 use serde::Serialize;
-use source::Source;
+use source::{FieldPath, Problem, Source};
 use std::path::Path;
 
 /// The built-in default scenario (the calibration scenario), embedded from `scenarios/default.toml`.
@@ -63,42 +63,132 @@ pub struct Scenario {
     /// The text the scenario was read from (shard files carry it, so `merge` needs no paths).
     #[serde(skip)]
     pub source_text: String,
+    /// The catalogue file the scenario used, when not the built-in one.
+    #[serde(skip)]
+    pub catalogue_text: Option<CatalogueText>,
+}
+
+/// A catalogue read from a file: where it came from and its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct CatalogueText {
+    pub origin: String,
+    pub text: String,
+}
+
+impl CatalogueText {
+    pub fn read(path: &Path) -> Result<CatalogueText, Error> {
+        Ok(CatalogueText {
+            origin: path.display().to_string(),
+            text: read_text(path)?,
+        })
+    }
+
+    pub fn parse(&self) -> Result<Catalogue, Error> {
+        Catalogue::parse(&Source::new(self.origin.clone(), self.text.clone()))
+    }
+}
+
+/// Read a UTF-8 text file of at most [`limits::MAX_FILE_BYTES`].
+pub fn read_text(path: &Path) -> Result<String, Error> {
+    let name = path.display().to_string();
+    let metadata = std::fs::metadata(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if metadata.len() > limits::MAX_FILE_BYTES {
+        return Err(Error::TooLarge {
+            path: name,
+            size: metadata.len(),
+            limit: limits::MAX_FILE_BYTES,
+        });
+    }
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    String::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
+        path: name,
+        offset: e.utf8_error().valid_up_to(),
+    })
+}
+
+/// The file a scenario's `catalogue = "…"` names: a relative path inside the scenario's folder
+/// (no absolute paths, no `..`), so that a scenario cannot make crmcast read elsewhere.
+fn catalogue_path(scenario_path: &Path, named: &str) -> Result<std::path::PathBuf, Problem> {
+    use std::path::Component;
+    let relative = Path::new(named);
+    let inside = !named.is_empty()
+        && relative
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    if !inside {
+        return Err(Problem::new(
+            &FieldPath::root().key("scenario").key("catalogue"),
+            format!("\"{named}\" is not a path inside the scenario's folder"),
+            "name a catalogue file next to the scenario (e.g. \"calibrated.toml\"), or pass --catalogue FILE",
+        ));
+    }
+    Ok(scenario_path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(relative))
 }
 
 impl Scenario {
-    /// Read, parse and validate a scenario file against the built-in catalogue.
+    /// Read, parse and validate a scenario file, with the catalogue it names (else the
+    /// built-in one).
     pub fn load(path: &Path) -> Result<Scenario, Error> {
-        let name = path.display().to_string();
-        let metadata = std::fs::metadata(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        if metadata.len() > limits::MAX_FILE_BYTES {
-            return Err(Error::TooLarge {
-                path: name,
-                size: metadata.len(),
-                limit: limits::MAX_FILE_BYTES,
-            });
-        }
-        let bytes = std::fs::read(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let text = String::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
-            path: name.clone(),
-            offset: e.utf8_error().valid_up_to(),
-        })?;
-        Scenario::from_source(&Source::new(name, text))
+        Scenario::load_with(path, None)
     }
 
-    /// Parse and validate scenario text.
+    /// Read a scenario file; `catalogue`, when given, replaces the catalogue the scenario names.
+    pub fn load_with(path: &Path, catalogue: Option<&Path>) -> Result<Scenario, Error> {
+        let source = Source::new(path.display().to_string(), read_text(path)?);
+        let catalogue = match catalogue {
+            Some(file) => Some(CatalogueText::read(file)?),
+            None => {
+                let raw: file::ScenarioFile = source.parse()?;
+                match raw.scenario.catalogue.as_deref() {
+                    Some(named) => {
+                        let file = catalogue_path(path, named)
+                            .map_err(|problem| source.problem(problem))?;
+                        Some(CatalogueText::read(&file)?)
+                    }
+                    None => None,
+                }
+            }
+        };
+        Scenario::from_source_with(&source, catalogue)
+    }
+
+    /// Parse and validate scenario text against the built-in catalogue.
     pub fn from_source(source: &Source) -> Result<Scenario, Error> {
+        Scenario::from_source_with(source, None)
+    }
+
+    /// Parse and validate scenario text against `catalogue` (the built-in one when `None`). A
+    /// scenario that names a catalogue file needs it passed here: text has no folder to look in.
+    pub fn from_source_with(
+        source: &Source,
+        catalogue: Option<CatalogueText>,
+    ) -> Result<Scenario, Error> {
         let raw: file::ScenarioFile = source.parse()?;
-        let catalogue = Catalogue::builtin()?;
+        if raw.scenario.catalogue.is_some() && catalogue.is_none() {
+            return Err(source.problem(Problem::new(
+                &FieldPath::root().key("scenario").key("catalogue"),
+                "a scenario read without its folder cannot name a catalogue file",
+                "run it from its file, or pass the catalogue with --catalogue FILE",
+            )));
+        }
+        let parsed = match &catalogue {
+            Some(text) => text.parse()?,
+            None => Catalogue::builtin()?,
+        };
         let defaults = crate::model::Defaults::builtin()?;
-        let mut scenario = validate::validate(raw, &catalogue, &defaults, &source.name)
+        let mut scenario = validate::validate(raw, &parsed, &defaults, &source.name)
             .map_err(|problem| source.problem(problem))?;
         scenario.source_text = source.text.clone();
+        scenario.catalogue_text = catalogue;
         Ok(scenario)
     }
 

@@ -95,6 +95,7 @@ pub fn validate(
         baseline,
         simulation,
         source_text: String::new(),
+        catalogue_text: None,
     })
 }
 
