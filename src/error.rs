@@ -74,6 +74,15 @@ pub enum Error {
         fix: String,
     },
 
+    /// A data file (project records) with a problem at a row and column, or one a fit
+    /// cannot use.
+    #[error("{path}: {message}\n  fix: {fix}")]
+    Data {
+        path: String,
+        message: String,
+        fix: String,
+    },
+
     #[error(
         "interrupted after {trials} trials; nothing was written\n  fix: run again (the same seed gives the same result), or use fewer trials or --precision"
     )]

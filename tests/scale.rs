@@ -311,6 +311,7 @@ fn simulate_with(
         threads,
         sampling,
         shard,
+        ..RunSettings::default()
     };
     simulate(scenario, &settings, &NoObserver).expect("simulate")
 }

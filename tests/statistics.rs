@@ -215,7 +215,8 @@ fn values_are_stable_for_a_fixed_seed() {
     assert_eq!(pinned, PINNED, "pinned values changed: {pinned:?}");
 }
 
-const PINNED: ([u64; 3], u64, u64) = ([7051, 11080, 1869], 3159, 7227);
+// Re-pinned when `crmcast calibrate` replaced the hand-tuned catalogue (issue #4).
+const PINNED: ([u64; 3], u64, u64) = ([6984, 11133, 1883], 3183, 7260);
 
 #[test]
 fn primary_cause_is_the_largest_contribution_to_the_broken_objective() {

@@ -2,7 +2,10 @@
 //! checking them against published figures ([`targets`]) and against precision targets
 //! ([`precision`]).
 
+pub mod calibrate;
 pub mod precision;
+pub mod project_fit;
+pub mod regression;
 pub mod report;
 pub mod targets;
 pub use report::Report;

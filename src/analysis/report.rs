@@ -167,6 +167,9 @@ pub struct RunInfo {
     /// Trials asked for (with `--precision`: the most the run could use).
     pub requested_trials: u64,
     pub sampling: Sampling,
+    /// Whether the catalogue's uncertain parameters were drawn per trial
+    /// (`--parameter-uncertainty`, MODEL.md §4b).
+    pub parameter_uncertainty: bool,
     /// How standard errors were estimated: `iid` (binomial, sample variance, order
     /// statistics) or `batch_means` (independent batch replicates, structured designs).
     pub standard_errors: &'static str,
@@ -249,6 +252,7 @@ impl Report {
                 trials: result.trials,
                 requested_trials: result.requested_trials,
                 sampling: result.sampling,
+                parameter_uncertainty: result.parameter_uncertainty,
                 standard_errors: if batch_means.is_some() {
                     "batch_means"
                 } else {

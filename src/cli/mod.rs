@@ -1,7 +1,10 @@
 //! The command-line layer: arguments (clap), the progress bar (indicatif), and the pipeline
 //! load → validate → simulate → export. Nothing here is needed to use the engine as a library.
 
+mod calibrate;
 mod progress;
+mod project_fit;
+mod projects;
 
 mod interrupt;
 
@@ -66,6 +69,18 @@ pub enum Command {
         after_help = "Examples:\n  crmcast run scenarios/retail_chain.toml --trials 100000000 --shard 1/2 --output part-1.json\n  crmcast run scenarios/retail_chain.toml --trials 100000000 --shard 2/2 --output part-2.json\n  crmcast merge part-*.json --format json --output run.json"
     )]
     Merge(MergeArgs),
+    /// Fit the catalogue to published figures (--targets) or to past projects (--data) and
+    /// write a calibrated catalogue that scenarios can name.
+    #[command(
+        after_help = "Examples:\n  crmcast calibrate --output calibrated.toml                      fit to scenarios/calibration/published.toml\n  crmcast calibrate --targets my_targets.toml --free cost_scale,log_cost_mean --output mine.toml\n  crmcast calibrate --data scenarios/calibration/projects.csv --output fitted.toml\n  then, in a scenario: [scenario] catalogue = \"calibrated.toml\"  (or --catalogue calibrated.toml)"
+    )]
+    Calibrate(calibrate::CalibrateArgs),
+    /// Write project records drawn from a scenario (a known truth) as CSV, for trying and
+    /// testing `calibrate --data`.
+    #[command(
+        after_help = "Examples:\n  crmcast simulate-projects --n 500 --output projects.csv\n  crmcast simulate-projects scenarios/retail_chain.toml --n 2000 --missing 0.05 --seed 7 --output retail.csv"
+    )]
+    SimulateProjects(projects::SimulateProjectsArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -119,6 +134,11 @@ pub struct RunArgs {
     /// e.g. the output of `crmcast calibrate`.
     #[arg(long, value_name = "FILE")]
     pub catalogue: Option<PathBuf>,
+    /// Also draw the catalogue's uncertain parameters ([uncertainty]: e.g. the fitted
+    /// covariance of calibrated weights) once per trial, so the forecast shows that
+    /// uncertainty too.
+    #[arg(long)]
+    pub parameter_uncertainty: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -211,6 +231,8 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             );
             Ok(())
         }
+        Command::Calibrate(args) => calibrate::run(args),
+        Command::SimulateProjects(args) => projects::run(args),
         Command::Merge(args) => {
             let parts: Vec<&std::path::Path> = args.parts.iter().map(|p| p.as_path()).collect();
             let (scenario, view, result) = export::shard::merge(&parts)?;
@@ -223,7 +245,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
     }
 }
 
-fn bad_option(option: &str, message: String, fix: &str) -> Error {
+pub(crate) fn bad_option(option: &str, message: String, fix: &str) -> Error {
     Error::BadOption {
         option: option.into(),
         message,
@@ -311,6 +333,7 @@ fn settings(
         threads: args.threads,
         sampling,
         shard,
+        parameter_uncertainty: args.parameter_uncertainty,
     };
     Ok((settings, targets))
 }

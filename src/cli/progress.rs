@@ -15,12 +15,17 @@ impl Progress {
     /// A bar towards `total` trials; with `open_ended` (a precision target may stop the run
     /// long before `total`), a counter without a bar or ETA.
     pub fn new(total: u64, quiet: bool, open_ended: bool) -> Self {
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
         let template = if open_ended {
             "{spinner} {human_pos} trials  {per_sec}  (until the precision target is met, at most {human_len})"
         } else {
             "{spinner} {bar:40} {human_pos}/{human_len} trials  {per_sec}  eta {eta}"
         };
+        Progress::with_template(total, quiet, template)
+    }
+
+    /// A bar towards `total` steps of any kind, drawn with an indicatif `template`.
+    pub fn with_template(total: u64, quiet: bool, template: &str) -> Self {
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
         if let Ok(style) = ProgressStyle::with_template(template) {
             bar.set_style(style);
         }
@@ -37,6 +42,10 @@ impl Progress {
 }
 
 impl Progress {
+    pub fn set_message(&self, message: String) {
+        self.bar.set_message(message);
+    }
+
     pub fn advance(&self, trials: u64) {
         self.bar.inc(trials);
         if self.enabled && self.bar.is_hidden() && self.started.elapsed() > Duration::from_secs(1) {

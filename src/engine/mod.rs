@@ -6,6 +6,7 @@
 //! [`Observer`] the caller passes in.
 
 pub mod accumulate;
+pub mod projects;
 pub mod sampling;
 pub mod sketch;
 pub mod trial;
@@ -58,10 +59,14 @@ pub struct RunSettings {
     pub threads: usize,
     pub sampling: Sampling,
     pub shard: Shard,
+    /// Draw the catalogue's `[uncertainty]` parameters once per trial (`docs/MODEL.md` §4b).
+    /// Off, the run is exactly what it was without the table.
+    pub parameter_uncertainty: bool,
 }
 
 impl Default for RunSettings {
-    /// 100,000 trials, seed 1, one thread per core, pseudo-random sampling, the whole run.
+    /// 100,000 trials, seed 1, one thread per core, pseudo-random sampling, the whole run,
+    /// fixed parameters.
     fn default() -> Self {
         RunSettings {
             trials: 100_000,
@@ -69,6 +74,7 @@ impl Default for RunSettings {
             threads: 0,
             sampling: Sampling::Random,
             shard: Shard::WHOLE,
+            parameter_uncertainty: false,
         }
     }
 }
@@ -134,6 +140,9 @@ pub struct SimulationResult {
     pub strategies: Vec<StrategyAccumulator>,
     /// Present for the structured designs (`lhs`, `sobol`).
     pub batch_moments: Option<BatchMoments>,
+    /// Whether the parameters were drawn per trial (`--parameter-uncertainty`).
+    #[serde(default)]
+    pub parameter_uncertainty: bool,
 }
 
 impl SimulationResult {
@@ -319,6 +328,7 @@ fn combine(
         ending,
         strategies,
         batch_moments,
+        parameter_uncertainty: settings.parameter_uncertainty,
     }
 }
 
@@ -328,7 +338,21 @@ pub fn simulate(
     settings: &RunSettings,
     observer: &dyn Observer,
 ) -> Result<SimulationResult, Error> {
-    let compiled = CompiledScenario::new(scenario);
+    if settings.parameter_uncertainty && scenario.uncertainty.is_none() {
+        let catalogue = scenario
+            .catalogue_text
+            .as_ref()
+            .map_or("the built-in catalogue".to_string(), |c| c.origin.clone());
+        return Err(Error::BadOption {
+            option: "--parameter-uncertainty".into(),
+            message: format!(
+                "{catalogue} (version {}) has no [uncertainty] table, so there is no parameter uncertainty to draw",
+                scenario.catalogue_version
+            ),
+            fix: "drop --parameter-uncertainty, or use a catalogue with an [uncertainty] table (parameters and their covariance) through --catalogue FILE or the scenario's `catalogue = \"…\"`".into(),
+        });
+    }
+    let compiled = CompiledScenario::with_uncertainty(scenario, settings.parameter_uncertainty);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.threads)
         .build()

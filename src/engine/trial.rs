@@ -3,11 +3,14 @@
 //! Every strategy sees the same draws (common random numbers). A factor strikes when its
 //! correlated normal falls below the strategy's threshold `Φ⁻¹(p·m)`; mitigations only lower
 //! `p·m`, so they can only remove a factor from a trial, never add one.
+//!
+//! Under parameter uncertainty (`docs/MODEL.md` §4b) each trial also draws the uncertain
+//! parameters once, after its other draws, and every strategy uses that draw.
 
 use super::sampling::fast_normal_inverse;
 use crate::model::distribution::{Continuous, Severity, standard_normal_inverse};
 use crate::model::economics::{Discounting, payback_years};
-use crate::model::{BenefitModel, CorrelationModel, Impact};
+use crate::model::{BenefitModel, CorrelationModel, Impact, Parameter};
 use crate::scenario::Scenario;
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
@@ -72,6 +75,32 @@ fn log_keep(benefit: f64, severity: f64) -> f64 {
     (1.0 - benefit * severity).max(1e-12).ln()
 }
 
+/// The parameters one trial uses: the scenario's own, or, under parameter uncertainty, this
+/// trial's draw of them. Each worker's scratch holds a copy, so the trial loop reads them in one
+/// place whether or not they are drawn.
+#[derive(Debug, Clone)]
+struct TrialParameters {
+    impact: Vec<Impact>,
+    /// `threshold[s * factors + i] = Φ⁻¹(p_i · Π m)` for strategy `s`.
+    threshold: Vec<f64>,
+    /// The largest threshold over strategies: severities are computed only below it.
+    max_threshold: Vec<f64>,
+    /// The largest threshold among the strategies using a variant: it is computed only below.
+    variant_threshold: Vec<f64>,
+    log_cost_mean: f64,
+    log_schedule_mean: f64,
+}
+
+/// Parameter uncertainty compiled for the trial loop (only under `--parameter-uncertainty`).
+struct CompiledUncertainty {
+    /// A square root `R` of the covariance, row-major `k × k`: `δ = R·e`.
+    root: Vec<f64>,
+    /// Each uncertain parameter with its value in the scenario (after overrides).
+    targets: Vec<(Parameter, f64)>,
+    /// `Π m_prob` per strategy and factor, `probability_scale[s * factors + i]`.
+    probability_scale: Vec<f64>,
+}
+
 /// The scenario compiled for the trial loop: flat arrays, thresholds precomputed per strategy.
 pub struct CompiledScenario {
     pub factors: usize,
@@ -79,17 +108,14 @@ pub struct CompiledScenario {
     pub baseline: usize,
     correlation: CorrelationModel,
     severity: Vec<Severity>,
-    impact: Vec<Impact>,
-    /// `threshold[s * factors + i] = Φ⁻¹(p_i · Π m)` for strategy `s`.
-    threshold: Vec<f64>,
-    /// The largest threshold over strategies: severities are computed only below it.
-    max_threshold: Vec<f64>,
+    /// Impacts, thresholds and log means as the scenario gives them (copied into each scratch).
+    parameters: TrialParameters,
+    /// `Some` when the run draws the parameters per trial.
+    uncertainty: Option<CompiledUncertainty>,
     /// Severity variants: the distinct severity multipliers the strategies apply to each
     /// factor. Factor `i` owns variants `variant_offset[i]..variant_offset[i + 1]`.
     variant_offset: Vec<usize>,
     variant_scale: Vec<f64>,
-    /// The largest threshold among the strategies using a variant: it is computed only below.
-    variant_threshold: Vec<f64>,
     /// `strategy_variant[s * factors + i]`: which of factor `i`'s variants strategy `s` uses.
     strategy_variant: Vec<u8>,
     /// Mitigation indices per strategy.
@@ -125,6 +151,12 @@ pub struct TrialScratch {
     benefit_uniform: [f64; 5],
     mitigation_cost: Vec<f64>,
     noise: [f64; 3],
+    /// Under parameter uncertainty: the trial's `k` extra standard normals `e` and `δ = R·e`
+    /// (empty otherwise).
+    parameter_normal: Vec<f64>,
+    parameter_delta: Vec<f64>,
+    /// The parameters this trial uses.
+    parameters: TrialParameters,
     /// Per strategy, the factors present with their variant, `(factor << 8) | variant`, in
     /// factor order: `signature[s * factors ..][..signature_len[s]]`. Two strategies with the
     /// same signature have the same log sums, so the second copies the first's physical result.
@@ -165,10 +197,18 @@ impl Physical {
 }
 
 impl CompiledScenario {
+    /// The scenario with its parameters fixed (no parameter uncertainty).
     pub fn new(scenario: &Scenario) -> Self {
+        CompiledScenario::with_uncertainty(scenario, false)
+    }
+
+    /// The scenario, drawing its catalogue's uncertain parameters per trial when
+    /// `parameter_uncertainty` is set and the scenario has an `[uncertainty]` table.
+    pub fn with_uncertainty(scenario: &Scenario, parameter_uncertainty: bool) -> Self {
         let n = scenario.factors.len();
         let s = scenario.strategies.len();
         let mut threshold = vec![0.0; n * s];
+        let mut all_probability_scale = vec![1.0; n * s];
         let mut severity_scale = vec![1.0; n * s];
         let mut variant_offset = vec![0];
         let mut variant_scale: Vec<f64> = Vec::new();
@@ -186,6 +226,7 @@ impl CompiledScenario {
                 threshold[k * n + i] =
                     standard_normal_inverse(factor.probability * probability_scale[i]);
             }
+            all_probability_scale[k * n..(k + 1) * n].copy_from_slice(&probability_scale);
         }
         let max_threshold = (0..n)
             .map(|i| {
@@ -213,18 +254,46 @@ impl CompiledScenario {
         }
         let p = &scenario.project;
         let room = |x: f64| x.max(0.01);
+        let uncertainty = scenario
+            .uncertainty
+            .as_ref()
+            .filter(|_| parameter_uncertainty)
+            .map(|u| CompiledUncertainty {
+                root: u.root.clone(),
+                targets: u
+                    .parameters
+                    .iter()
+                    .map(|&parameter| {
+                        let value = match parameter {
+                            Parameter::Benefit(i) => scenario.factors[i].impact.benefit,
+                            Parameter::Cost(i) => scenario.factors[i].impact.cost,
+                            Parameter::Schedule(i) => scenario.factors[i].impact.schedule,
+                            Parameter::Probability(i) => scenario.factors[i].probability,
+                            Parameter::LogCostMean => p.estimate.log_cost_mean,
+                            Parameter::LogScheduleMean => p.estimate.log_schedule_mean,
+                        };
+                        (parameter, value)
+                    })
+                    .collect(),
+                probability_scale: all_probability_scale,
+            });
         CompiledScenario {
             factors: n,
             strategies: s,
             baseline: scenario.baseline,
             correlation: scenario.correlation.clone(),
             severity: scenario.factors.iter().map(|f| f.severity).collect(),
-            impact: scenario.factors.iter().map(|f| f.impact).collect(),
-            threshold,
-            max_threshold,
+            parameters: TrialParameters {
+                impact: scenario.factors.iter().map(|f| f.impact).collect(),
+                threshold,
+                max_threshold,
+                variant_threshold,
+                log_cost_mean: p.estimate.log_cost_mean,
+                log_schedule_mean: p.estimate.log_schedule_mean,
+            },
+            uncertainty,
             variant_offset,
             variant_scale,
-            variant_threshold,
             strategy_variant,
             strategy_mitigations: scenario
                 .strategies
@@ -251,6 +320,8 @@ impl CompiledScenario {
         }
     }
 
+    /// Scratch space for one worker. It holds a copy of this compiled scenario's parameters, so
+    /// use it only with the compiled scenario that made it.
     pub fn scratch(&self) -> TrialScratch {
         TrialScratch {
             independent: vec![0.0; self.factors],
@@ -262,6 +333,9 @@ impl CompiledScenario {
             benefit_uniform: [0.0; 5],
             mitigation_cost: vec![0.0; self.mitigation_cost.len()],
             noise: [0.0; 3],
+            parameter_normal: vec![0.0; self.uncertain_parameters()],
+            parameter_delta: vec![0.0; self.uncertain_parameters()],
+            parameters: self.parameters.clone(),
             signature: vec![0; self.strategies * self.factors],
             signature_len: vec![0; self.strategies],
             physical: vec![Physical::EMPTY; self.strategies],
@@ -270,9 +344,14 @@ impl CompiledScenario {
         }
     }
 
+    /// Parameters drawn per trial: 0 without parameter uncertainty.
+    pub fn uncertain_parameters(&self) -> usize {
+        self.uncertainty.as_ref().map_or(0, |u| u.targets.len())
+    }
+
     /// Draw one trial's random numbers, in the documented order: factor normals, severity
     /// uniforms, three noise normals (cost, schedule, benefit), benefit uniforms, one uniform
-    /// per mitigation cost.
+    /// per mitigation cost; under parameter uncertainty, one normal per uncertain parameter.
     #[inline]
     pub fn draw<R: Rng>(&self, rng: &mut R, scratch: &mut TrialScratch) {
         for e in scratch.independent.iter_mut() {
@@ -298,14 +377,22 @@ impl CompiledScenario {
         {
             *cost = distribution.inverse_cdf(rng.random::<f64>());
         }
+        // Empty without parameter uncertainty.
+        for e in scratch.parameter_normal.iter_mut() {
+            *e = rng.sample(StandardNormal);
+        }
         self.finish_draw(scratch);
     }
 
     /// Uniforms per trial under the structured sampling designs: one per factor (its normal),
     /// one per factor (its severity), three noise normals, the benefit model's uniforms, one
-    /// per mitigation cost — the same order as [`Self::draw`].
+    /// per mitigation cost, one per uncertain parameter — the same order as [`Self::draw`].
     pub fn dimensions(&self) -> usize {
-        2 * self.factors + 3 + self.benefits.dimensions() + self.mitigation_cost.len()
+        2 * self.factors
+            + 3
+            + self.benefits.dimensions()
+            + self.mitigation_cost.len()
+            + self.uncertain_parameters()
     }
 
     /// Map one trial's uniforms (each in (0, 1), `self.dimensions()` of them) to its random
@@ -316,7 +403,8 @@ impl CompiledScenario {
         let (normals, rest) = uniforms.split_at(n);
         let (severity, rest) = rest.split_at(n);
         let (noise, rest) = rest.split_at(3);
-        let (benefit, mitigation) = rest.split_at(self.benefits.dimensions());
+        let (benefit, rest) = rest.split_at(self.benefits.dimensions());
+        let (mitigation, parameter) = rest.split_at(self.mitigation_cost.len());
         for (e, &u) in scratch.independent.iter_mut().zip(normals) {
             *e = fast_normal_inverse(u);
         }
@@ -333,27 +421,81 @@ impl CompiledScenario {
         {
             *cost = distribution.inverse_cdf(u);
         }
+        for (e, &u) in scratch.parameter_normal.iter_mut().zip(parameter) {
+            *e = fast_normal_inverse(u);
+        }
         self.finish_draw(scratch);
+    }
+
+    /// Under parameter uncertainty: this trial's parameters, `δ = R·e` added to the scenario's
+    /// values and clamped to their ranges; a drawn probability gives new thresholds
+    /// `Φ⁻¹(p·Π m)` for every strategy (and the largest per variant and per factor).
+    #[inline]
+    fn draw_parameters(&self, uncertainty: &CompiledUncertainty, scratch: &mut TrialScratch) {
+        let k = uncertainty.targets.len();
+        for (row, delta) in scratch.parameter_delta.iter_mut().enumerate() {
+            *delta = uncertainty.root[row * k..(row + 1) * k]
+                .iter()
+                .zip(&scratch.parameter_normal)
+                .map(|(r, e)| r * e)
+                .sum();
+        }
+        let n = self.factors;
+        let drawn = &mut scratch.parameters;
+        for (&(parameter, base), &delta) in uncertainty.targets.iter().zip(&scratch.parameter_delta)
+        {
+            let (low, high) = parameter.clamp_range();
+            let value = (base + delta).clamp(low, high);
+            match parameter {
+                Parameter::Benefit(i) => drawn.impact[i].benefit = value,
+                Parameter::Cost(i) => drawn.impact[i].cost = value,
+                Parameter::Schedule(i) => drawn.impact[i].schedule = value,
+                Parameter::LogCostMean => drawn.log_cost_mean = value,
+                Parameter::LogScheduleMean => drawn.log_schedule_mean = value,
+                Parameter::Probability(i) => {
+                    let variants = self.variant_offset[i]..self.variant_offset[i + 1];
+                    drawn.variant_threshold[variants].fill(f64::NEG_INFINITY);
+                    let mut max = f64::NEG_INFINITY;
+                    for s in 0..self.strategies {
+                        let mitigated = value * uncertainty.probability_scale[s * n + i];
+                        let threshold = if mitigated > 0.0 {
+                            fast_normal_inverse(mitigated)
+                        } else {
+                            f64::NEG_INFINITY
+                        };
+                        drawn.threshold[s * n + i] = threshold;
+                        max = max.max(threshold);
+                        let v = self.variant_offset[i] + self.strategy_variant[s * n + i] as usize;
+                        drawn.variant_threshold[v] = drawn.variant_threshold[v].max(threshold);
+                    }
+                    drawn.max_threshold[i] = max;
+                }
+            }
+        }
     }
 
     /// Correlate the factor normals, list the factors that strike under some strategy, and
     /// draw their severities with the variants the strategies need.
     #[inline]
     fn finish_draw(&self, scratch: &mut TrialScratch) {
+        if let Some(uncertainty) = &self.uncertainty {
+            self.draw_parameters(uncertainty, scratch);
+        }
         self.correlation
             .correlate(&scratch.independent, &mut scratch.correlated);
         scratch.candidates.clear();
+        let parameters = &scratch.parameters;
         for i in 0..self.factors {
             let z = scratch.correlated[i];
-            if z >= self.max_threshold[i] {
+            if z >= parameters.max_threshold[i] {
                 continue;
             }
             scratch.candidates.push(i);
             let severity = self.severity[i].inverse_cdf(scratch.severity_uniform[i]);
-            let benefit = self.impact[i].benefit;
+            let benefit = parameters.impact[i].benefit;
             for v in self.variant_offset[i]..self.variant_offset[i + 1] {
                 // A variant whose strategies all leave the factor out is never read.
-                if z < self.variant_threshold[v] {
+                if z < parameters.variant_threshold[v] {
                     let scaled = severity * self.variant_scale[v];
                     scratch.variant_severity[v] = scaled;
                     scratch.variant_log_keep[v] = log_keep(benefit, scaled);
@@ -370,8 +512,8 @@ impl CompiledScenario {
         let estimate = &self.estimate;
         let [eta_cost, eta_schedule, eta_benefit] = scratch.noise;
         let plan = Plan {
-            log_cost: estimate.log_cost_mean + estimate.log_cost_sd * eta_cost,
-            log_duration: estimate.log_schedule_mean
+            log_cost: scratch.parameters.log_cost_mean + estimate.log_cost_sd * eta_cost,
+            log_duration: scratch.parameters.log_schedule_mean
                 + estimate.log_schedule_sd
                     * (estimate.cost_schedule_correlation * eta_cost
                         + self.cost_schedule_complement * eta_schedule),
@@ -384,7 +526,7 @@ impl CompiledScenario {
         };
         for s in 0..self.strategies {
             let row = s * n;
-            let threshold = &self.threshold[row..row + n];
+            let threshold = &scratch.parameters.threshold[row..row + n];
             let variant = &self.strategy_variant[row..row + n];
             let counts = &mut presence[row..row + n];
             let signature = &mut scratch.signature[row..row + n];
@@ -455,7 +597,7 @@ impl CompiledScenario {
         for &entry in &scratch.signature[row..row + len] {
             let i = (entry >> 8) as usize;
             let v = self.variant_offset[i] + (entry & 0xff) as usize;
-            let impact = &self.impact[i];
+            let impact = &scratch.parameters.impact[i];
             let (severity, keep) = (scratch.variant_severity[v], scratch.variant_log_keep[v]);
             let terms = [-keep, impact.cost * severity, impact.schedule * severity];
             log_benefit += keep;

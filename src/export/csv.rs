@@ -149,4 +149,12 @@ impl Exporter for CsvExporter {
         }
         writer.flush()
     }
+    fn document(&self, document: &super::Document, out: &mut dyn Write) -> std::io::Result<()> {
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(&document.csv_header)?;
+        for row in &document.csv_rows {
+            writer.write_record(row)?;
+        }
+        writer.flush()
+    }
 }

@@ -30,4 +30,8 @@ impl Exporter for JsonExporter {
         serde_json::to_writer_pretty(&mut *out, &document)?;
         writeln!(out)
     }
+    fn document(&self, document: &super::Document, out: &mut dyn Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, &document.record)?;
+        writeln!(out)
+    }
 }

@@ -46,4 +46,7 @@ impl Exporter for MarkdownExporter {
     fn factors(&self, list: &FactorList, out: &mut dyn Write) -> std::io::Result<()> {
         render("crmcast factors", &sections::factor_sections(list), out)
     }
+    fn document(&self, document: &super::Document, out: &mut dyn Write) -> std::io::Result<()> {
+        render(&document.title, &document.sections, out)
+    }
 }

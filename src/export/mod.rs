@@ -3,6 +3,7 @@
 //! it writes atomically (temporary file in the same folder, then rename), and `-` or no path
 //! means standard output. Devices and pipes (`/dev/null`, a FIFO) are written in place.
 
+pub mod catalogue;
 mod csv;
 mod json;
 mod markdown;
@@ -40,9 +41,20 @@ pub struct FactorList<'a> {
     pub factors: &'a [Factor],
 }
 
+/// The result of a command other than `run`/`compare` (calibrate, …): sections for the text
+/// formats, its serde record for JSON, one tidy table for CSV.
+pub struct Document {
+    pub title: String,
+    pub sections: Vec<sections::Section>,
+    pub record: serde_json::Value,
+    pub csv_header: Vec<String>,
+    pub csv_rows: Vec<Vec<String>>,
+}
+
 pub trait Exporter {
     fn report(&self, report: &Report, view: View, out: &mut dyn Write) -> std::io::Result<()>;
     fn factors(&self, list: &FactorList, out: &mut dyn Write) -> std::io::Result<()>;
+    fn document(&self, document: &Document, out: &mut dyn Write) -> std::io::Result<()>;
 }
 
 pub fn exporter(format: Format) -> Box<dyn Exporter> {

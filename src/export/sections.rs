@@ -88,6 +88,11 @@ pub fn title(report: &Report) -> String {
         Sampling::Random => String::new(),
         other => format!(", {} sampling", other.name()),
     };
+    let uncertainty = if run.parameter_uncertainty {
+        ", parameter uncertainty drawn per trial"
+    } else {
+        ""
+    };
     let errors = if run.standard_errors == "batch_means" {
         " (batch means)"
     } else {
@@ -99,7 +104,7 @@ pub fn title(report: &Report) -> String {
         Ending::Interrupted => " — interrupted",
     };
     format!(
-        "{} — {} trials, seed {}{sampling}, baseline \"{}\"; amounts in {}; ± is one Monte Carlo standard error{errors}{ending}",
+        "{} — {} trials, seed {}{sampling}{uncertainty}, baseline \"{}\"; amounts in {}; ± is one Monte Carlo standard error{errors}{ending}",
         run.scenario,
         money(run.trials as f64),
         run.seed,

@@ -183,7 +183,7 @@ pub fn merge(paths: &[&Path]) -> Result<(Scenario, View, SimulationResult), Erro
             Error::Shard {
             path: name.clone(),
             message: format!("{what} is {mine}, but {first_name} has {theirs}"),
-            fix: "merge only the shards of one run: same scenario file, seed, --trials, --sampling and shard count".into(),
+            fix: "merge only the shards of one run: same scenario file, seed, --trials, --sampling, --parameter-uncertainty and shard count".into(),
         }
         };
         let r = &file.result;
@@ -213,6 +213,14 @@ pub fn merge(paths: &[&Path]) -> Result<(Scenario, View, SimulationResult), Erro
                 "the sampling",
                 r.sampling.name().into(),
                 f.sampling.name().into(),
+            ));
+        }
+        if r.parameter_uncertainty != f.parameter_uncertainty {
+            let flag = |on: bool| if on { "on" } else { "off" };
+            return Err(mismatch(
+                "--parameter-uncertainty",
+                flag(r.parameter_uncertainty).into(),
+                flag(f.parameter_uncertainty).into(),
             ));
         }
         if r.shard.count != count {

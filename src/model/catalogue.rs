@@ -39,6 +39,9 @@ pub struct Catalogue {
     /// Between-category correlations `(a, b, rho)` by category index.
     pub category_correlations: Vec<(usize, usize, f64)>,
     pub factors: Vec<Factor>,
+    /// The optional `[uncertainty]` table: joint normal uncertainty of some parameters, drawn
+    /// per trial under `--parameter-uncertainty` (`docs/MODEL.md` §4b).
+    pub uncertainty: Option<super::ParameterUncertainty>,
 }
 
 #[derive(Deserialize)]
@@ -52,6 +55,8 @@ struct CatalogueFile {
     #[serde(default)]
     category_correlations: Vec<RawCategoryCorrelation>,
     factors: Vec<RawFactor>,
+    #[serde(default)]
+    uncertainty: Option<super::uncertainty::RawUncertainty>,
 }
 
 #[derive(Deserialize)]
@@ -293,6 +298,11 @@ impl Catalogue {
             });
         }
         unique(&root.key("factors"), factors.iter().map(|f| f.id.as_str()))?;
+        let uncertainty = raw
+            .uncertainty
+            .as_ref()
+            .map(|u| super::uncertainty::validate(&root.key("uncertainty"), u, &factors))
+            .transpose()?;
         Ok(Catalogue {
             version: raw.version,
             estimate,
@@ -301,6 +311,7 @@ impl Catalogue {
             categories,
             category_correlations,
             factors,
+            uncertainty,
         })
     }
 

@@ -5,10 +5,12 @@ pub mod catalogue;
 pub mod correlation;
 pub mod distribution;
 pub mod economics;
+pub mod uncertainty;
 
 pub use catalogue::{Catalogue, Category, Defaults, Group};
 pub use correlation::CorrelationModel;
 pub use distribution::{Continuous, Severity};
+pub use uncertainty::{Parameter, ParameterUncertainty};
 
 use serde::Serialize;
 

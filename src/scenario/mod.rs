@@ -11,8 +11,8 @@ mod validate;
 
 use crate::error::Error;
 use crate::model::{
-    BenefitModel, Catalogue, Category, CorrelationModel, Factor, Group, Mitigation, Project,
-    Strategy,
+    BenefitModel, Catalogue, Category, CorrelationModel, Factor, Group, Mitigation,
+    ParameterUncertainty, Project, Strategy,
 };
 use serde::Serialize;
 use source::{FieldPath, Problem, Source};
@@ -66,6 +66,11 @@ pub struct Scenario {
     /// The catalogue file the scenario used, when not the built-in one.
     #[serde(skip)]
     pub catalogue_text: Option<CatalogueText>,
+    /// The catalogue's `[uncertainty]` table, its factor indices valid for [`Self::factors`]
+    /// (a scenario keeps the catalogue's factors in their order); drawn per trial only under
+    /// `--parameter-uncertainty`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uncertainty: Option<ParameterUncertainty>,
 }
 
 /// A catalogue read from a file: where it came from and its text.
@@ -189,6 +194,17 @@ impl Scenario {
             .map_err(|problem| source.problem(problem))?;
         scenario.source_text = source.text.clone();
         scenario.catalogue_text = catalogue;
+        Ok(scenario)
+    }
+
+    /// Validate scenario text against an in-memory catalogue, whatever catalogue the text
+    /// names (calibration re-validates the scenario against each candidate catalogue).
+    pub fn with_catalogue(source: &Source, catalogue: &Catalogue) -> Result<Scenario, Error> {
+        let raw: file::ScenarioFile = source.parse()?;
+        let defaults = crate::model::Defaults::builtin()?;
+        let mut scenario = validate::validate(raw, catalogue, &defaults, &source.name)
+            .map_err(|problem| source.problem(problem))?;
+        scenario.source_text = source.text.clone();
         Ok(scenario)
     }
 

@@ -96,6 +96,9 @@ pub fn validate(
         simulation,
         source_text: String::new(),
         catalogue_text: None,
+        // The scenario keeps the catalogue's factors in catalogue order (overrides change
+        // values, not the list), so the table's factor indices carry over unchanged.
+        uncertainty: catalogue.uncertainty.clone(),
     })
 }
 

@@ -1,0 +1,404 @@
+//! `crmcast calibrate`: read targets (or project data), fit, write the calibrated catalogue
+//! and print the fit report. The fitting itself is in `analysis::calibrate` and
+//! `analysis::project_fit`.
+
+use super::bad_option;
+use super::progress::Progress;
+use crate::analysis::calibrate::{
+    self, Calibration, CalibrationObserver, CalibrationSettings, DEFAULT_FREE,
+};
+use crate::analysis::targets;
+use crate::error::Error;
+use crate::export::catalogue::{Provenance, calibrated_text, today};
+use crate::export::sections::Section;
+use crate::export::{self, Document, Format};
+use crate::model::Catalogue;
+use crate::model::catalogue::BUILTIN_CATALOGUE;
+use crate::scenario::source::Source;
+use crate::scenario::{BUILTIN_DEFAULT, read_text};
+use clap::Args;
+use std::path::PathBuf;
+
+/// The default targets file, `scenarios/calibration/published.toml`, embedded.
+pub const BUILTIN_TARGETS: &str = include_str!("../../scenarios/calibration/published.toml");
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Published figures to fit (TOML, see scenarios/calibration/published.toml, the default).
+    #[arg(long, value_name = "FILE", conflicts_with = "data")]
+    pub targets: Option<PathBuf>,
+    /// Project records to fit by maximum likelihood (CSV, one row per past project; see
+    /// docs/CALIBRATION.md and `crmcast simulate-projects`).
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// With --data: columns that are covariates (numeric, or text coded as one 0/1 column per
+    /// level), comma-separated, e.g. --covariates size,industry.
+    #[arg(long, value_name = "COLUMNS", requires = "data")]
+    pub covariates: Vec<String>,
+    /// The catalogue to start from [default: the built-in one].
+    #[arg(long, value_name = "FILE")]
+    pub catalogue: Option<PathBuf>,
+    /// The scenario whose baseline is compared with the targets [default: the built-in
+    /// default scenario].
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Parameters to fit, comma-separated: group_weights, group_weight:<group>, benefit_scale,
+    /// cost_scale, schedule_scale, probability_scale, probability:<factor>, impact:<factor>,
+    /// log_cost_mean, log_cost_sd, log_schedule_mean, log_schedule_sd.
+    #[arg(long, value_name = "PARAMS", default_value = DEFAULT_FREE)]
+    pub free: String,
+    /// Trials per objective evaluation (the same random numbers every time).
+    #[arg(long, default_value_t = 40_000)]
+    pub trials: u64,
+    /// Random seed of every evaluation (common random numbers).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Most Nelder–Mead iterations (each costs one or two evaluations, a shrink one per free
+    /// parameter).
+    #[arg(long, default_value_t = 400)]
+    pub max_iterations: u64,
+    /// Worker threads; 0 = one per core. Results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Where to write the calibrated catalogue (a scenario names it with `catalogue = "…"`).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Write the fit report here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Report format [default: table].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl CalibrationObserver for Progress {
+    fn evaluated(&self, _evaluations: u64, objective: f64) {
+        self.set_message(format!("objective {objective:.3}"));
+        self.advance(1);
+    }
+}
+
+/// The command line as run (without the program's path), for the provenance header.
+pub fn command_line() -> String {
+    std::iter::once("crmcast".to_string())
+        .chain(std::env::args().skip(1))
+        .map(|a| if a.contains(' ') { format!("'{a}'") } else { a })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub fn run(args: CalibrateArgs) -> Result<(), Error> {
+    if args.data.is_some() {
+        return super::project_fit::run(args);
+    }
+    let (catalogue_origin, catalogue_text) = match &args.catalogue {
+        Some(path) => (path.display().to_string(), read_text(path)?),
+        None => (
+            "data/catalogue.toml (built in)".to_string(),
+            BUILTIN_CATALOGUE.to_string(),
+        ),
+    };
+    let base = Catalogue::parse(&Source::new(
+        catalogue_origin.clone(),
+        catalogue_text.clone(),
+    ))?;
+    let scenario = match &args.scenario {
+        Some(path) => Source::new(path.display().to_string(), read_text(path)?),
+        None => Source::new("built-in default scenario", BUILTIN_DEFAULT),
+    };
+    let targets_source = match &args.targets {
+        Some(path) => Source::new(path.display().to_string(), read_text(path)?),
+        None => Source::new(
+            "scenarios/calibration/published.toml (built in)",
+            BUILTIN_TARGETS,
+        ),
+    };
+    let targets = targets::load(&targets_source)?;
+    let free = calibrate::parse_free(&args.free, &base).map_err(|message| {
+        bad_option(
+            "--free",
+            message,
+            "name parameters as listed in `crmcast calibrate --help`, e.g. --free cost_scale,log_cost_mean",
+        )
+    })?;
+    if args.trials < 1000 || args.max_iterations < 10 {
+        return Err(bad_option(
+            "--trials / --max-iterations",
+            format!(
+                "{} trials and {} iterations are too few",
+                args.trials, args.max_iterations
+            ),
+            "use at least 1000 trials and 10 iterations",
+        ));
+    }
+    let settings = CalibrationSettings {
+        trials: args.trials,
+        seed: args.seed,
+        threads: args.threads,
+        max_iterations: args.max_iterations,
+        initial_step: 0.2,
+    };
+    super::interrupt::install();
+    let progress = Progress::with_template(
+        0,
+        args.quiet,
+        "{spinner} {pos} evaluations  {msg}  {elapsed}",
+    );
+    let fit = calibrate::calibrate(&scenario, &base, &free, &targets, &settings, &progress)?;
+    progress.finish();
+    let fitted = calibrate::apply(&base, &free, &fit.coordinates);
+    let free_names = free.iter().map(|f| f.name()).collect::<Vec<_>>().join(",");
+    let provenance = Provenance {
+        command: command_line(),
+        date: today(),
+        crmcast_version: env!("CARGO_PKG_VERSION").into(),
+        lines: vec![
+            ("targets".into(), targets_source.name.clone()),
+            ("base catalogue".into(), catalogue_origin),
+            ("scenario".into(), scenario.name.clone()),
+            ("free parameters".into(), free_names),
+            (
+                "seed".into(),
+                format!(
+                    "{}, {} trials per evaluation (common random numbers)",
+                    args.seed, args.trials
+                ),
+            ),
+            (
+                "objective (sum of squared standardised residuals)".into(),
+                format!(
+                    "{:.4}; {}",
+                    fit.objective,
+                    if fit.all_within_tolerance {
+                        "every target within its tolerance"
+                    } else {
+                        "NOT every target within its tolerance (see the calibration report)"
+                    }
+                ),
+            ),
+        ],
+    };
+    let text = calibrated_text(&catalogue_text, &fitted, &provenance, None)?;
+    // The report describes the file as written (four decimals), not the unrounded optimum.
+    let written = Catalogue::parse(&Source::new(
+        args.output.display().to_string(),
+        text.clone(),
+    ))?;
+    let checks = calibrate::evaluate(
+        &scenario,
+        &written,
+        &targets,
+        args.trials,
+        args.seed,
+        args.threads,
+    )?;
+    let fit = with_checks(fit, checks);
+    export::write_output(Some(&args.output), |out| out.write_all(text.as_bytes()))?;
+    let document = document(&fit, &provenance, &targets_source.name);
+    let exporter = export::exporter(args.format.unwrap_or(Format::Table));
+    export::write_output(args.report.as_deref(), |out| {
+        exporter.document(&document, out)
+    })?;
+    eprintln!(
+        "wrote {}: {}",
+        args.output.display(),
+        if fit.all_within_tolerance {
+            "every target within its tolerance".to_string()
+        } else {
+            let missed: Vec<&str> = fit
+                .targets
+                .iter()
+                .filter(|t| !t.check.within_tolerance)
+                .map(|t| t.check.target.id.as_str())
+                .collect();
+            format!(
+                "{} of {} targets outside their tolerance ({})",
+                missed.len(),
+                fit.targets.len(),
+                missed.join(", ")
+            )
+        }
+    );
+    Ok(())
+}
+
+/// Replace the fit's target checks by those of the written catalogue.
+fn with_checks(mut fit: Calibration, checks: Vec<targets::TargetCheck>) -> Calibration {
+    for (target, check) in fit.targets.iter_mut().zip(checks) {
+        target.standardised_residual =
+            (check.fitted.value - check.target.value) / check.target.tolerance;
+        target.check = check;
+    }
+    fit.objective = fit
+        .targets
+        .iter()
+        .map(|t| t.standardised_residual.powi(2))
+        .sum();
+    fit.all_within_tolerance = fit.targets.iter().all(|t| t.check.within_tolerance);
+    fit
+}
+
+fn document(fit: &Calibration, provenance: &Provenance, targets_name: &str) -> Document {
+    let number = |x: f64| format!("{x:.4}");
+    let targets = Section {
+        title: "Targets: published figure, fitted value (Monte Carlo SE), standardised residual"
+            .into(),
+        header: [
+            "target",
+            "value",
+            "tolerance",
+            "fitted",
+            "se",
+            "z",
+            "within",
+            "source",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: fit
+            .targets
+            .iter()
+            .map(|t| {
+                let c = &t.check;
+                vec![
+                    c.target.id.clone(),
+                    number(c.target.value),
+                    number(c.target.tolerance),
+                    number(c.fitted.value),
+                    number(c.fitted.se),
+                    format!("{:+.2}", t.standardised_residual),
+                    if c.within_tolerance { "yes" } else { "NO" }.into(),
+                    c.target.source.chars().take(60).collect(),
+                ]
+            })
+            .collect(),
+    };
+    let parameters = Section {
+        title: "Free parameters at the fit".into(),
+        header: ["parameter", "value", "unit", "coordinate", "coordinate se"]
+            .map(String::from)
+            .to_vec(),
+        rows: fit
+            .parameters
+            .iter()
+            .map(|p| {
+                vec![
+                    p.name.clone(),
+                    number(p.value),
+                    p.unit.into(),
+                    number(p.coordinate),
+                    if p.coordinate_se.is_nan() {
+                        "not identified".into()
+                    } else {
+                        number(p.coordinate_se)
+                    },
+                ]
+            })
+            .collect(),
+    };
+    let mut verdict = vec![
+        vec![
+            "objective".into(),
+            format!(
+                "{:.3} at the start, {:.3} at the fit (sum of squared standardised residuals)",
+                fit.initial_objective, fit.objective
+            ),
+        ],
+        vec![
+            "evaluations".into(),
+            format!(
+                "{} ({} trials each, seed {}; at most {} iterations)",
+                fit.evaluations,
+                fit.settings.trials,
+                fit.settings.seed,
+                fit.settings.max_iterations
+            ),
+        ],
+    ];
+    if fit.all_within_tolerance {
+        verdict.push(vec![
+            "verdict".into(),
+            "every target is met within its tolerance".into(),
+        ]);
+    } else {
+        verdict.push(vec![
+            "verdict".into(),
+            "the targets cannot all be met together with these free parameters".into(),
+        ]);
+        for id in &fit.unmovable {
+            verdict.push(vec![
+                "unmovable".into(),
+                format!("{id}: no free parameter moves it; free one that does (see --free)"),
+            ]);
+        }
+        for c in &fit.conflicts {
+            verdict.push(vec![
+                "pulls against".into(),
+                format!(
+                    "improving {} worsens {} (gradient cosine {:.2})",
+                    c.target, c.against, c.cosine
+                ),
+            ]);
+        }
+    }
+    let summary = Section {
+        title: "Fit".into(),
+        header: ["item", "value"].map(String::from).to_vec(),
+        rows: verdict,
+    };
+    let mut csv_rows: Vec<Vec<String>> = fit
+        .targets
+        .iter()
+        .map(|t| {
+            let c = &t.check;
+            vec![
+                "target".into(),
+                c.target.id.clone(),
+                c.target.value.to_string(),
+                c.target.tolerance.to_string(),
+                c.fitted.value.to_string(),
+                c.fitted.se.to_string(),
+                t.standardised_residual.to_string(),
+                c.within_tolerance.to_string(),
+            ]
+        })
+        .collect();
+    csv_rows.extend(fit.parameters.iter().map(|p| {
+        vec![
+            "parameter".into(),
+            p.name.clone(),
+            String::new(),
+            String::new(),
+            p.value.to_string(),
+            p.coordinate_se.to_string(),
+            String::new(),
+            String::new(),
+        ]
+    }));
+    Document {
+        title: format!(
+            "crmcast calibrate — {} targets, {} free parameters ({})",
+            fit.targets.len(),
+            fit.parameters.len(),
+            targets_name
+        ),
+        sections: vec![targets, parameters, summary],
+        record: serde_json::json!({ "provenance": provenance, "calibration": fit }),
+        csv_header: [
+            "kind",
+            "id",
+            "target",
+            "tolerance",
+            "fitted",
+            "se",
+            "standardised_residual",
+            "within_tolerance",
+        ]
+        .map(String::from)
+        .to_vec(),
+        csv_rows,
+    }
+}

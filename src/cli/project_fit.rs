@@ -1,0 +1,629 @@
+//! `crmcast calibrate --data projects.csv`: read project records (checking every cell, with
+//! the row and column of each problem), fit them (`analysis::project_fit`), write the fitted
+//! catalogue with its parameter uncertainty, and print the fit report.
+
+use super::calibrate::{CalibrateArgs, command_line};
+use super::load;
+use crate::analysis::project_fit::{self, FitOptions, ProjectData, ProjectFit, coefficient_rows};
+use crate::error::Error;
+use crate::export::catalogue::{Provenance, Uncertainty, calibrated_text, today};
+use crate::export::sections::Section;
+use crate::export::{self, Document, Format};
+use crate::model::Catalogue;
+use crate::model::catalogue::BUILTIN_CATALOGUE;
+use crate::scenario::read_text;
+use crate::scenario::source::Source;
+use crate::scenario::suggest::closest;
+use std::path::Path;
+
+/// Project files are refused beyond this size.
+const MAX_DATA_BYTES: u64 = 256 * 1024 * 1024;
+/// Problems listed before "… and N more".
+const LISTED_PROBLEMS: usize = 20;
+const OUTCOME_COLUMNS: [&str; 4] = ["outcome", "overrun", "slip", "benefit_realisation"];
+
+/// What a column of the file holds.
+enum Column {
+    Project,
+    Factor(usize),
+    Outcome,
+    Overrun,
+    Slip,
+    Realisation,
+    Covariate(String),
+}
+
+fn data_error(path: &Path, message: String, fix: &str) -> Error {
+    Error::Data {
+        path: path.display().to_string(),
+        message,
+        fix: fix.into(),
+    }
+}
+
+fn missing(cell: &str) -> bool {
+    matches!(cell, "" | "NA" | "na" | "N/A" | "n/a" | "?" | "-")
+}
+
+/// Read and check the file; every problem is collected with its row and column.
+pub fn read(
+    path: &Path,
+    catalogue: &Catalogue,
+    covariates: &[String],
+) -> Result<ProjectData, Error> {
+    let size = std::fs::metadata(path)
+        .map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .len();
+    if size > MAX_DATA_BYTES {
+        return Err(Error::TooLarge {
+            path: path.display().to_string(),
+            size,
+            limit: MAX_DATA_BYTES,
+        });
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| data_error(path, format!("cannot read: {e}"), "give a CSV file"))?;
+    let header = reader
+        .headers()
+        .map_err(|e| {
+            data_error(
+                path,
+                format!("bad header: {e}"),
+                "save the file as UTF-8 CSV with a header row",
+            )
+        })?
+        .clone();
+    let factor_ids: Vec<&str> = catalogue.factors.iter().map(|f| f.id.as_str()).collect();
+    let mut columns = Vec::new();
+    for (c, name) in header.iter().enumerate() {
+        if header.iter().take(c).any(|n| n == name) {
+            return Err(data_error(
+                path,
+                format!("column `{name}` appears twice"),
+                "keep one of them",
+            ));
+        }
+        let column = match name {
+            "project" => Column::Project,
+            "outcome" => Column::Outcome,
+            "overrun" => Column::Overrun,
+            "slip" => Column::Slip,
+            "benefit_realisation" => Column::Realisation,
+            _ => match factor_ids.iter().position(|f| *f == name) {
+                Some(i) => Column::Factor(i),
+                None if covariates.iter().any(|c| c == name) => Column::Covariate(name.into()),
+                None => {
+                    let mut known: Vec<&str> = factor_ids.clone();
+                    known.extend(OUTCOME_COLUMNS);
+                    let hint = closest(name, known.iter().copied())
+                        .map(|c| format!("did you mean `{c}`? "))
+                        .unwrap_or_default();
+                    return Err(data_error(
+                        path,
+                        format!("unknown column `{name}`"),
+                        &format!(
+                            "{hint}columns are `project`, factor ids (see `crmcast factors`), {}, and covariates named with --covariates",
+                            OUTCOME_COLUMNS.join(", ")
+                        ),
+                    ));
+                }
+            },
+        };
+        columns.push(column);
+    }
+    for named in covariates {
+        if !header.iter().any(|h| h == named) {
+            return Err(data_error(
+                path,
+                format!("--covariates names `{named}`, which is not a column"),
+                "name columns of the file",
+            ));
+        }
+    }
+    let factors: Vec<usize> = columns
+        .iter()
+        .filter_map(|c| match c {
+            Column::Factor(i) => Some(*i),
+            _ => None,
+        })
+        .collect();
+    if factors.is_empty() {
+        return Err(data_error(
+            path,
+            "no column rates a factor of the catalogue".into(),
+            "name rating columns by factor id (see `crmcast factors`)",
+        ));
+    }
+    if !columns.iter().any(|c| {
+        matches!(
+            c,
+            Column::Outcome | Column::Overrun | Column::Slip | Column::Realisation
+        )
+    }) {
+        return Err(data_error(
+            path,
+            "no outcome column".into(),
+            &format!("add at least one of {}", OUTCOME_COLUMNS.join(", ")),
+        ));
+    }
+
+    let mut data = ProjectData {
+        origin: path.display().to_string(),
+        factors: factors.clone(),
+        ..ProjectData::default()
+    };
+    let mut problems = Vec::new();
+    let mut raw_covariates: Vec<Vec<String>> = Vec::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(format!("{e}"));
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        let mut ratings = Vec::with_capacity(factors.len());
+        let (mut class, mut overrun, mut slip, mut realisation) = (None, None, None, None);
+        let mut covariate_cells = Vec::new();
+        for (column, cell) in columns.iter().zip(record.iter()) {
+            let name = |c: &Column| match c {
+                Column::Factor(i) => factor_ids[*i].to_string(),
+                Column::Outcome => "outcome".into(),
+                Column::Overrun => "overrun".into(),
+                Column::Slip => "slip".into(),
+                Column::Realisation => "benefit_realisation".into(),
+                Column::Covariate(n) => n.clone(),
+                Column::Project => "project".into(),
+            };
+            let mut problem = |expected: &str| {
+                problems.push(format!(
+                    "row {line}, column `{}`: \"{cell}\" — expected {expected}",
+                    name(column)
+                ));
+            };
+            let number = |low: f64, high: f64| {
+                cell.parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite() && *v >= low && *v <= high)
+            };
+            match column {
+                Column::Project => {}
+                Column::Factor(_) => ratings.push(match cell.to_ascii_lowercase().as_str() {
+                    c if missing(c) => None,
+                    "present" | "yes" | "true" => Some(1.0),
+                    "absent" | "no" | "false" => Some(0.0),
+                    _ => number(0.0, 1.0).or_else(|| {
+                        problem("a rating: a severity from 0 (absent) to 1, present/absent, or empty (missing)");
+                        None
+                    }),
+                }),
+                Column::Outcome => {
+                    class = match cell.to_ascii_lowercase().as_str() {
+                        c if missing(c) => None,
+                        "success" => Some(0),
+                        "challenged" => Some(1),
+                        "failed" => Some(2),
+                        _ => {
+                            problem("success, challenged, failed or empty (missing)");
+                            None
+                        }
+                    }
+                }
+                Column::Overrun | Column::Slip => {
+                    let value = if missing(cell) {
+                        None
+                    } else {
+                        number(-0.999_999, 1e6).or_else(|| {
+                            problem("a fraction above -1 (0.27 = 27 % over plan) or empty");
+                            None
+                        })
+                    };
+                    if matches!(column, Column::Overrun) {
+                        overrun = value;
+                    } else {
+                        slip = value;
+                    }
+                }
+                Column::Realisation => {
+                    realisation = if missing(cell) {
+                        None
+                    } else {
+                        number(0.0, 1.0).filter(|v| *v > 0.0).or_else(|| {
+                            problem("a share of the planned benefit in (0, 1] or empty");
+                            None
+                        })
+                    }
+                }
+                Column::Covariate(_) => covariate_cells.push(cell.to_string()),
+            }
+        }
+        data.ratings.push(ratings);
+        data.class.push(class);
+        data.overrun.push(overrun);
+        data.slip.push(slip);
+        data.benefit_realisation.push(realisation);
+        raw_covariates.push(covariate_cells);
+    }
+    if !problems.is_empty() {
+        let count = problems.len();
+        let mut listed: Vec<String> = problems.into_iter().take(LISTED_PROBLEMS).collect();
+        if count > LISTED_PROBLEMS {
+            listed.push(format!("… and {} more", count - LISTED_PROBLEMS));
+        }
+        return Err(data_error(
+            path,
+            format!(
+                "{count} bad cell(s); no row is dropped silently, so nothing was fitted:\n  {}",
+                listed.join("\n  ")
+            ),
+            "correct the cells listed (leave a cell empty for a missing value)",
+        ));
+    }
+    if data.ratings.is_empty() {
+        return Err(data_error(
+            path,
+            "no project rows".into(),
+            "add one row per past project",
+        ));
+    }
+    data.presence_only = (0..factors.len())
+        .map(|k| {
+            data.ratings
+                .iter()
+                .filter_map(|r| r[k])
+                .all(|v| v == 0.0 || v == 1.0)
+        })
+        .collect();
+    code_covariates(&mut data, &columns, &raw_covariates);
+    Ok(data)
+}
+
+/// Numeric covariates as they are; a text column as one 0/1 column per level but the first
+/// (alphabetically), named `column=level`.
+fn code_covariates(data: &mut ProjectData, columns: &[Column], raw: &[Vec<String>]) {
+    let names: Vec<&String> = columns
+        .iter()
+        .filter_map(|c| match c {
+            Column::Covariate(n) => Some(n),
+            _ => None,
+        })
+        .collect();
+    data.covariates = vec![Vec::new(); raw.len()];
+    for (j, name) in names.iter().enumerate() {
+        let cells: Vec<&str> = raw.iter().map(|r| r[j].as_str()).collect();
+        let numeric = cells
+            .iter()
+            .all(|c| missing(c) || c.parse::<f64>().is_ok_and(f64::is_finite));
+        if numeric {
+            data.covariate_names.push((*name).clone());
+            for (row, c) in cells.iter().enumerate() {
+                data.covariates[row].push(c.parse::<f64>().ok());
+            }
+            continue;
+        }
+        let mut levels: Vec<&str> = cells.iter().copied().filter(|c| !missing(c)).collect();
+        levels.sort_unstable();
+        levels.dedup();
+        for level in levels.iter().skip(1) {
+            data.covariate_names.push(format!("{name}={level}"));
+            for (row, c) in cells.iter().enumerate() {
+                data.covariates[row].push((!missing(c)).then_some(f64::from(u8::from(c == level))));
+            }
+        }
+    }
+}
+
+pub fn run(args: CalibrateArgs) -> Result<(), Error> {
+    let Some(path) = args.data.as_deref() else {
+        return Err(Error::Internal("calibrate --data without a path".into()));
+    };
+    let (catalogue_origin, catalogue_text) = match &args.catalogue {
+        Some(file) => (file.display().to_string(), read_text(file)?),
+        None => (
+            "data/catalogue.toml (built in)".into(),
+            BUILTIN_CATALOGUE.to_string(),
+        ),
+    };
+    let base = Catalogue::parse(&Source::new(
+        catalogue_origin.clone(),
+        catalogue_text.clone(),
+    ))?;
+    let scenario = load(args.scenario.as_ref(), None)?;
+    let covariates: Vec<String> = args
+        .covariates
+        .iter()
+        .flat_map(|c| c.split(','))
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .collect();
+    let data = read(path, &base, &covariates)?;
+    let options = FitOptions {
+        burn: scenario.project.team_burn_share,
+        failed_share: scenario.project.failed_benefit_share,
+        folds: 5,
+        seed: args.seed,
+    };
+    let fit = project_fit::fit(&data, &base, &options)?;
+    let (fitted, parameters, covariance) = project_fit::fitted_catalogue(&base, &data, &fit);
+    let provenance = Provenance {
+        command: command_line(),
+        date: today(),
+        crmcast_version: env!("CARGO_PKG_VERSION").into(),
+        lines: vec![
+            (
+                "project data".into(),
+                format!("{} ({} projects)", path.display(), fit.rows),
+            ),
+            ("base catalogue".into(), catalogue_origin),
+            (
+                "method".into(),
+                "maximum likelihood per channel (docs/CALIBRATION.md)".into(),
+            ),
+            (
+                "rated factors".into(),
+                fit.impacts
+                    .iter()
+                    .map(|w| w.factor.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+        ],
+    };
+    let uncertainty = Uncertainty {
+        source: format!("crmcast calibrate --data {}", path.display()),
+        parameters: &parameters,
+        covariance: &covariance,
+    };
+    let text = calibrated_text(&catalogue_text, &fitted, &provenance, Some(uncertainty))?;
+    // Refuse to write what a scenario could not read back.
+    Catalogue::parse(&Source::new(
+        args.output.display().to_string(),
+        text.clone(),
+    ))?;
+    export::write_output(Some(&args.output), |out| out.write_all(text.as_bytes()))?;
+    let exporter = export::exporter(args.format.unwrap_or(Format::Table));
+    let document = document(&fit);
+    export::write_output(args.report.as_deref(), |out| {
+        exporter.document(&document, out)
+    })?;
+    eprintln!(
+        "wrote {}: the fitted catalogue of {} rated factors",
+        args.output.display(),
+        fit.impacts.len()
+    );
+    Ok(())
+}
+
+fn document(fit: &ProjectFit) -> Document {
+    let f = |x: f64| format!("{x:.4}");
+    let coefficient_header = ["coefficient", "estimate", "se", "low 95 %", "high 95 %"]
+        .map(String::from)
+        .to_vec();
+    let mut sections = vec![Section {
+        title: "Factor probabilities (share of rated projects where the factor struck)".into(),
+        header: [
+            "factor",
+            "probability",
+            "se",
+            "low 95 %",
+            "high 95 %",
+            "rated projects",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: fit
+            .probabilities
+            .iter()
+            .map(|p| {
+                vec![
+                    p.factor.clone(),
+                    f(p.estimate),
+                    f(p.standard_error),
+                    f(p.low),
+                    f(p.high),
+                    p.rated_rows.to_string(),
+                ]
+            })
+            .collect(),
+    }];
+    let mut fit_rows = Vec::new();
+    for (title, model) in [
+        ("Cost model: ln(cost before burn) on the ratings", &fit.cost),
+        ("Schedule model: ln(1 + slip) on the ratings", &fit.schedule),
+    ] {
+        if let Some(m) = model {
+            sections.push(Section {
+                title: title.into(),
+                header: coefficient_header.clone(),
+                rows: coefficient_rows(&m.fit.coefficients),
+            });
+            fit_rows.push(vec![
+                title.split(':').next().unwrap_or(title).to_string(),
+                format!(
+                    "{} rows ({} left out: a missing value)",
+                    m.rows_used, m.rows_left_out
+                ),
+                format!(
+                    "log-likelihood {:.2}, AIC {:.2}, R² {:.3}, residual sd {:.4}",
+                    m.fit.log_likelihood, m.fit.aic, m.fit.r_squared, m.fit.residual_sd
+                ),
+                m.cross_validated_rmse
+                    .map_or(String::new(), |r| format!("RMSE {r:.4}")),
+            ]);
+        }
+    }
+    if let Some(m) = &fit.benefit {
+        let mut rows = coefficient_rows(&m.fit.impacts);
+        rows.extend(coefficient_rows(&[
+            m.fit.intercept.clone(),
+            m.fit.sigma.clone(),
+        ]));
+        sections.push(Section {
+            title: "Benefit model: ln R = α + Σ ln(1 − b·s) + σε, capped at 1 (Tobit)".into(),
+            header: coefficient_header.clone(),
+            rows,
+        });
+        fit_rows.push(vec![
+            "Benefit model".into(),
+            format!(
+                "{} rows ({} left out; {} at the cap)",
+                m.rows_used, m.rows_left_out, m.fit.censored_rows
+            ),
+            format!(
+                "log-likelihood {:.2}, AIC {:.2}",
+                m.fit.log_likelihood, m.fit.aic
+            ),
+            String::new(),
+        ]);
+    }
+    if let Some(m) = &fit.outcome {
+        let mut rows = coefficient_rows(&m.fit.thresholds);
+        rows.extend(coefficient_rows(&m.fit.coefficients));
+        sections.push(Section {
+            title: "Outcome model: proportional-odds logit of success < challenged < failed (positive = worse)".into(),
+            header: coefficient_header.clone(),
+            rows,
+        });
+        fit_rows.push(vec![
+            "Outcome model".into(),
+            format!("{} rows ({} left out)", m.rows_used, m.rows_left_out),
+            format!(
+                "log-likelihood {:.2} (null {:.2}), AIC {:.2}; P(missed): Brier {:.4}, AUC {:.3}",
+                m.fit.log_likelihood,
+                m.fit.null_log_likelihood,
+                m.fit.aic,
+                m.in_sample.brier,
+                m.in_sample.auc
+            ),
+            format!(
+                "Brier {:.4}, AUC {:.3}, log loss {:.4}",
+                m.cross_validated.brier, m.cross_validated.auc, m.cross_validated.log_loss
+            ),
+        ]);
+        sections.push(Section {
+            title: "Calibration table: predicted against observed P(missed objectives), by decile"
+                .into(),
+            header: [
+                "decile",
+                "predicted from",
+                "predicted to",
+                "predicted mean",
+                "observed share",
+                "projects",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: m
+                .calibration
+                .iter()
+                .enumerate()
+                .map(|(k, b)| {
+                    vec![
+                        (k + 1).to_string(),
+                        f(b.predicted_low),
+                        f(b.predicted_high),
+                        f(b.predicted_mean),
+                        f(b.observed_share),
+                        b.rows.to_string(),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    sections.push(Section {
+        title: format!(
+            "Fit ({} projects; cross-validated scores from {}-fold splits)",
+            fit.rows,
+            fit.outcome.as_ref().map_or(5, |m| m.folds)
+        ),
+        header: ["model", "rows", "in sample", "cross-validated"]
+            .map(String::from)
+            .to_vec(),
+        rows: fit_rows,
+    });
+    sections.push(Section {
+        title: "Written to the catalogue (impacts per unit of severity)".into(),
+        header: ["factor", "benefit", "cost", "schedule", "rating scale"]
+            .map(String::from)
+            .to_vec(),
+        rows: fit
+            .impacts
+            .iter()
+            .map(|w| {
+                let o = |v: Option<f64>| v.map_or("(kept)".into(), f);
+                vec![
+                    w.factor.clone(),
+                    o(w.benefit),
+                    o(w.cost),
+                    o(w.schedule),
+                    if w.scale == 1.0 {
+                        "severity".into()
+                    } else {
+                        format!("presence (÷ {:.3})", w.scale)
+                    },
+                ]
+            })
+            .collect(),
+    });
+    let mut csv_rows = Vec::new();
+    let mut coefficients = |model: &str, list: &[crate::analysis::regression::Coefficient]| {
+        for c in list {
+            csv_rows.push(vec![
+                model.to_string(),
+                c.name.clone(),
+                c.estimate.to_string(),
+                c.standard_error.to_string(),
+                c.low.to_string(),
+                c.high.to_string(),
+            ]);
+        }
+    };
+    for p in &fit.probabilities {
+        csv_rows_push(&mut coefficients, p);
+    }
+    if let Some(m) = &fit.cost {
+        coefficients("cost", &m.fit.coefficients);
+    }
+    if let Some(m) = &fit.schedule {
+        coefficients("schedule", &m.fit.coefficients);
+    }
+    if let Some(m) = &fit.benefit {
+        coefficients("benefit", &m.fit.impacts);
+        coefficients("benefit", &[m.fit.intercept.clone(), m.fit.sigma.clone()]);
+    }
+    if let Some(m) = &fit.outcome {
+        coefficients("outcome", &m.fit.thresholds);
+        coefficients("outcome", &m.fit.coefficients);
+    }
+    Document {
+        title: format!("crmcast calibrate --data {}", fit.origin),
+        sections,
+        record: serde_json::to_value(fit).unwrap_or(serde_json::Value::Null),
+        csv_header: ["model", "coefficient", "estimate", "se", "low", "high"]
+            .map(String::from)
+            .to_vec(),
+        csv_rows,
+    }
+}
+
+fn csv_rows_push(
+    coefficients: &mut impl FnMut(&str, &[crate::analysis::regression::Coefficient]),
+    p: &crate::analysis::project_fit::ProbabilityEstimate,
+) {
+    coefficients(
+        "probability",
+        &[crate::analysis::regression::Coefficient {
+            name: p.factor.clone(),
+            estimate: p.estimate,
+            standard_error: p.standard_error,
+            low: p.low,
+            high: p.high,
+        }],
+    );
+}
