@@ -3,9 +3,15 @@
 //! ([`precision`]).
 
 pub mod calibrate;
+pub mod decision;
+pub mod optimize;
+pub mod outside_view;
 pub mod precision;
 pub mod project_fit;
+pub mod reference_class;
 pub mod regression;
 pub mod report;
+pub mod sensitivity;
 pub mod targets;
+pub mod value_of_information;
 pub use report::Report;

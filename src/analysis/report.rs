@@ -183,6 +183,10 @@ pub struct RunInfo {
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub run: RunInfo,
+    /// The executive summary: invest or not, the recommended strategy, its risks.
+    pub decision: super::decision::DecisionSummary,
+    /// With a scenario's `[outside_view]`: overrun quantiles inside, outside and blended.
+    pub outside_view: Option<super::outside_view::OutsideViewReport>,
     pub strategies: Vec<StrategyReport>,
 }
 
@@ -240,6 +244,7 @@ impl Report {
         if let Some(batches) = batch_means {
             apply_batch_errors(&mut strategies, &batches.figures, budget);
         }
+        let outside = super::outside_view::outside_view(scenario, result, &strategies);
         Report {
             run: RunInfo {
                 crmcast_version: env!("CARGO_PKG_VERSION"),
@@ -263,6 +268,8 @@ impl Report {
                 baseline: scenario.baseline_strategy().id.clone(),
                 precision: None,
             },
+            decision: super::decision::summarise(scenario, result, &strategies, outside.as_ref()),
+            outside_view: outside,
             strategies,
         }
     }

@@ -2,9 +2,13 @@
 //! load → validate → simulate → export. Nothing here is needed to use the engine as a library.
 
 mod calibrate;
+mod optimize;
 mod progress;
 mod project_fit;
 mod projects;
+mod reference_class;
+mod sensitivity;
+mod value_of_information;
 
 mod interrupt;
 
@@ -81,6 +85,32 @@ pub enum Command {
         after_help = "Examples:\n  crmcast simulate-projects --n 500 --output projects.csv\n  crmcast simulate-projects scenarios/retail_chain.toml --n 2000 --missing 0.05 --seed 7 --output retail.csv"
     )]
     SimulateProjects(projects::SimulateProjectsArgs),
+    /// What drives an output: tornado, rank correlations, Sobol indices, Shapley effects and
+    /// the factors behind the worst 10 % of trials.
+    #[command(
+        after_help = "Examples:\n  crmcast sensitivity                                        NPV of the default scenario's baseline\n  crmcast sensitivity scenarios/retail_chain.toml --output-metric p-success --strategy people_first\n  crmcast sensitivity --output-metric overrun --format csv --output drivers.csv"
+    )]
+    Sensitivity(sensitivity::SensitivityArgs),
+    /// What information is worth before the go / no-go decision: EVPI, and EVPPI per factor.
+    #[command(
+        visible_alias = "voi",
+        after_help = "Examples:\n  crmcast value-of-information\n  crmcast voi scenarios/small_business.toml --trials 200000 --format markdown"
+    )]
+    ValueOfInformation(value_of_information::ValueOfInformationArgs),
+    /// The best set of mitigations within a mitigation budget (on common random numbers), the
+    /// efficient frontier of spend against the objective, and the mitigations that never pay.
+    #[command(
+        after_help = "Examples:\n  crmcast optimize scenarios/retail_chain.toml --budget 200000\n  crmcast optimize scenarios/retail_chain.toml --budget 500000 --objective p_success --format markdown\n  crmcast optimize scenarios/multinational.toml --budget 2000000 --objective cvar10_npv --format csv --output frontier.csv\n  crmcast optimize scenarios/small_business.toml --budget 15000 --objective p80_overrun --confirm-trials 200000"
+    )]
+    Optimize(optimize::OptimizeArgs),
+    /// The outside view: the cost-overrun distribution of a reference class of past projects
+    /// (a CSV, or the built-in class of IT projects reconstructed from Flyvbjerg & Budzier
+    /// 2011) and the budget uplift needed at P50/P80/P90 (Flyvbjerg's method).
+    #[command(
+        name = "reference-class",
+        after_help = "Examples:\n  crmcast reference-class                                       the built-in class of IT projects\n  crmcast reference-class --data scenarios/calibration/overruns.csv --budget 1000000\n  crmcast reference-class --data past.csv --column cost_overrun --levels 50,70,80,90,95\n  crmcast reference-class --data past.csv --format json --output outside_view.json\n\nThe uplift at level q is the q-quantile of the overruns: a budget B·(1 + uplift) is exceeded with probability 1 − q.\nThe CSV needs a header and an `overrun` column (0.27 or 27% = 27 % over budget); empty cells are missing; see docs/REFERENCE_CLASS.md."
+    )]
+    ReferenceClass(reference_class::ReferenceClassArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -233,6 +263,10 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         }
         Command::Calibrate(args) => calibrate::run(args),
         Command::SimulateProjects(args) => projects::run(args),
+        Command::Sensitivity(args) => sensitivity::run(args),
+        Command::ValueOfInformation(args) => value_of_information::run(args),
+        Command::Optimize(args) => optimize::run(args),
+        Command::ReferenceClass(args) => reference_class::run(args),
         Command::Merge(args) => {
             let parts: Vec<&std::path::Path> = args.parts.iter().map(|p| p.as_path()).collect();
             let (scenario, view, result) = export::shard::merge(&parts)?;

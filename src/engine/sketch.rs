@@ -139,6 +139,37 @@ impl Sketch {
         }
     }
 
+    /// The mean of the lowest `share` of observations (CVaR of the lower tail), from the bucket
+    /// representatives — the bucket straddling the tail's edge contributes pro rata — with the
+    /// CVaR estimator's standard error `√([Var_tail + (1 − f)(mean − VaR)²] / (n f))`.
+    pub fn lower_tail_mean(&self, share: f64) -> (f64, f64) {
+        let n = self.total as f64;
+        let wanted = (share * n).max(1.0);
+        let (mut taken, mut sum, mut square, mut edge) = (0.0, 0.0, 0.0, f64::NAN);
+        for (index, &count) in self.counts.iter().enumerate() {
+            if count == 0 {
+                continue;
+            }
+            let take = (count as f64).min(wanted - taken);
+            let value = representative(index);
+            taken += take;
+            sum += take * value;
+            square += take * value * value;
+            edge = value;
+            if taken >= wanted {
+                break;
+            }
+        }
+        if taken == 0.0 {
+            return (f64::NAN, f64::NAN);
+        }
+        let mean = sum / taken;
+        let variance = (square / taken - mean * mean).max(0.0);
+        let f = taken / n;
+        let se = ((variance + (1.0 - f) * (mean - edge).powi(2)) / (n * f)).sqrt();
+        (mean, se)
+    }
+
     /// The share of observations at or above `x` (to bucket precision: the bucket holding `x`
     /// counts as above).
     pub fn share_at_least(&self, x: f64) -> f64 {
@@ -360,6 +391,19 @@ mod tests {
         }
         assert_eq!(representative(bucket(0.0)), 0.0);
         assert_eq!(bucket(1e-9), bucket(0.0));
+    }
+
+    #[test]
+    fn lower_tail_mean_of_a_uniform_grid() {
+        // 1..=1000: the lowest 10 % are 1..=100, mean 50.5 (to the buckets' 0.39 %).
+        let mut sketch = Sketch::default();
+        for k in 1..=1000 {
+            sketch.add(k as f64);
+        }
+        let (mean, se) = sketch.lower_tail_mean(0.1);
+        assert!((mean - 50.5).abs() < 50.5 * RELATIVE_ERROR * 2.0, "{mean}");
+        // Var of 1..100 = 833.25, edge ≈ 100: √((833.25 + 0.9·49.5²)/100) = 5.51.
+        assert!((se - 5.51).abs() < 0.1, "{se}");
     }
 
     #[test]

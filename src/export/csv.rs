@@ -1,7 +1,7 @@
 //! CSV in long ("tidy") form: one row per strategy and figure, ready for pandas.
 //! Columns: `section, strategy, baseline, id, label, unit, value, se, low, high, count`.
-//! Sections: `metric`, `difference` (to the baseline), `p_beats_baseline`, `cause_group`,
-//! `cause_category`, `cause_factor`.
+//! Sections: `metric`, `difference` (to the baseline), `p_beats_baseline`, `decision` (the
+//! recommended strategy's summary figures), `cause_group`, `cause_category`, `cause_factor`.
 
 use super::{Exporter, FactorList, View};
 use crate::analysis::report::{Estimate, Report};
@@ -86,6 +86,32 @@ impl Exporter for CsvExporter {
                     &d.estimate,
                     None,
                 ))?;
+            }
+            if s.id == report.decision.recommended {
+                let d = &report.decision;
+                for (id, label, unit, e) in [
+                    (
+                        "expected_npv",
+                        "Expected NPV (recommended)",
+                        "money",
+                        &d.expected_npv,
+                    ),
+                    (
+                        "p_npv_negative",
+                        "P(NPV < 0) (recommended)",
+                        "probability",
+                        &d.p_npv_negative,
+                    ),
+                    (
+                        "cvar10_npv",
+                        "NPV, mean of the worst 10 % (CVaR)",
+                        "money",
+                        &d.cvar10_npv,
+                    ),
+                    ("p80_budget", "P80 budget", "money", &d.p80_budget),
+                ] {
+                    writer.serialize(record("decision", id, label, unit, e, None))?;
+                }
             }
             if let Some(p) = &s.p_beats_baseline {
                 writer.serialize(record(

@@ -157,7 +157,51 @@ pub fn sections(report: &Report, view: View) -> Vec<Section> {
             .chain(strategies.iter().map(|s| s.id.clone()))
             .collect()
     };
-    let mut out: Vec<Section> = precision_section(report).into_iter().collect();
+    let mut out = vec![Section {
+        title: format!(
+            "Decision summary: {} (hurdle rate {:.1} %)",
+            report.decision.verdict,
+            100.0 * report.decision.hurdle_rate
+        ),
+        header: vec!["in plain words".into()],
+        rows: report
+            .decision
+            .sentences
+            .iter()
+            .map(|sentence| vec![sentence.clone()])
+            .collect(),
+    }];
+    if let Some(view) = &report.outside_view {
+        out.push(Section {
+            title: format!(
+                "Outside view blended in at weight {:.2} ({}): cost overrun quantiles",
+                view.weight, view.class
+            ),
+            header: [
+                "strategy",
+                "level",
+                "inside view (factor model)",
+                "outside view (reference class)",
+                "blended",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: view
+                .rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.strategy.clone(),
+                        format!("P{:.0}", 100.0 * r.level),
+                        format!("{:+.1} %", 100.0 * r.inside),
+                        format!("{:+.1} %", 100.0 * r.outside),
+                        format!("{:+.1} %", 100.0 * r.blended),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    out.extend(precision_section(report));
 
     let base = report.baseline();
     let outcome_rows = base

@@ -31,6 +31,9 @@ pub struct ShardFile {
     /// The catalogue file the scenario used, when not the built-in one.
     #[serde(default)]
     pub catalogue: Option<CatalogueText>,
+    /// The outside view's reference class, when read from a data file next to the scenario.
+    #[serde(default)]
+    pub outside_overruns: Option<Vec<f64>>,
     pub result: SimulationResult,
 }
 
@@ -79,6 +82,10 @@ impl ShardFile {
             scenario_digest: scenario_digest(&scenario.source_text, &scenario.catalogue_text),
             scenario_text: scenario.source_text.clone(),
             catalogue: scenario.catalogue_text.clone(),
+            outside_overruns: scenario
+                .outside_view
+                .as_ref()
+                .and_then(|v| v.overruns.clone()),
             result,
         }
     }
@@ -191,6 +198,7 @@ pub fn merge(paths: &[&Path]) -> Result<(Scenario, View, SimulationResult), Erro
         if file.scenario_digest != first.scenario_digest
             || file.scenario_text != first.scenario_text
             || file.catalogue != first.catalogue
+            || file.outside_overruns != first.outside_overruns
         {
             return Err(mismatch(
                 "the scenario",
@@ -269,10 +277,13 @@ pub fn merge(paths: &[&Path]) -> Result<(Scenario, View, SimulationResult), Erro
             fix: "pass every shard of the run (e.g. crmcast merge part-*.json)".into(),
         });
     }
-    let scenario = Scenario::from_source_with(
+    let mut scenario = Scenario::from_source_with(
         &Source::new(first.scenario_origin.clone(), first.scenario_text.clone()),
         first.catalogue.clone(),
     )?;
+    if let Some(view) = scenario.outside_view.as_mut() {
+        view.overruns = first.outside_overruns.clone();
+    }
     let view = if first.view == "compare" {
         View::Compare
     } else {

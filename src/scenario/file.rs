@@ -200,4 +200,17 @@ pub struct ScenarioFile {
     pub strategies: Vec<RawStrategy>,
     #[serde(default)]
     pub simulation: RawSimulation,
+    pub outside_view: Option<RawOutsideView>,
+}
+
+/// `[outside_view]`: blend a reference class's cost overruns with the factor model's.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutsideView {
+    /// The outside view's share of the blend, 0 to 1.
+    pub weight: f64,
+    /// `"builtin"`: the built-in class of IT projects (data/reference_class.toml) …
+    pub class: Option<String>,
+    /// … or a CSV of past projects with an `overrun` column, next to the scenario.
+    pub data: Option<String>,
 }

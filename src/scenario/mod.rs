@@ -5,6 +5,7 @@
 
 pub mod checks;
 pub mod file;
+pub mod overruns;
 pub mod source;
 pub mod suggest;
 mod validate;
@@ -66,11 +67,31 @@ pub struct Scenario {
     /// The catalogue file the scenario used, when not the built-in one.
     #[serde(skip)]
     pub catalogue_text: Option<CatalogueText>,
+    pub outside_view: Option<OutsideView>,
     /// The catalogue's `[uncertainty]` table, its factor indices valid for [`Self::factors`]
     /// (a scenario keeps the catalogue's factors in their order); drawn per trial only under
     /// `--parameter-uncertainty`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uncertainty: Option<ParameterUncertainty>,
+}
+
+/// A scenario's outside view: a reference class of cost overruns blended with the factor
+/// model's (MODEL.md §10b).
+#[derive(Debug, Clone, Serialize)]
+pub struct OutsideView {
+    pub weight: f64,
+    pub source: OutsideSource,
+    /// The class's overruns, ascending, for a `data` class (read from the file next to the
+    /// scenario, or carried by a shard file); `None` for the built-in class.
+    #[serde(skip)]
+    pub overruns: Option<Vec<f64>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutsideSource {
+    Builtin,
+    Data(String),
 }
 
 /// A catalogue read from a file: where it came from and its text.
@@ -120,6 +141,15 @@ pub fn read_text(path: &Path) -> Result<String, Error> {
 /// The file a scenario's `catalogue = "…"` names: a relative path inside the scenario's folder
 /// (no absolute paths, no `..`), so that a scenario cannot make crmcast read elsewhere.
 fn catalogue_path(scenario_path: &Path, named: &str) -> Result<std::path::PathBuf, Problem> {
+    inside_folder(scenario_path, named, &["scenario", "catalogue"])
+}
+
+/// A file a scenario names at `key`: a relative path inside the scenario's folder.
+fn inside_folder(
+    scenario_path: &Path,
+    named: &str,
+    key: &[&str],
+) -> Result<std::path::PathBuf, Problem> {
     use std::path::Component;
     let relative = Path::new(named);
     let inside = !named.is_empty()
@@ -128,9 +158,9 @@ fn catalogue_path(scenario_path: &Path, named: &str) -> Result<std::path::PathBu
             .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
     if !inside {
         return Err(Problem::new(
-            &FieldPath::root().key("scenario").key("catalogue"),
+            &key.iter().fold(FieldPath::root(), |path, k| path.key(k)),
             format!("\"{named}\" is not a path inside the scenario's folder"),
-            "name a catalogue file next to the scenario (e.g. \"calibrated.toml\"), or pass --catalogue FILE",
+            "name a file next to the scenario (e.g. \"calibrated.toml\" or \"past_projects.csv\")",
         ));
     }
     Ok(scenario_path
@@ -163,7 +193,17 @@ impl Scenario {
                 }
             }
         };
-        Scenario::from_source_with(&source, catalogue)
+        let mut scenario = Scenario::from_source_with(&source, catalogue)?;
+        if let Some(view) = scenario.outside_view.as_mut()
+            && let OutsideSource::Data(named) = &view.source
+        {
+            let file = inside_folder(path, named, &["outside_view", "data"])
+                .map_err(|problem| source.problem(problem))?;
+            let mut overruns = overruns::read(&file, "overrun")?.values;
+            overruns.sort_by(f64::total_cmp);
+            view.overruns = Some(overruns);
+        }
+        Ok(scenario)
     }
 
     /// Parse and validate scenario text against the built-in catalogue.

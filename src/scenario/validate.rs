@@ -78,6 +78,7 @@ pub fn validate(
         seed: raw.simulation.seed.unwrap_or(limits::DEFAULT_SEED),
     };
 
+    let outside_view = outside_view(&raw.outside_view)?;
     Ok(Scenario {
         name: raw.scenario.name,
         description: raw.scenario.description,
@@ -99,7 +100,39 @@ pub fn validate(
         // The scenario keeps the catalogue's factors in catalogue order (overrides change
         // values, not the list), so the table's factor indices carry over unchanged.
         uncertainty: catalogue.uncertainty.clone(),
+        outside_view,
     })
+}
+
+fn outside_view(raw: &Option<super::file::RawOutsideView>) -> Check<Option<super::OutsideView>> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let path = FieldPath::root().key("outside_view");
+    let weight = checks::in_range(&path.key("weight"), raw.weight, 0.0, 1.0)?;
+    let source = match (&raw.class, &raw.data) {
+        (Some(class), None) if class == "builtin" => super::OutsideSource::Builtin,
+        (Some(class), None) => {
+            return Err(Problem::new(
+                &path.key("class"),
+                format!("unknown reference class \"{class}\""),
+                "write class = \"builtin\" (IT projects, data/reference_class.toml), or data = \"past_projects.csv\"",
+            ));
+        }
+        (None, Some(file)) => super::OutsideSource::Data(file.clone()),
+        _ => {
+            return Err(Problem::new(
+                &path,
+                "name exactly one of `class` or `data`",
+                "write class = \"builtin\", or data = \"past_projects.csv\" (a CSV next to the scenario)",
+            ));
+        }
+    };
+    Ok(Some(super::OutsideView {
+        weight,
+        source,
+        overruns: None,
+    }))
 }
 
 fn project(raw: &ScenarioFile, catalogue: &Catalogue, defaults: &Defaults) -> Check<Project> {

@@ -1,0 +1,201 @@
+//! The executive's one screen: invest or not at the scenario's hurdle rate, the recommended
+//! strategy, the expected NPV, the chance of a loss, the mean of the worst 10 % (CVaR), the P80
+//! budget (the contingency to hold) and the factors that matter most — in plain words.
+//!
+//! Definitions (docs/MODEL.md §10a):
+//! - the recommended strategy is the one with the highest expected NPV (mitigation costs
+//!   included); ties go to the lower P(NPV < 0);
+//! - the hurdle rate is the scenario's discount rate: NPV > 0 means the project clears it;
+//! - the verdict is "invest" when the recommended strategy's 95 % interval of the expected NPV
+//!   lies above 0, "do not invest" when it lies below, and "too close to call" otherwise;
+//! - CVaR 10 % is the mean NPV of the worst 10 % of trials;
+//! - the P80 budget is budget × (1 + P80 overrun) of the recommended strategy;
+//! - the factors that matter most are the three most frequent primary causes of missed
+//!   objectives under the recommended strategy (MODEL.md §9).
+
+use super::report::{Estimate, StrategyReport};
+use crate::engine::SimulationResult;
+use crate::export::sections::money;
+use crate::scenario::Scenario;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Driver {
+    pub factor: String,
+    pub name: String,
+    /// Share of the strategy's missed objectives whose primary cause it was.
+    pub share_of_missed: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionSummary {
+    pub hurdle_rate: f64,
+    /// `invest`, `do not invest` or `too close to call`.
+    pub verdict: &'static str,
+    pub recommended: String,
+    pub recommended_name: String,
+    pub expected_npv: Estimate,
+    pub p_npv_negative: Estimate,
+    /// Mean NPV of the worst 10 % of trials.
+    pub cvar10_npv: Estimate,
+    /// Budget × (1 + P80 overrun).
+    pub p80_budget: Estimate,
+    pub contingency: f64,
+    pub drivers: Vec<Driver>,
+    /// The summary in plain sentences (what the table and Markdown show).
+    pub sentences: Vec<String>,
+}
+
+fn metric(s: &StrategyReport, id: &str) -> Estimate {
+    s.metric(id).copied().unwrap_or(Estimate {
+        value: f64::NAN,
+        se: f64::NAN,
+        low: f64::NAN,
+        high: f64::NAN,
+    })
+}
+
+pub fn summarise(
+    scenario: &Scenario,
+    result: &SimulationResult,
+    strategies: &[StrategyReport],
+    outside: Option<&super::outside_view::OutsideViewReport>,
+) -> DecisionSummary {
+    let best = (0..strategies.len())
+        .max_by(|&a, &b| {
+            let (na, nb) = (
+                metric(&strategies[a], "npv_mean").value,
+                metric(&strategies[b], "npv_mean").value,
+            );
+            na.total_cmp(&nb).then(
+                metric(&strategies[b], "p_npv_negative")
+                    .value
+                    .total_cmp(&metric(&strategies[a], "p_npv_negative").value),
+            )
+        })
+        .unwrap_or(scenario.baseline);
+    let chosen = &strategies[best];
+    let budget = scenario.project.budget;
+    let expected_npv = metric(chosen, "npv_mean");
+    let p_npv_negative = metric(chosen, "p_npv_negative");
+    let (tail_mean, tail_se) = result.strategies[best].npv_per_budget.lower_tail_mean(0.1);
+    let cvar10_npv = Estimate::normal(tail_mean * budget, tail_se * budget);
+    let mut overrun_p80 = metric(chosen, "overrun_p80");
+    // With an outside view, the budget to hold is the blend's P80 (MODEL.md §10b); its
+    // interval is the inside view's, shifted.
+    let blended = outside.and_then(|o| {
+        o.rows
+            .iter()
+            .find(|r| r.strategy == chosen.id && r.level == 0.8)
+            .map(|r| (r.blended, o.weight))
+    });
+    if let Some((p80, _)) = blended {
+        let shift = p80 - overrun_p80.value;
+        overrun_p80 = Estimate {
+            value: p80,
+            se: overrun_p80.se,
+            low: overrun_p80.low + shift,
+            high: overrun_p80.high + shift,
+        };
+    }
+    let p80_budget = Estimate {
+        value: budget * (1.0 + overrun_p80.value),
+        se: budget * overrun_p80.se,
+        low: budget * (1.0 + overrun_p80.low),
+        high: budget * (1.0 + overrun_p80.high),
+    };
+    let missed = chosen.causes.missed_objectives.max(1) as f64;
+    let mut drivers: Vec<Driver> = chosen
+        .causes
+        .by_factor
+        .iter()
+        .map(|f| Driver {
+            factor: f.id.clone(),
+            name: f.name.clone(),
+            share_of_missed: f.count as f64 / missed,
+        })
+        .collect();
+    drivers.retain(|d| d.share_of_missed > 0.0);
+    drivers.sort_by(|a, b| b.share_of_missed.total_cmp(&a.share_of_missed));
+    drivers.truncate(3);
+    let verdict = if expected_npv.low > 0.0 {
+        "invest"
+    } else if expected_npv.high < 0.0 {
+        "do not invest"
+    } else {
+        "too close to call"
+    };
+    let currency = &scenario.project.currency;
+    let amount = |x: f64| format!("{currency} {}", money(x));
+    let rate = 100.0 * scenario.project.discount_rate;
+    let mut sentences = vec![match verdict {
+        "invest" => format!(
+            "Invest, with strategy \"{}\": its expected NPV is {} (95 % interval {} to {}) at the {rate:.1} % hurdle rate.",
+            chosen.id,
+            amount(expected_npv.value),
+            amount(expected_npv.low),
+            amount(expected_npv.high)
+        ),
+        "do not invest" => format!(
+            "Do not invest: even the best strategy, \"{}\", has an expected NPV of {} (95 % interval {} to {}) at the {rate:.1} % hurdle rate.",
+            chosen.id,
+            amount(expected_npv.value),
+            amount(expected_npv.low),
+            amount(expected_npv.high)
+        ),
+        _ => format!(
+            "Too close to call: the best strategy, \"{}\", has an expected NPV of {} whose 95 % interval ({} to {}) straddles zero at the {rate:.1} % hurdle rate.",
+            chosen.id,
+            amount(expected_npv.value),
+            amount(expected_npv.low),
+            amount(expected_npv.high)
+        ),
+    }];
+    sentences.push(format!(
+        "The chance of losing money (NPV < 0) is {:.0} %; in the worst 10 % of outcomes the NPV averages {} (CVaR 10 %).",
+        100.0 * p_npv_negative.value,
+        amount(cvar10_npv.value)
+    ));
+    sentences.push(format!(
+        "Hold a budget of {} to be 80 % sure of covering the project's cost (P80{}; the strategy's mitigations are paid on top): a contingency of {} ({:+.0} %) over the {} plan.",
+        amount(p80_budget.value),
+        blended.map_or(String::new(), |(_, w)| format!(
+            ", blending in the outside view at weight {w:.2}"
+        )),
+        amount(p80_budget.value - budget),
+        100.0 * overrun_p80.value,
+        amount(budget)
+    ));
+    if !drivers.is_empty() {
+        let list: Vec<String> = drivers
+            .iter()
+            .map(|d| format!("{} ({:.0} % of misses)", d.name, 100.0 * d.share_of_missed))
+            .collect();
+        sentences.push(format!("What matters most: {}.", list.join("; ")));
+    }
+    if let (false, Some(gain), Some(beats)) = (
+        chosen.baseline,
+        chosen.difference("npv_mean"),
+        chosen.p_beats_baseline,
+    ) {
+        sentences.push(format!(
+            "Against \"{}\" it gains {} in expected NPV and does better in {:.0} % of trials.",
+            scenario.baseline_strategy().id,
+            amount(gain.value),
+            100.0 * beats.value
+        ));
+    }
+    DecisionSummary {
+        hurdle_rate: scenario.project.discount_rate,
+        verdict,
+        recommended: chosen.id.clone(),
+        recommended_name: chosen.name.clone(),
+        expected_npv,
+        p_npv_negative,
+        cvar10_npv,
+        p80_budget,
+        contingency: p80_budget.value - budget,
+        drivers,
+        sentences,
+    }
+}

@@ -1,0 +1,441 @@
+//! Shapley effects of dependent Gaussian inputs: each input's fair share of the output variance
+//! when inputs are correlated, so that the shares add up to the whole. Owns the exact Gaussian
+//! conditional sampler and the random-permutation estimator of Song, Nelson & Staum (2016); the
+//! caller owns the map from normal space to the model's inputs.
+//!
+//! # The game
+//!
+//! Inputs live in normal space: `X ~ N(0, Σ)` on `d` coordinates, `Σ` positive definite. The
+//! players are the `k` groups of coordinates given (every coordinate belongs to exactly one);
+//! for a set `J` of players, `X_J` is their coordinates and `X_−J` the rest. The cost of `J` is
+//! the "total" form recommended by Song et al.,
+//! `c(J) = E[Var(Y | X_−J)]`, with `c(∅) = 0` and `c(all) = Var(Y)`, and the Shapley effect of
+//! player `i` is `Sh_i = Σ_{J ∌ i} |J|!(k − |J| − 1)!/k! · (c(J ∪ {i}) − c(J))`, the average of
+//! `i`'s marginal cost over all orders in which the players can join. The effects sum to
+//! `Var(Y)`; this module reports them divided by the variance, so they sum to 1.
+//!
+//! # Estimator (random permutations)
+//!
+//! For `m = 1, …, M` (`permutations`): draw a uniformly random order `π` of the players; walk
+//! it, adding one player at a time; after adding `π_t`, estimate the cost of the prefix set
+//! `J_t = {π_1, …, π_t}` and credit the increment `Δ_{π_t, m} = ĉ_m(J_t) − ĉ_m(J_{t−1})` to the
+//! player just added (`ĉ_m(J_0) = 0`). Each prefix cost is estimated afresh, with `N_O`
+//! (`outer`) draws `x_−J ~ N(0, Σ)_−J` and, for each, `N_I` (`inner`) draws
+//! `x_J ~ X_J | X_−J = x_−J`:
+//! `ĉ(J) = (1/N_O) Σ_o s²_o`, where `s²_o` is the sample variance (denominator `N_I − 1`) of the
+//! `N_I` outputs at outer draw `o` — an unbiased estimate of `c(J)`. The last prefix is the set
+//! of all players, whose "conditional" draws are plain draws of `X`: so `V_m = ĉ_m(all)` is an
+//! unbiased estimate of `Var(Y)` by the same formula, and the permutation's increments add up
+//! to it. Song et al. recommend `N_O = 1`, `N_I = 3` and as many permutations as the budget
+//! allows. Cost: `M · k · N_O · N_I` evaluations.
+//!
+//! Conditional sampling is exact for a Gaussian: with `R = −J`,
+//! `X_J | X_R = x_R ~ N(Σ_JR Σ_RR⁻¹ x_R, Σ_JJ − Σ_JR Σ_RR⁻¹ Σ_RJ)`, drawn through the Cholesky
+//! factor of the conditional covariance (computed once per set and cached within a chunk of
+//! permutations). The outer draws `x_R` are taken from a draw of the whole `X = L z`.
+//!
+//! # Normalisation and standard errors
+//!
+//! `V̂ = (1/M) Σ_m V_m` is the reported variance and `ŝ_i = (1/M) Σ_m Δ_{i,m} / V̂` the effect;
+//! since each permutation's increments add to `V_m`, the effects sum to 1 exactly. The standard
+//! error comes from the per-permutation increments: `SE_i = sd_m(u_{i,m}) / √M`, where
+//! `u_{i,m} = (Δ_{i,m} − ŝ_i V_m) / V̂` is the normalised increment linearised for the ratio
+//! (delta method), so the noise of `V̂` is counted too; the sd has denominator `M − 1`. The 95 %
+//! interval is normal, `ŝ_i ± 1.96 SE_i`. Effects are not clamped to `[0, 1]`.
+//!
+//! References: E. Song, B. L. Nelson & J. Staum (2016), *Shapley effects for global sensitivity
+//! analysis: theory and computation*, SIAM/ASA J. Uncertainty Quantification 4, 1060–1083;
+//! B. Iooss & C. Prieur (2019), *Shapley effects for sensitivity analysis with correlated
+//! inputs*, Int. J. Uncertainty Quantification 9, 493–514.
+
+use super::{
+    Index, NORMAL_95, SensitivityError, mean_and_sd, stream_seed, validate_groups,
+    variance_is_negligible,
+};
+use nalgebra::DMatrix;
+use rand::{RngExt, SeedableRng, seq::SliceRandom};
+use rand_distr::StandardNormal;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Permutations walked by one task with one random stream: fixed, so results do not depend on
+/// the number of threads.
+const PERMUTATIONS_PER_CHUNK: usize = 32;
+/// Two entries `Σ_ij`, `Σ_ji` differing by more than this fraction of `√(Σ_ii Σ_jj)` make the
+/// matrix asymmetric rather than rounded.
+const SYMMETRY_TOLERANCE: f64 = 1e-9;
+
+/// Shapley effects, one per group in the order given, normalised to sum to 1.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShapleyEffects {
+    pub effects: Vec<Index>,
+    /// Estimated output variance `V̂` (the mean over permutations of `ĉ(all players)`).
+    pub variance: f64,
+    pub permutations: usize,
+    /// Model evaluations spent: `permutations · groups · outer · inner`.
+    pub evaluations: usize,
+}
+
+/// Shapley effects of `model` for inputs `X ~ N(0, covariance)`, by the random-permutation
+/// algorithm described in the module docs.
+///
+/// `model` maps a point of normal space (one value per row of `covariance`) to the output.
+/// `groups[g]` lists the coordinates of player `g`; every coordinate must belong to exactly
+/// one. Each of the `permutations` random orders estimates `groups.len()` costs with `outer`
+/// × `inner` conditional samples (Song et al. recommend `outer = 1`, `inner = 3`).
+pub fn shapley_effects<F: Fn(&[f64]) -> f64 + Sync>(
+    model: F,
+    covariance: &DMatrix<f64>,
+    groups: &[(String, Vec<usize>)],
+    permutations: usize,
+    outer: usize,
+    inner: usize,
+    seed: u64,
+) -> Result<ShapleyEffects, SensitivityError> {
+    let sigma = checked_covariance(covariance)?;
+    let dimensions = sigma.nrows();
+    let owner = validate_groups(dimensions, groups)?;
+    let owner: Vec<usize> = owner
+        .iter()
+        .enumerate()
+        .map(|(coordinate, player)| {
+            player.ok_or(SensitivityError::UngroupedCoordinate { coordinate })
+        })
+        .collect::<Result<_, _>>()?;
+    for (what, given, minimum) in [
+        ("permutations", permutations, 2),
+        ("outer samples", outer, 1),
+        ("inner samples", inner, 2),
+    ] {
+        if given < minimum {
+            return Err(SensitivityError::TooFew {
+                what,
+                given,
+                minimum,
+            });
+        }
+    }
+    let players = groups.len();
+    let evaluations = [players, outer, inner]
+        .iter()
+        .try_fold(permutations, |product, &factor| product.checked_mul(factor))
+        .ok_or_else(|| SensitivityError::TooLarge {
+            what: format!(
+                "{permutations} permutations × {players} groups × {outer} outer × {inner} inner"
+            ),
+        })?;
+    let factor = sigma
+        .clone()
+        .cholesky()
+        .ok_or_else(|| SensitivityError::NotPositiveDefinite {
+            detail: "its Cholesky factorisation fails (a variance is not positive, or the \
+                     correlations are inconsistent)"
+                .into(),
+        })?
+        .l();
+
+    let game = Game {
+        sigma: &sigma,
+        factor: &factor,
+        owner: &owner,
+        groups,
+        outer,
+        inner,
+    };
+    let chunks = permutations.div_ceil(PERMUTATIONS_PER_CHUNK);
+    let walked: Vec<Result<Vec<Walk>, SensitivityError>> = (0..chunks)
+        .into_par_iter()
+        .map(|chunk| {
+            let first = chunk * PERMUTATIONS_PER_CHUNK;
+            let count = PERMUTATIONS_PER_CHUNK.min(permutations - first);
+            game.walk_chunk(&model, count, stream_seed(seed, chunk as u64))
+        })
+        .collect();
+    let mut walks = Vec::with_capacity(permutations);
+    for chunk in walked {
+        walks.extend(chunk?);
+    }
+
+    let count = walks.len() as f64;
+    let variance = walks.iter().map(|w| w.variance).sum::<f64>() / count;
+    let mean = walks.iter().map(|w| w.mean).sum::<f64>() / count;
+    if variance_is_negligible(variance, mean) {
+        return Err(SensitivityError::ZeroVariance { variance, mean });
+    }
+    let effects = groups
+        .iter()
+        .enumerate()
+        .map(|(player, (name, _))| {
+            let estimate =
+                walks.iter().map(|w| w.increments[player]).sum::<f64>() / count / variance;
+            let linearised: Vec<f64> = walks
+                .iter()
+                .map(|w| (w.increments[player] - estimate * w.variance) / variance)
+                .collect();
+            let standard_error = mean_and_sd(&linearised).1 / count.sqrt();
+            Index {
+                name: name.clone(),
+                estimate,
+                low: estimate - NORMAL_95 * standard_error,
+                high: estimate + NORMAL_95 * standard_error,
+                standard_error,
+            }
+        })
+        .collect();
+    Ok(ShapleyEffects {
+        effects,
+        variance,
+        permutations,
+        evaluations,
+    })
+}
+
+/// Checks that `covariance` is square, finite and symmetric up to rounding; returns its
+/// symmetric part (positive definiteness is checked by the Cholesky factorisation).
+fn checked_covariance(covariance: &DMatrix<f64>) -> Result<DMatrix<f64>, SensitivityError> {
+    let (rows, columns) = covariance.shape();
+    if rows != columns {
+        return Err(SensitivityError::NotSquare { rows, columns });
+    }
+    if rows == 0 {
+        return Err(SensitivityError::NoDimensions);
+    }
+    for row in 0..rows {
+        for column in 0..columns {
+            let value = covariance[(row, column)];
+            if !value.is_finite() {
+                return Err(SensitivityError::NonFiniteCovariance { row, column, value });
+            }
+        }
+    }
+    for row in 0..rows {
+        for column in row + 1..columns {
+            let (upper, lower) = (covariance[(row, column)], covariance[(column, row)]);
+            let scale = (covariance[(row, row)] * covariance[(column, column)])
+                .abs()
+                .sqrt();
+            if (upper - lower).abs() > SYMMETRY_TOLERANCE * scale {
+                return Err(SensitivityError::NotSymmetric {
+                    row,
+                    column,
+                    upper,
+                    lower,
+                });
+            }
+        }
+    }
+    Ok((covariance + covariance.transpose()) * 0.5)
+}
+
+/// What one permutation leaves: the increment credited to each player, and the estimated
+/// variance `V_m = ĉ_m(all)` and output mean of its last step.
+struct Walk {
+    increments: Vec<f64>,
+    variance: f64,
+    mean: f64,
+}
+
+/// The fixed parts of the problem, shared by every chunk.
+struct Game<'a> {
+    sigma: &'a DMatrix<f64>,
+    /// Lower Cholesky factor `L` of `Σ`.
+    factor: &'a DMatrix<f64>,
+    /// The player owning each coordinate.
+    owner: &'a [usize],
+    groups: &'a [(String, Vec<usize>)],
+    outer: usize,
+    inner: usize,
+}
+
+impl Game<'_> {
+    /// Walks `count` random permutations with the stream seeded by `chunk_seed`.
+    fn walk_chunk<F: Fn(&[f64]) -> f64>(
+        &self,
+        model: &F,
+        count: usize,
+        chunk_seed: u64,
+    ) -> Result<Vec<Walk>, SensitivityError> {
+        let players = self.groups.len();
+        let dimensions = self.owner.len();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(chunk_seed);
+        let mut samplers: HashMap<Vec<bool>, ConditionalSampler> = HashMap::new();
+        let mut buffers = Buffers {
+            normals: vec![0.0; dimensions],
+            joint: vec![0.0; dimensions],
+            centre: vec![0.0; dimensions],
+            point: vec![0.0; dimensions],
+            outputs: vec![0.0; self.inner],
+        };
+        let mut walks = Vec::with_capacity(count);
+        for _ in 0..count {
+            let mut order: Vec<usize> = (0..players).collect();
+            order.shuffle(&mut rng);
+            let mut joined = vec![false; players];
+            let mut increments = vec![0.0; players];
+            let (mut previous, mut last_mean) = (0.0, 0.0);
+            for &player in &order {
+                joined[player] = true;
+                if !samplers.contains_key(&joined) {
+                    let sampler = ConditionalSampler::new(self, &joined)?;
+                    samplers.insert(joined.clone(), sampler);
+                }
+                let sampler = &samplers[&joined];
+                let (cost, mean) = self.cost(model, sampler, &mut rng, &mut buffers)?;
+                increments[player] = cost - previous;
+                (previous, last_mean) = (cost, mean);
+            }
+            walks.push(Walk {
+                increments,
+                variance: previous,
+                mean: last_mean,
+            });
+        }
+        Ok(walks)
+    }
+
+    /// `ĉ(J) = (1/N_O) Σ_o s²_o` for the set behind `sampler`, and the mean of its outputs.
+    fn cost<F: Fn(&[f64]) -> f64>(
+        &self,
+        model: &F,
+        sampler: &ConditionalSampler,
+        rng: &mut Xoshiro256PlusPlus,
+        buffers: &mut Buffers,
+    ) -> Result<(f64, f64), SensitivityError> {
+        let Buffers {
+            normals,
+            joint,
+            centre,
+            point,
+            outputs,
+        } = buffers;
+        let (mut variance_sum, mut output_sum) = (0.0, 0.0);
+        for _ in 0..self.outer {
+            if !sampler.rest.is_empty() {
+                // x_−J from a draw of the whole X = L z; only the coordinates of −J are kept.
+                fill_normals(rng, normals);
+                lower_times(self.factor, normals, joint);
+                for &c in &sampler.rest {
+                    point[c] = joint[c];
+                }
+            }
+            // Conditional mean Σ_JR Σ_RR⁻¹ x_R (zero when nothing is conditioned on).
+            for (i, slot) in centre[..sampler.set.len()].iter_mut().enumerate() {
+                *slot = sampler
+                    .rest
+                    .iter()
+                    .enumerate()
+                    .map(|(r, &c)| sampler.weights[(i, r)] * point[c])
+                    .sum();
+            }
+            for output in outputs.iter_mut() {
+                let draws = &mut normals[..sampler.set.len()];
+                fill_normals(rng, draws);
+                for (i, &c) in sampler.set.iter().enumerate() {
+                    let spread: f64 = (0..=i)
+                        .map(|t| sampler.conditional_factor[(i, t)] * draws[t])
+                        .sum();
+                    point[c] = centre[i] + spread;
+                }
+                *output = model(point);
+                if !output.is_finite() {
+                    return Err(SensitivityError::NonFiniteOutput {
+                        value: *output,
+                        point: point.clone(),
+                    });
+                }
+            }
+            let (mean, sd) = mean_and_sd(outputs);
+            variance_sum += sd * sd;
+            output_sum += mean;
+        }
+        let outer = self.outer as f64;
+        Ok((variance_sum / outer, output_sum / outer))
+    }
+}
+
+/// Scratch space reused by every cost estimate of a chunk.
+struct Buffers {
+    normals: Vec<f64>,
+    joint: Vec<f64>,
+    centre: Vec<f64>,
+    point: Vec<f64>,
+    outputs: Vec<f64>,
+}
+
+/// Exact sampler of `X_J | X_R` for one set `J` of players (`R` = the other coordinates).
+struct ConditionalSampler {
+    /// Coordinates of `J`, ascending.
+    set: Vec<usize>,
+    /// Coordinates of `R`, ascending.
+    rest: Vec<usize>,
+    /// `Σ_JR Σ_RR⁻¹` (`|J| × |R|`).
+    weights: DMatrix<f64>,
+    /// Lower Cholesky factor of `Σ_JJ − Σ_JR Σ_RR⁻¹ Σ_RJ`.
+    conditional_factor: DMatrix<f64>,
+}
+
+impl ConditionalSampler {
+    fn new(game: &Game, joined: &[bool]) -> Result<Self, SensitivityError> {
+        let (set, rest): (Vec<usize>, Vec<usize>) =
+            (0..game.owner.len()).partition(|&c| joined[game.owner[c]]);
+        if rest.is_empty() {
+            // Conditioning on nothing: X_J is all of X, and L already factors Σ.
+            return Ok(ConditionalSampler {
+                weights: DMatrix::zeros(set.len(), 0),
+                conditional_factor: game.factor.clone(),
+                set,
+                rest,
+            });
+        }
+        let not_definite = |what: &str| {
+            let names: Vec<&str> = (0..joined.len())
+                .filter(|&p| joined[p])
+                .map(|p| game.groups[p].0.as_str())
+                .collect();
+            SensitivityError::NotPositiveDefinite {
+                detail: format!(
+                    "the {what} of {names:?} given the other inputs cannot be factorised in \
+                     floating point (the matrix is nearly singular)"
+                ),
+            }
+        };
+        let block = |rows: &[usize], columns: &[usize]| {
+            DMatrix::from_fn(rows.len(), columns.len(), |i, j| {
+                game.sigma[(rows[i], columns[j])]
+            })
+        };
+        let rest_rest = block(&rest, &rest)
+            .cholesky()
+            .ok_or_else(|| not_definite("covariance of the conditioning inputs"))?;
+        let rest_set = block(&rest, &set);
+        // Σ_RR⁻¹ Σ_RJ, then its transpose is the regression of X_J on X_R.
+        let solved = rest_rest.solve(&rest_set);
+        let conditional = block(&set, &set) - rest_set.transpose() * &solved;
+        let conditional = (&conditional + conditional.transpose()) * 0.5;
+        let conditional_factor = conditional
+            .cholesky()
+            .ok_or_else(|| not_definite("conditional covariance"))?
+            .l();
+        Ok(ConditionalSampler {
+            set,
+            rest,
+            weights: solved.transpose(),
+            conditional_factor,
+        })
+    }
+}
+
+fn fill_normals(rng: &mut Xoshiro256PlusPlus, values: &mut [f64]) {
+    for value in values {
+        *value = rng.sample(StandardNormal);
+    }
+}
+
+/// `out = L z` for lower-triangular `L`.
+fn lower_times(lower: &DMatrix<f64>, z: &[f64], out: &mut [f64]) {
+    for (i, slot) in out.iter_mut().enumerate() {
+        *slot = (0..=i).map(|t| lower[(i, t)] * z[t]).sum();
+    }
+}
