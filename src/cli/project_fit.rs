@@ -11,15 +11,12 @@ use crate::export::sections::Section;
 use crate::export::{self, Document, Format};
 use crate::model::Catalogue;
 use crate::model::catalogue::BUILTIN_CATALOGUE;
+use crate::scenario::data_file::{data_error, missing, open_csv, refuse_bad_cells};
 use crate::scenario::read_text;
 use crate::scenario::source::Source;
 use crate::scenario::suggest::closest;
 use std::path::Path;
 
-/// Project files are refused beyond this size.
-const MAX_DATA_BYTES: u64 = 256 * 1024 * 1024;
-/// Problems listed before "… and N more".
-const LISTED_PROBLEMS: usize = 20;
 const OUTCOME_COLUMNS: [&str; 4] = ["outcome", "overrun", "slip", "benefit_realisation"];
 
 /// What a column of the file holds.
@@ -33,51 +30,13 @@ enum Column {
     Covariate(String),
 }
 
-fn data_error(path: &Path, message: String, fix: &str) -> Error {
-    Error::Data {
-        path: path.display().to_string(),
-        message,
-        fix: fix.into(),
-    }
-}
-
-fn missing(cell: &str) -> bool {
-    matches!(cell, "" | "NA" | "na" | "N/A" | "n/a" | "?" | "-")
-}
-
 /// Read and check the file; every problem is collected with its row and column.
 pub fn read(
     path: &Path,
     catalogue: &Catalogue,
     covariates: &[String],
 ) -> Result<ProjectData, Error> {
-    let size = std::fs::metadata(path)
-        .map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?
-        .len();
-    if size > MAX_DATA_BYTES {
-        return Err(Error::TooLarge {
-            path: path.display().to_string(),
-            size,
-            limit: MAX_DATA_BYTES,
-        });
-    }
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| data_error(path, format!("cannot read: {e}"), "give a CSV file"))?;
-    let header = reader
-        .headers()
-        .map_err(|e| {
-            data_error(
-                path,
-                format!("bad header: {e}"),
-                "save the file as UTF-8 CSV with a header row",
-            )
-        })?
-        .clone();
+    let (mut reader, header) = open_csv(path, false)?;
     let factor_ids: Vec<&str> = catalogue.factors.iter().map(|f| f.id.as_str()).collect();
     let mut columns = Vec::new();
     for (c, name) in header.iter().enumerate() {
@@ -250,21 +209,12 @@ pub fn read(
         data.benefit_realisation.push(realisation);
         raw_covariates.push(covariate_cells);
     }
-    if !problems.is_empty() {
-        let count = problems.len();
-        let mut listed: Vec<String> = problems.into_iter().take(LISTED_PROBLEMS).collect();
-        if count > LISTED_PROBLEMS {
-            listed.push(format!("… and {} more", count - LISTED_PROBLEMS));
-        }
-        return Err(data_error(
-            path,
-            format!(
-                "{count} bad cell(s); no row is dropped silently, so nothing was fitted:\n  {}",
-                listed.join("\n  ")
-            ),
-            "correct the cells listed (leave a cell empty for a missing value)",
-        ));
-    }
+    refuse_bad_cells(
+        path,
+        problems,
+        "fitted",
+        "correct the cells listed (leave a cell empty for a missing value)",
+    )?;
     if data.ratings.is_empty() {
         return Err(data_error(
             path,

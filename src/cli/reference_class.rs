@@ -111,7 +111,7 @@ pub fn run(args: ReferenceClassArgs) -> Result<(), Error> {
             };
             let result = reference_class::analyse_sample(class, &data.values, &levels).map_err(
                 |message| {
-                    overruns::data_error(
+                    crate::scenario::data_file::data_error(
                         path,
                         message,
                         "give the overruns of several different projects",

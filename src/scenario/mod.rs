@@ -4,6 +4,7 @@
 //! Validation happens once, here, at the edge: inside the engine nothing can fail.
 
 pub mod checks;
+pub mod data_file;
 pub mod file;
 pub mod overruns;
 pub mod source;

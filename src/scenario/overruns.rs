@@ -2,27 +2,13 @@
 //! reference-class --data`, or a scenario's `[outside_view] data = "…"`). Every cell is checked
 //! and every problem reported with its row (file line) and column; nothing is dropped silently.
 
+use super::data_file::{data_error, missing, open_csv, refuse_bad_cells};
 use super::suggest::closest;
 use crate::error::Error;
 use std::path::Path;
 
-/// Overrun files are refused beyond this size.
-pub const MAX_DATA_BYTES: u64 = 256 * 1024 * 1024;
-/// Problems listed before "… and N more".
-pub const LISTED_PROBLEMS: usize = 20;
 /// Fewer projects with an overrun are refused.
 pub const MIN_PROJECTS: usize = 10;
-pub fn data_error(path: &Path, message: String, fix: &str) -> Error {
-    Error::Data {
-        path: path.display().to_string(),
-        message,
-        fix: fix.into(),
-    }
-}
-
-pub fn missing(cell: &str) -> bool {
-    matches!(cell, "" | "NA" | "na" | "N/A" | "n/a" | "?" | "-")
-}
 
 /// An overrun cell: a fraction (0.27) or a percentage (27%, 27 %); finite and > −1.
 pub fn parse_overrun(cell: &str) -> Option<f64> {
@@ -45,34 +31,7 @@ pub struct Overruns {
 
 /// Read and check the file: every bad cell is collected with its row (file line) and column.
 pub fn read(path: &Path, column: &str) -> Result<Overruns, Error> {
-    let size = std::fs::metadata(path)
-        .map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?
-        .len();
-    if size > MAX_DATA_BYTES {
-        return Err(Error::TooLarge {
-            path: path.display().to_string(),
-            size,
-            limit: MAX_DATA_BYTES,
-        });
-    }
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_path(path)
-        .map_err(|e| data_error(path, format!("cannot read: {e}"), "give a CSV file"))?;
-    let header = reader
-        .headers()
-        .map_err(|e| {
-            data_error(
-                path,
-                format!("bad header: {e}"),
-                "save the file as UTF-8 CSV with a header row",
-            )
-        })?
-        .clone();
+    let (mut reader, header) = open_csv(path, true)?;
     if header.iter().all(str::is_empty) {
         return Err(data_error(
             path,
@@ -143,21 +102,12 @@ pub fn read(path: &Path, column: &str) -> Result<Overruns, Error> {
             )),
         }
     }
-    if !problems.is_empty() {
-        let count = problems.len();
-        let mut listed: Vec<String> = problems.into_iter().take(LISTED_PROBLEMS).collect();
-        if count > LISTED_PROBLEMS {
-            listed.push(format!("… and {} more", count - LISTED_PROBLEMS));
-        }
-        return Err(data_error(
-            path,
-            format!(
-                "{count} bad cell(s); no row is dropped silently, so nothing was computed:\n  {}",
-                listed.join("\n  ")
-            ),
-            "correct the cells listed (an overrun is actual/budget − 1, e.g. 0.27 or 27%; leave a cell empty for a missing value)",
-        ));
-    }
+    refuse_bad_cells(
+        path,
+        problems,
+        "computed",
+        "correct the cells listed (an overrun is actual/budget − 1, e.g. 0.27 or 27%; leave a cell empty for a missing value)",
+    )?;
     if values.len() < MIN_PROJECTS {
         return Err(data_error(
             path,
