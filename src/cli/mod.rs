@@ -279,6 +279,33 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
     }
 }
 
+/// The index of the strategy `--strategy ID` names, or the baseline without one.
+fn strategy_index(scenario: &Scenario, id: Option<&str>) -> Result<usize, Error> {
+    let Some(id) = id else {
+        return Ok(scenario.baseline);
+    };
+    scenario
+        .strategies
+        .iter()
+        .position(|s| s.id == id)
+        .ok_or_else(|| {
+            let known: Vec<&str> = scenario.strategies.iter().map(|s| s.id.as_str()).collect();
+            bad_option(
+                "--strategy",
+                format!("the scenario has no strategy \"{id}\""),
+                &format!("use one of: {}", known.join(", ")),
+            )
+        })
+}
+
+/// A rayon pool of `threads` workers (0 = one per core) for the analysis commands.
+fn worker_pool(threads: usize) -> Result<rayon::ThreadPool, Error> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))
+}
+
 pub(crate) fn bad_option(option: &str, message: String, fix: &str) -> Error {
     Error::BadOption {
         option: option.into(),

@@ -56,21 +56,7 @@ pub fn run(args: SimulateProjectsArgs) -> Result<(), Error> {
             "give e.g. --missing 0.05",
         ));
     }
-    let strategy = match &args.strategy {
-        None => scenario.baseline,
-        Some(id) => scenario
-            .strategies
-            .iter()
-            .position(|s| &s.id == id)
-            .ok_or_else(|| {
-                let known: Vec<&str> = scenario.strategies.iter().map(|s| s.id.as_str()).collect();
-                bad_option(
-                    "--strategy",
-                    format!("the scenario has no strategy \"{id}\""),
-                    &format!("use one of: {}", known.join(", ")),
-                )
-            })?,
-    };
+    let strategy = super::strategy_index(&scenario, args.strategy.as_deref())?;
     let records = simulate_projects(&scenario, strategy, args.n, args.seed, args.missing);
     export::write_output(args.output.as_deref(), |out| {
         let mut writer = csv::Writer::from_writer(out);

@@ -47,21 +47,7 @@ pub struct SensitivityArgs {
 
 pub fn run(args: SensitivityArgs) -> Result<(), Error> {
     let scenario = load(args.scenario.as_ref(), args.catalogue.as_ref())?;
-    let strategy = match &args.strategy {
-        None => scenario.baseline,
-        Some(id) => scenario
-            .strategies
-            .iter()
-            .position(|s| &s.id == id)
-            .ok_or_else(|| {
-                let known: Vec<&str> = scenario.strategies.iter().map(|s| s.id.as_str()).collect();
-                bad_option(
-                    "--strategy",
-                    format!("the scenario has no strategy \"{id}\""),
-                    &format!("use one of: {}", known.join(", ")),
-                )
-            })?,
-    };
+    let strategy = super::strategy_index(&scenario, args.strategy.as_deref())?;
     if !(100..=10_000_000).contains(&args.trials) {
         return Err(bad_option(
             "--trials",
@@ -78,10 +64,7 @@ pub fn run(args: SensitivityArgs) -> Result<(), Error> {
         shapley_permutations: args.shapley_permutations,
         seed: args.seed,
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads)
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))?;
+    let pool = super::worker_pool(args.threads)?;
     let result = pool.install(|| study::study(&scenario, &settings))?;
     let document = document(&result, &scenario.name);
     let exporter = export::exporter(args.output.format.unwrap_or(Format::Table));

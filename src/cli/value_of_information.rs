@@ -42,10 +42,7 @@ pub fn run(args: ValueOfInformationArgs) -> Result<(), Error> {
         ));
     }
     let seed = args.seed.unwrap_or(scenario.simulation.seed);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads)
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))?;
+    let pool = super::worker_pool(args.threads)?;
     let result =
         pool.install(|| value_of_information(&scenario, args.trials, seed, args.bootstrap.max(2)));
     let document = document(&result, &scenario.name);
