@@ -7,6 +7,7 @@ pub mod decision;
 pub mod optimize;
 pub mod outside_view;
 pub mod precision;
+pub mod presentation;
 pub mod project_fit;
 pub mod reference_class;
 pub mod regression;

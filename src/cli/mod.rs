@@ -2,12 +2,17 @@
 //! load → validate → simulate → export. Nothing here is needed to use the engine as a library.
 
 mod calibrate;
+mod completions;
+mod init;
 mod optimize;
 mod progress;
 mod project_fit;
 mod projects;
 mod reference_class;
+mod report;
+mod schema;
 mod sensitivity;
+mod trials_output;
 mod value_of_information;
 
 mod interrupt;
@@ -111,6 +116,23 @@ pub enum Command {
         after_help = "Examples:\n  crmcast reference-class                                       the built-in class of IT projects\n  crmcast reference-class --data scenarios/calibration/overruns.csv --budget 1000000\n  crmcast reference-class --data past.csv --column cost_overrun --levels 50,70,80,90,95\n  crmcast reference-class --data past.csv --format json --output outside_view.json\n\nThe uplift at level q is the q-quantile of the overruns: a budget B·(1 + uplift) is exceeded with probability 1 − q.\nThe CSV needs a header and an `overrun` column (0.27 or 27% = 27 % over budget); empty cells are missing; see docs/REFERENCE_CLASS.md."
     )]
     ReferenceClass(reference_class::ReferenceClassArgs),
+    /// A self-contained HTML report (executive summary, comparison, charts, assumptions) or
+    /// an Excel workbook, for reading and presenting.
+    #[command(after_help = report::EXAMPLES)]
+    Report(report::ReportArgs),
+    /// Write a commented starter scenario to edit (from a shipped template).
+    #[command(after_help = init::EXAMPLES)]
+    Init(init::InitArgs),
+    /// Print the JSON Schema of the scenario format, for editors that validate and complete
+    /// TOML (see README: editor support).
+    #[command(after_help = schema::EXAMPLES)]
+    Schema(schema::SchemaArgs),
+    /// Print a shell completion script.
+    #[command(after_help = completions::COMPLETIONS_EXAMPLES)]
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff).
+    #[command(after_help = completions::MAN_EXAMPLES)]
+    Man(completions::ManArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -169,6 +191,10 @@ pub struct RunArgs {
     /// uncertainty too.
     #[arg(long)]
     pub parameter_uncertainty: bool,
+    /// Also write every trial of the run as CSV: one row per trial and strategy (factor
+    /// severities, cost, schedule, benefits, NPV, outcome; see docs/OUTPUT.md).
+    #[arg(long, value_name = "FILE")]
+    pub trials_output: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -267,6 +293,11 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         Command::ValueOfInformation(args) => value_of_information::run(args),
         Command::Optimize(args) => optimize::run(args),
         Command::ReferenceClass(args) => reference_class::run(args),
+        Command::Report(args) => report::run(args),
+        Command::Init(args) => init::run(args),
+        Command::Schema(args) => schema::run(args),
+        Command::Completions(args) => completions::run_completions(args),
+        Command::Man(args) => completions::run_man(args),
         Command::Merge(args) => {
             let parts: Vec<&std::path::Path> = args.parts.iter().map(|p| p.as_path()).collect();
             let (scenario, view, result) = export::shard::merge(&parts)?;
@@ -434,6 +465,9 @@ fn simulate(args: RunArgs, view: View) -> Result<(), Error> {
         return Err(Error::Interrupted {
             trials: result.trials,
         });
+    }
+    if let Some(path) = &args.trials_output {
+        trials_output::write(&scenario, &settings, &result, path, args.output.quiet)?;
     }
     if sharded {
         let file = export::shard::ShardFile::new(&scenario, view, result);

@@ -4,6 +4,7 @@
 //! means standard output. Devices and pipes (`/dev/null`, a FIFO) are written in place.
 
 pub mod catalogue;
+pub mod charts;
 mod csv;
 mod json;
 mod markdown;

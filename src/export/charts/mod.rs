@@ -1,0 +1,1 @@
+//! SVG charts of a [`crate::analysis::presentation::Presentation`] (owned by the charts work).
