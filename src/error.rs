@@ -83,10 +83,12 @@ pub enum Error {
         fix: String,
     },
 
+    /// `done` says how far the work got ("100,000 trials", "3.2 million candidate-trials of
+    /// the optimiser"); `fix` what to change besides running again.
     #[error(
-        "interrupted after {trials} trials; nothing was written\n  fix: run again (the same seed gives the same result), or use fewer trials or --precision"
+        "interrupted after {done}; nothing was written\n  fix: run again (the same seed gives the same result){fix}"
     )]
-    Interrupted { trials: u64 },
+    Interrupted { done: String, fix: &'static str },
 
     #[error("cannot write {path}: {source}\n  fix: check that the folder exists and is writable")]
     Write {

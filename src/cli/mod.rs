@@ -36,8 +36,19 @@ Examples:
   crmcast run --precision 0.002                 run until P(success) etc. are known to ±0.2 points
   crmcast run --sampling sobol                  randomised quasi-Monte Carlo
   crmcast run --trials 10000000 --shard 1/4 --output part-1.json   (then: crmcast merge part-*.json)
-  crmcast factors --format json                 the factor catalogue with its sources
+  crmcast report scenarios/retail_chain.toml -o report.html --charts slides/   HTML report + charts
+  crmcast report scenarios/retail_chain.toml -o retail.xlsx                   Excel workbook
+  crmcast run --trials-output trials.csv        every trial as CSV, for analysts
+  crmcast init --template retail_chain my_project.toml    start a scenario from a template
   crmcast validate my_project.toml              check a scenario file without running it
+  crmcast sensitivity scenarios/retail_chain.toml         what drives the NPV (tornado, Sobol, Shapley)
+  crmcast voi                                   what information is worth before deciding
+  crmcast optimize scenarios/retail_chain.toml --budget 200000   best mitigations within a budget
+  crmcast reference-class --data past.csv       the outside view from past projects
+  crmcast calibrate --output calibrated.toml    fit the catalogue to published figures
+  crmcast factors --format json                 the factor catalogue with its sources
+  crmcast schema --output crmcast.schema.json   JSON Schema for editors (see docs/EDITORS.md)
+  crmcast completions bash > ~/.local/share/bash-completion/completions/crmcast
 
 Exit codes: 0 success, 1 internal error, 2 bad input, 130 interrupted (Ctrl-C).";
 
@@ -260,6 +271,10 @@ pub fn load(path: Option<&PathBuf>, catalogue: Option<&PathBuf>) -> Result<Scena
 
 /// Run the parsed command line. Messages for the user go to stderr; results to stdout or a file.
 pub fn execute(cli: Cli) -> Result<(), Error> {
+    // Before any work: a workbook is refused on a terminal (`report` checks its own output).
+    if let Some((format, output)) = destination(&cli.command) {
+        export::xlsx::check_destination(format, output)?;
+    }
     match cli.command {
         Command::Run(args) => simulate(args, View::Run),
         Command::Compare(args) => simulate(args, View::Compare),
@@ -307,6 +322,25 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
                 exporter.report(&report, view, out)
             })
         }
+    }
+}
+
+/// The format and output file of a command that renders through an exporter, when a format
+/// was given.
+fn destination(command: &Command) -> Option<(Format, Option<&std::path::Path>)> {
+    fn chosen(o: &OutputArgs) -> Option<(Format, Option<&std::path::Path>)> {
+        o.format.map(|f| (f, o.output.as_deref()))
+    }
+    match command {
+        Command::Run(a) | Command::Compare(a) => chosen(&a.output),
+        Command::Factors(a) => chosen(&a.output),
+        Command::Merge(a) => chosen(&a.output),
+        Command::Sensitivity(a) => chosen(&a.output),
+        Command::ValueOfInformation(a) => chosen(&a.output),
+        Command::Optimize(a) => chosen(&a.output),
+        Command::ReferenceClass(a) => chosen(&a.output),
+        Command::Calibrate(a) => a.format.map(|f| (f, a.report.as_deref())),
+        _ => None,
     }
 }
 
@@ -448,6 +482,9 @@ fn simulate(args: RunArgs, view: View) -> Result<(), Error> {
             "drop --format; choose the format when you run `crmcast merge`",
         ));
     }
+    if let Some(path) = &args.trials_output {
+        trials_output::check_paths(path, args.output.output.as_deref())?;
+    }
     let expected = settings
         .shard
         .batches(settings.trials.div_ceil(BATCH_TRIALS));
@@ -463,7 +500,8 @@ fn simulate(args: RunArgs, view: View) -> Result<(), Error> {
     observer.progress.finish();
     if result.ending == Ending::Interrupted {
         return Err(Error::Interrupted {
-            trials: result.trials,
+            done: format!("{} trials", result.trials),
+            fix: ", or use fewer trials or --precision",
         });
     }
     if let Some(path) = &args.trials_output {

@@ -81,7 +81,8 @@ fn parse_budget(text: &str) -> Result<f64, Error> {
 }
 
 /// The progress bar of the current stage, and Ctrl-C.
-struct CliObserver {
+/// The optimiser's progress bars (one per stage) and Ctrl-C; also used by `crmcast report`.
+pub(super) struct CliObserver {
     quiet: bool,
     bar: Mutex<Option<Progress>>,
 }
@@ -114,7 +115,14 @@ impl OptimizeObserver for CliObserver {
 }
 
 impl CliObserver {
-    fn finish(&self) {
+    pub(super) fn new(quiet: bool) -> Self {
+        CliObserver {
+            quiet,
+            bar: Mutex::new(None),
+        }
+    }
+
+    pub(super) fn finish(&self) {
         if let Some(bar) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
             bar.finish();
         }

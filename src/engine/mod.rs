@@ -7,6 +7,7 @@
 
 pub mod accumulate;
 pub mod projects;
+pub mod records;
 pub mod sampling;
 pub mod sketch;
 pub mod trial;

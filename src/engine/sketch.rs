@@ -170,6 +170,16 @@ impl Sketch {
         (mean, se)
     }
 
+    /// The non-empty buckets in increasing order, as (reported value, count): the whole
+    /// distribution, for histograms.
+    pub fn buckets(&self) -> impl Iterator<Item = (f64, u64)> + '_ {
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, count)| **count > 0)
+            .map(|(index, &count)| (representative(index), count))
+    }
+
     /// The share of observations at or above `x` (to bucket precision: the bucket holding `x`
     /// counts as above).
     pub fn share_at_least(&self, x: f64) -> f64 {

@@ -6,11 +6,13 @@
 pub mod catalogue;
 pub mod charts;
 mod csv;
+pub mod html;
 mod json;
 mod markdown;
 pub mod sections;
 pub mod shard;
 mod table;
+pub mod xlsx;
 
 use crate::analysis::Report;
 use crate::error::Error;
@@ -34,6 +36,7 @@ pub enum Format {
     Json,
     Csv,
     Markdown,
+    Xlsx,
 }
 
 /// The factor catalogue as the scenario sees it (for `crmcast factors`).
@@ -64,6 +67,7 @@ pub fn exporter(format: Format) -> Box<dyn Exporter> {
         Format::Json => Box::new(json::JsonExporter),
         Format::Csv => Box::new(csv::CsvExporter),
         Format::Markdown => Box::new(markdown::MarkdownExporter),
+        Format::Xlsx => Box::new(xlsx::XlsxExporter),
     }
 }
 
@@ -74,32 +78,104 @@ pub fn write_output(
 ) -> Result<(), Error> {
     let mut bytes = Vec::new();
     render(&mut bytes).map_err(|e| Error::Internal(format!("rendering the output failed: {e}")))?;
+    // Rendered whole before the destination is touched. A failed write of the bytes is the
+    // destination's error, which the destination reports itself (see `Destination`).
+    write_output_streaming(path, "--output", |out| {
+        out.write_all(&bytes)
+            .map_err(|e| Error::Internal(e.to_string()))
+    })
+}
+
+/// Like [`write_output`], but `render` writes straight into the destination as it goes, so an
+/// output too large to hold in memory (`--trials-output`) never is. Still atomic: a file is
+/// written to a temporary file in the same folder and renamed at the end; if `render` or the
+/// write fails, the temporary file is deleted and `path` is left as it was. `option` names the
+/// command-line option in errors about the path.
+pub fn write_output_streaming(
+    path: Option<&Path>,
+    option: &str,
+    render: impl FnOnce(&mut dyn Write) -> Result<(), Error>,
+) -> Result<(), Error> {
     match path {
-        None => write_stdout(&bytes),
-        Some(p) if p == Path::new("-") => write_stdout(&bytes),
-        Some(p) => write_atomically(p, &bytes),
+        Some(p) if p != Path::new("-") => write_atomically(p, option, render),
+        _ => write_stdout(render),
     }
 }
 
-fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|_| stdout.flush()) {
+/// A destination that remembers its first error, so that a failure of the destination (disk
+/// full, closed pipe) is reported as that, with its path, whatever `render` made of it.
+struct Destination<W: Write> {
+    inner: W,
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> Destination<W> {
+    fn new(inner: W) -> Self {
+        Destination { inner, error: None }
+    }
+
+    fn remember<T>(&mut self, result: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &result
+            // `write_all` retries an interrupted write: not a failure.
+            && e.kind() != std::io::ErrorKind::Interrupted
+            && self.error.is_none()
+        {
+            self.error = Some(std::io::Error::new(e.kind(), e.to_string()));
+        }
+        result
+    }
+
+    /// Flush after a successful render. `Err`: the destination failed; `Ok`: what `render`
+    /// returned.
+    fn finish(mut self, rendered: Result<(), Error>) -> std::io::Result<Result<(), Error>> {
+        if rendered.is_ok() {
+            let flushed = self.inner.flush();
+            let _ = self.remember(flushed);
+        }
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(rendered),
+        }
+    }
+}
+
+impl<W: Write> Write for Destination<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(buf);
+        self.remember(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let flushed = self.inner.flush();
+        self.remember(flushed)
+    }
+}
+
+fn write_stdout(render: impl FnOnce(&mut dyn Write) -> Result<(), Error>) -> Result<(), Error> {
+    let mut stdout = Destination::new(std::io::stdout().lock());
+    let rendered = render(&mut stdout);
+    match stdout.finish(rendered) {
         // A closed pipe (`crmcast run | head`) is not an error worth reporting.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.map_err(|source| Error::Write {
+        Err(source) => Err(Error::Write {
             path: "<stdout>".into(),
             source,
         }),
+        Ok(rendered) => rendered,
     }
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+fn write_atomically(
+    path: &Path,
+    option: &str,
+    render: impl FnOnce(&mut dyn Write) -> Result<(), Error>,
+) -> Result<(), Error> {
     let folder = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
     let bad_path = |source: std::io::Error| Error::BadOption {
-        option: "--output".into(),
+        option: option.into(),
         message: format!("cannot write {}: {source}", path.display()),
         fix: "give a path in an existing, writable folder (or - for standard output)".into(),
     };
@@ -111,14 +187,16 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     if let Ok(metadata) = std::fs::metadata(path)
         && !metadata.is_file()
     {
-        let mut special = std::fs::OpenOptions::new()
+        let special = std::fs::OpenOptions::new()
             .write(true)
             .open(path)
             .map_err(bad_path)?;
-        return special.write_all(bytes).map_err(|source| Error::Write {
+        let mut special = Destination::new(special);
+        let rendered = render(&mut special);
+        return special.finish(rendered).map_err(|source| Error::Write {
             path: path.to_path_buf(),
             source,
-        });
+        })?;
     }
     if !folder.is_dir() {
         let message = format!("the folder {} does not exist", folder.display());
@@ -140,10 +218,11 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
             .set_permissions(permissions)
             .map_err(plain)?;
     }
-    temporary
-        .write_all(bytes)
-        .and_then(|_| temporary.as_file().sync_all())
-        .map_err(plain)?;
+    // On an error the `?`s drop the temporary file, which deletes it.
+    let mut out = Destination::new(std::io::BufWriter::new(temporary.as_file_mut()));
+    let rendered = render(&mut out);
+    out.finish(rendered).map_err(plain)??;
+    temporary.as_file().sync_all().map_err(plain)?;
     temporary.persist(path).map_err(|e| plain(e.error))?;
     Ok(())
 }

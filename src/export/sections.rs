@@ -2,6 +2,7 @@
 //! with numbers formatted by unit.
 
 use super::View;
+use crate::analysis::presentation::survey_share;
 use crate::analysis::report::{Estimate, Report, Unit};
 use crate::engine::{Ending, Sampling};
 
@@ -10,20 +11,6 @@ pub struct Section {
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
 }
-
-/// Survey shares (CRM Forum 2001, as cited in 003_5b9719ab1103e69c.txt and the brief), shown
-/// beside the simulated cause shares.
-pub const SURVEY_SHARES: [(&str, f64); 9] = [
-    ("organisational_change", 0.29),
-    ("politics_inertia", 0.22),
-    ("lack_of_understanding", 0.20),
-    ("poor_planning", 0.12),
-    ("lack_of_skills", 0.06),
-    ("budget_problems", 0.04),
-    ("software_problems", 0.02),
-    ("bad_advice", 0.01),
-    ("other", 0.04),
-];
 
 /// A value in its unit: percentages with one decimal, money with thousands separators.
 pub fn value(unit: Unit, x: f64) -> String {
@@ -267,10 +254,7 @@ pub fn sections(report: &Report, view: View) -> Vec<Section> {
         .iter()
         .enumerate()
         .map(|(g, group)| {
-            let survey = SURVEY_SHARES
-                .iter()
-                .find(|(id, _)| *id == group.id)
-                .map(|(_, s)| value(Unit::Probability, *s));
+            let survey = survey_share(&group.id).map(|(s, _)| value(Unit::Probability, s));
             let mut row = vec![group.label.clone(), survey.unwrap_or_else(|| "–".into())];
             row.extend(
                 strategies

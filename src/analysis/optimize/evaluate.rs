@@ -109,7 +109,11 @@ impl<'a> Evaluator<'a> {
 
     fn interrupted(&self) -> Error {
         Error::Interrupted {
-            trials: self.evaluated.load(Ordering::Relaxed),
+            done: format!(
+                "{} candidate-trials of the optimiser",
+                self.evaluated.load(Ordering::Relaxed)
+            ),
+            fix: ", or use fewer --trials / --confirm-trials",
         }
     }
 
