@@ -172,3 +172,25 @@ fn bad_input_is_refused_with_a_fix_and_nothing_written() {
         assert!(!path.exists(), "{args:?} wrote a file");
     }
 }
+
+#[test]
+fn a_scenario_without_mitigations_has_no_frontier_and_no_differences() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("scenarios/small_business.toml").unwrap();
+    let head = &text[..text
+        .find("[[mitigations]]")
+        .expect("the file has mitigations")];
+    let scenario = dir.path().join("lone.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "{head}\n[[strategies]]\nid = \"as_is\"\nname = \"As is\"\ndescription = \"No mitigation.\"\nbaseline = true\nmitigations = []\n"
+        ),
+    )
+    .unwrap();
+    let page = report(dir.path(), "lone.html", &[scenario.to_str().unwrap()]);
+    assert!(!page.contains("data-chart=\"efficient_frontier\""));
+    assert!(page.contains("data-chart=\"tornado\""));
+    assert!(!page.contains("Difference to the baseline"));
+    assert!(page.contains("id=\"show-0\"") && !page.contains("id=\"show-1\""));
+}

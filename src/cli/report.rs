@@ -273,10 +273,13 @@ fn write_charts(folder: &Path, charts: &[charts::Chart]) -> Result<(), Error> {
                 chart.id
             ))
         })?;
-        let svg_path = folder.join(format!("{}.svg", chart.id));
-        export::write_output(Some(&svg_path), |out| out.write_all(chart.svg.as_bytes()))?;
-        let png_path = folder.join(format!("{}.png", chart.id));
-        export::write_output(Some(&png_path), |out| out.write_all(&png))?;
+        for (extension, bytes) in [("svg", chart.svg.as_bytes()), ("png", png.as_slice())] {
+            let path = folder.join(format!("{}.{extension}", chart.id));
+            export::write_output_streaming(Some(&path), "--charts", |out| {
+                out.write_all(bytes)
+                    .map_err(|e| Error::Internal(e.to_string()))
+            })?;
+        }
     }
     Ok(())
 }
