@@ -105,6 +105,13 @@ pub fn frontier(f: &FrontierChart, currency: &str) -> Chart {
             .iter()
             .map(|p| (x.map(p.spend), y.map(p.value.value))),
     );
+    let anchors: Vec<(f64, f64)> = f
+        .strategies
+        .iter()
+        .map(|s| (x.map(s.spend), y.map(s.value.value)))
+        .collect();
+    let names: Vec<&str> = f.strategies.iter().map(|s| s.name.as_str()).collect();
+    let labels = place_labels(&anchors, &names, plot.right);
     let body = html! {
         (head)
         (y_axis(&plot, &y_axis_spec, true))
@@ -125,15 +132,17 @@ pub fn frontier(f: &FrontierChart, currency: &str) -> Chart {
                 }
             }
         }
-        @for (k, s) in f.strategies.iter().enumerate() {
+        @for (k, (s, (lx, ly, anchor))) in f.strategies.iter().zip(&labels).enumerate() {
             @let (cx, cy) = (x.map(s.spend), y.map(s.value.value));
-            // Below and to the right: strategies lie on or under the rising frontier, so that
-            // is where the line is not.
-            @let (lx, anchor) = if plot.right - cx < 140.0 { (cx - 9.0, "end") } else { (cx + 9.0, "start") };
             g class="strategy" data-strategy=(k) {
                 (whisker(cx, y.map(s.value.low), y.map(s.value.high), colour(k)))
+                // A label moved down to clear another gets a leader line to its point.
+                @if *ly > cy + 16.5 {
+                    line x1=(num(cx)) y1=(num(cy)) x2=(num(*lx)) y2=(num(*ly - 10.0))
+                        stroke=(colour(k)) stroke-width="1" {}
+                }
                 (marker(k, cx, cy))
-                (halo_text(lx, cy + 16.0, anchor, INK, &s.name))
+                (halo_text(*lx, *ly, anchor, INK, &s.name))
             }
         }
     };
@@ -288,4 +297,58 @@ pub fn cost_schedule_scatter(s: &Scatter, names: &[&str]) -> Chart {
 /// A count with thousands separators, as the page's tables write it.
 fn grouped(n: u64) -> String {
     crate::export::sections::money(n as f64)
+}
+
+/// Label positions `(x, y, anchor)` for points at `anchors`: below and to the right of each
+/// point (strategies lie on or under the rising frontier, so that is where the line is not),
+/// to the left near the right edge, and moved down a line at a time while a label would
+/// overlap one placed before it (points taken from the top down).
+fn place_labels(
+    anchors: &[(f64, f64)],
+    names: &[&str],
+    right_edge: f64,
+) -> Vec<(f64, f64, &'static str)> {
+    const LINE: f64 = 15.0;
+    const SIZE: f64 = super::frame::SMALL;
+    let mut order: Vec<usize> = (0..anchors.len()).collect();
+    order.sort_by(|&a, &b| anchors[a].1.total_cmp(&anchors[b].1));
+    let mut placed: Vec<(f64, f64, f64)> = Vec::new(); // (left, right, baseline)
+    let mut labels = vec![(0.0, 0.0, "start"); anchors.len()];
+    for i in order {
+        let (cx, cy) = anchors[i];
+        let width = super::scale::text_width(names[i], SIZE);
+        let (lx, anchor, left) = if right_edge - cx < 140.0 {
+            (cx - 9.0, "end", cx - 9.0 - width)
+        } else {
+            (cx + 9.0, "start", cx + 9.0)
+        };
+        let mut ly = cy + 16.0;
+        while placed
+            .iter()
+            .any(|&(l, r, y)| left < r && left + width > l && (ly - y).abs() < LINE)
+        {
+            ly += LINE;
+        }
+        placed.push((left, left + width, ly));
+        labels[i] = (lx, ly, anchor);
+    }
+    labels
+}
+
+#[cfg(test)]
+mod tests {
+    use super::place_labels;
+
+    #[test]
+    fn labels_that_would_overlap_move_down_a_line() {
+        let labels = place_labels(&[(100.0, 50.0), (104.0, 52.0)], &["first", "second"], 700.0);
+        assert_eq!(labels[0], (109.0, 66.0, "start"));
+        assert_eq!(labels[1], (113.0, 83.0, "start"), "a line below the first");
+        // Far apart: each where it belongs.
+        let apart = place_labels(&[(100.0, 50.0), (400.0, 52.0)], &["first", "second"], 700.0);
+        assert_eq!(apart[1], (409.0, 68.0, "start"));
+        // Near the right edge the label goes left of its point.
+        let edge = place_labels(&[(650.0, 50.0)], &["last"], 700.0);
+        assert_eq!(edge[0], (641.0, 66.0, "end"));
+    }
 }
