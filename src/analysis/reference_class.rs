@@ -770,6 +770,60 @@ pub struct LognormalSummary {
 }
 
 /// A published figure beside the reconstructed class's value.
+/// The budget uplift at each level: the class's quantile with its order-statistic ranks, and the
+/// fitted lognormal's.
+fn uplifts(
+    levels: &[f64],
+    quantile: impl Fn(f64) -> (Statistic, RankInterval),
+    fit: &Lognormal,
+) -> Vec<Uplift> {
+    levels
+        .iter()
+        .map(|&q| {
+            let (uplift, ranks) = quantile(q);
+            Uplift {
+                level: q,
+                risk_of_overrun: 1.0 - q,
+                uplift,
+                ranks,
+                lognormal: lognormal_uplift(fit, q),
+                budget_needed: None,
+            }
+        })
+        .collect()
+}
+
+/// A fitted lognormal as reported: its parameters with 95 % intervals and what it implies.
+fn lognormal_summary(
+    fit: Lognormal,
+    method: &str,
+    log_likelihood: Option<f64>,
+    ks_distance: f64,
+    lilliefors_critical_5pct: Option<f64>,
+) -> LognormalSummary {
+    LognormalSummary {
+        method: method.into(),
+        mu: Statistic::with(
+            fit.mu,
+            fit.mu - Z95 * fit.se_mu(),
+            fit.mu + Z95 * fit.se_mu(),
+        ),
+        sigma: Statistic::with(
+            fit.sigma,
+            fit.sigma - Z95 * fit.se_sigma(),
+            fit.sigma + Z95 * fit.se_sigma(),
+        ),
+        log_likelihood,
+        ks_distance,
+        lilliefors_critical_5pct,
+        mean: fit.mean(),
+        median: fit.quantile(0.5),
+        p_overrun: 1.0 - fit.cdf(0.0),
+        p_doubled: 1.0 - fit.cdf(1.0),
+        fit,
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FigureCheck {
     pub statistic: String,
@@ -894,41 +948,16 @@ pub fn analyse_sample(
     };
     let fit = Lognormal::fit(&sorted)
         .ok_or("every overrun is the same: there is no spread to describe")?;
-    let uplifts = levels
-        .iter()
-        .map(|&q| {
-            let (uplift, ranks) = quantile(q);
-            Uplift {
-                level: q,
-                risk_of_overrun: 1.0 - q,
-                uplift,
-                ranks,
-                lognormal: lognormal_uplift(&fit, q),
-                budget_needed: None,
-            }
-        })
-        .collect();
-    let lognormal = LognormalSummary {
-        method: "maximum likelihood".into(),
-        mu: Statistic::with(
-            fit.mu,
-            fit.mu - Z95 * fit.se_mu(),
-            fit.mu + Z95 * fit.se_mu(),
-        ),
-        sigma: Statistic::with(
-            fit.sigma,
-            fit.sigma - Z95 * fit.se_sigma(),
-            fit.sigma + Z95 * fit.se_sigma(),
-        ),
-        log_likelihood: Some(fit.log_likelihood(&sorted)),
-        ks_distance: fit.ks_distance(&sorted),
-        lilliefors_critical_5pct: lilliefors(n),
-        mean: fit.mean(),
-        median: fit.quantile(0.5),
-        p_overrun: 1.0 - fit.cdf(0.0),
-        p_doubled: 1.0 - fit.cdf(1.0),
+    let uplifts = uplifts(levels, quantile, &fit);
+    let log_likelihood = fit.log_likelihood(&sorted);
+    let ks_distance = fit.ks_distance(&sorted);
+    let lognormal = lognormal_summary(
         fit,
-    };
+        "maximum likelihood",
+        Some(log_likelihood),
+        ks_distance,
+        lilliefors(n),
+    );
     Ok(ReferenceClassResult {
         class,
         summary,
@@ -999,41 +1028,14 @@ pub fn analyse_builtin(builtin: &BuiltinClass, levels: &[f64]) -> ReferenceClass
             (p - fit.cdf(d.quantile(p))).abs()
         })
         .fold(0.0, f64::max);
-    let uplifts = levels
-        .iter()
-        .map(|&q| {
-            let (uplift, ranks) = quantile(q);
-            Uplift {
-                level: q,
-                risk_of_overrun: 1.0 - q,
-                uplift,
-                ranks,
-                lognormal: lognormal_uplift(&fit, q),
-                budget_needed: None,
-            }
-        })
-        .collect();
-    let lognormal = LognormalSummary {
-        method: "log-moment projection (the large-sample limit of the ML fit)".into(),
-        mu: Statistic::with(
-            fit.mu,
-            fit.mu - Z95 * fit.se_mu(),
-            fit.mu + Z95 * fit.se_mu(),
-        ),
-        sigma: Statistic::with(
-            fit.sigma,
-            fit.sigma - Z95 * fit.se_sigma(),
-            fit.sigma + Z95 * fit.se_sigma(),
-        ),
-        log_likelihood: None,
-        ks_distance: ks,
-        lilliefors_critical_5pct: None,
-        mean: fit.mean(),
-        median: fit.quantile(0.5),
-        p_overrun: 1.0 - fit.cdf(0.0),
-        p_doubled: 1.0 - fit.cdf(1.0),
+    let uplifts = uplifts(levels, quantile, &fit);
+    let lognormal = lognormal_summary(
         fit,
-    };
+        "log-moment projection (the large-sample limit of the ML fit)",
+        None,
+        ks,
+        None,
+    );
     let figures = builtin
         .figures
         .iter()

@@ -363,13 +363,7 @@ fn strategy_index(scenario: &Scenario, id: Option<&str>) -> Result<usize, Error>
         })
 }
 
-/// A rayon pool of `threads` workers (0 = one per core) for the analysis commands.
-fn worker_pool(threads: usize) -> Result<rayon::ThreadPool, Error> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))
-}
+use crate::engine::worker_pool;
 
 pub(crate) fn bad_option(option: &str, message: String, fix: &str) -> Error {
     Error::BadOption {
@@ -406,12 +400,24 @@ fn parse_shard(text: &str, batches: u64) -> Result<Shard, Error> {
     })
 }
 
+/// A trial count in [1, MAX_TRIALS], else a bad `option`.
+fn check_trials(trials: u64, option: &str) -> Result<(), Error> {
+    use crate::scenario::limits::MAX_TRIALS;
+    if trials == 0 || trials > MAX_TRIALS {
+        return Err(bad_option(
+            option,
+            format!("{trials} is outside the valid range [1, {MAX_TRIALS}]"),
+            "give a trial count such as 100000",
+        ));
+    }
+    Ok(())
+}
+
 /// Validated run settings, the precision targets and the shard flag from the command line.
 fn settings(
     args: &RunArgs,
     scenario: &Scenario,
 ) -> Result<(RunSettings, Option<Vec<PrecisionTarget>>), Error> {
-    use crate::scenario::limits::MAX_TRIALS;
     let targets = match &args.precision {
         Some(text) => Some(precision::parse_targets(text, &metric_ids())?),
         None => None,
@@ -423,13 +429,7 @@ fn settings(
             "--trials",
         ),
     };
-    if trials == 0 || trials > MAX_TRIALS {
-        return Err(bad_option(
-            option,
-            format!("{trials} is outside the valid range [1, {MAX_TRIALS}]"),
-            "give a trial count such as 100000",
-        ));
-    }
+    check_trials(trials, option)?;
     if args.threads > 1024 {
         return Err(bad_option(
             "--threads",

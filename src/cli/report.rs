@@ -222,15 +222,8 @@ fn format(args: &ReportArgs) -> Result<ReportFormat, Error> {
 }
 
 fn settings(args: &ReportArgs, scenario: &crate::scenario::Scenario) -> Result<RunSettings, Error> {
-    use crate::scenario::limits::MAX_TRIALS;
     let trials = args.trials.unwrap_or(scenario.simulation.trials);
-    if trials == 0 || trials > MAX_TRIALS {
-        return Err(bad_option(
-            "--trials",
-            format!("{trials} is outside the valid range [1, {MAX_TRIALS}]"),
-            "give a trial count such as 100000",
-        ));
-    }
+    super::check_trials(trials, "--trials")?;
     if !(100..=10_000_000).contains(&args.sensitivity_trials) {
         return Err(bad_option(
             "--sensitivity-trials",

@@ -164,10 +164,7 @@ pub fn write(
             settings.seed, result.seed, result.trials, result.batches
         )));
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(settings.threads)
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))?;
+    let pool = crate::engine::worker_pool(settings.threads)?;
     // Without the handler, Ctrl-C would kill the process and leave the temporary file behind.
     interrupt::install();
     let rows = Rows::new(scenario, &replay);

@@ -333,6 +333,15 @@ fn combine(
     }
 }
 
+/// A rayon pool of `threads` workers (0 = one per core): the one place the engine, the analyses
+/// and the CLI start their worker threads.
+pub fn worker_pool(threads: usize) -> Result<rayon::ThreadPool, Error> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))
+}
+
 /// Simulate every strategy of a scenario on common random numbers.
 pub fn simulate(
     scenario: &Scenario,
@@ -354,10 +363,7 @@ pub fn simulate(
         });
     }
     let compiled = CompiledScenario::with_uncertainty(scenario, settings.parameter_uncertainty);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(settings.threads)
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))?;
+    let pool = worker_pool(settings.threads)?;
     let threads = pool.current_num_threads();
     let total_batches = settings.trials.div_ceil(BATCH_TRIALS);
     let range = settings.shard.batches(total_batches);

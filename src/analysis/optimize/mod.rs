@@ -212,13 +212,6 @@ pub fn check(scenario: &Scenario, settings: &OptimizeSettings) -> Result<(), Err
     Ok(())
 }
 
-fn pool(threads: usize) -> Result<rayon::ThreadPool, Error> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))
-}
-
 fn expected_costs(scenario: &Scenario) -> Vec<f64> {
     scenario.mitigations.iter().map(|m| m.cost.mean()).collect()
 }
@@ -240,9 +233,20 @@ pub fn screen(
     settings: &OptimizeSettings,
     observer: &dyn OptimizeObserver,
 ) -> Result<Screening, Error> {
+    with_evaluator(scenario, settings, observer, |evaluator| {
+        screen_with(evaluator, scenario, settings)
+    })
+}
+
+/// Check the settings, start the worker pool and run `work` in it with an evaluator.
+fn with_evaluator<T: Send>(
+    scenario: &Scenario,
+    settings: &OptimizeSettings,
+    observer: &dyn OptimizeObserver,
+    work: impl FnOnce(&Evaluator) -> Result<T, Error> + Send,
+) -> Result<T, Error> {
     check(scenario, settings)?;
-    let pool = pool(settings.threads)?;
-    pool.install(|| {
+    crate::engine::worker_pool(settings.threads)?.install(|| {
         let evaluator = Evaluator::new(
             scenario,
             settings.parameter_uncertainty,
@@ -250,7 +254,7 @@ pub fn screen(
             rayon::current_num_threads(),
             observer,
         );
-        screen_with(&evaluator, scenario, settings)
+        work(&evaluator)
     })
 }
 
@@ -322,18 +326,9 @@ pub fn optimize(
     settings: &OptimizeSettings,
     observer: &dyn OptimizeObserver,
 ) -> Result<Optimization, Error> {
-    check(scenario, settings)?;
-    let pool = pool(settings.threads)?;
-    pool.install(|| {
-        let evaluator = Evaluator::new(
-            scenario,
-            settings.parameter_uncertainty,
-            settings.seed,
-            rayon::current_num_threads(),
-            observer,
-        );
-        let screening = screen_with(&evaluator, scenario, settings)?;
-        finish(&evaluator, scenario, settings, screening)
+    with_evaluator(scenario, settings, observer, |evaluator| {
+        let screening = screen_with(evaluator, scenario, settings)?;
+        finish(evaluator, scenario, settings, screening)
     })
 }
 
