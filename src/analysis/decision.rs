@@ -9,7 +9,9 @@
 //! - the verdict is "invest" when the recommended strategy's 95 % interval of the expected NPV
 //!   lies above 0, "do not invest" when it lies below, and "too close to call" otherwise;
 //! - CVaR 10 % is the mean NPV of the worst 10 % of trials;
-//! - the P80 budget is budget × (1 + P80 overrun) of the recommended strategy;
+//! - the P80 budget is budget × (1 + P80 of the total outlay against the plan) of the
+//!   recommended strategy: the project's cost and its mitigations together, so that buying
+//!   mitigations never makes the budget to hold look smaller than it is;
 //! - the factors that matter most are the three most frequent primary causes of missed
 //!   objectives under the recommended strategy (MODEL.md §9).
 
@@ -38,9 +40,12 @@ pub struct DecisionSummary {
     pub p_npv_negative: Estimate,
     /// Mean NPV of the worst 10 % of trials.
     pub cvar10_npv: Estimate,
-    /// Budget × (1 + P80 overrun).
+    /// Budget × (1 + P80 of the total outlay against the plan): project cost and mitigations.
     pub p80_budget: Estimate,
+    /// `p80_budget − budget`: the contingency to hold over the plan.
     pub contingency: f64,
+    /// Budget × (1 + P80 overrun): the project's cost alone, mitigations left out.
+    pub p80_project_cost: f64,
     pub drivers: Vec<Driver>,
     /// The summary in plain sentences (what the table and Markdown show).
     pub sentences: Vec<String>,
@@ -80,29 +85,34 @@ pub fn summarise(
     let p_npv_negative = metric(chosen, "p_npv_negative");
     let (tail_mean, tail_se) = result.strategies[best].npv_per_budget.lower_tail_mean(0.1);
     let cvar10_npv = Estimate::normal(tail_mean * budget, tail_se * budget);
-    let mut overrun_p80 = metric(chosen, "overrun_p80");
-    // With an outside view, the budget to hold is the blend's P80 (MODEL.md §10b); its
-    // interval is the inside view's, shifted.
+    let overrun_p80 = metric(chosen, "overrun_p80");
+    let mut outlay_p80 = metric(chosen, "outlay_p80");
+    // With an outside view, the project's cost at P80 is the blend's (MODEL.md §10b) and the
+    // mitigations' mean spend comes on top; the interval is the inside view's, shifted.
     let blended = outside.and_then(|o| {
         o.rows
             .iter()
             .find(|r| r.strategy == chosen.id && r.level == 0.8)
             .map(|r| (r.blended, o.weight))
     });
+    let mut project_p80 = overrun_p80.value;
     if let Some((p80, _)) = blended {
-        let shift = p80 - overrun_p80.value;
-        overrun_p80 = Estimate {
-            value: p80,
-            se: overrun_p80.se,
-            low: overrun_p80.low + shift,
-            high: overrun_p80.high + shift,
+        let mitigation_spend = metric(chosen, "outlay_mean").value - metric(chosen, "overrun_mean").value;
+        let value = p80 + mitigation_spend;
+        let shift = value - outlay_p80.value;
+        outlay_p80 = Estimate {
+            value,
+            se: outlay_p80.se,
+            low: outlay_p80.low + shift,
+            high: outlay_p80.high + shift,
         };
+        project_p80 = p80;
     }
     let p80_budget = Estimate {
-        value: budget * (1.0 + overrun_p80.value),
-        se: budget * overrun_p80.se,
-        low: budget * (1.0 + overrun_p80.low),
-        high: budget * (1.0 + overrun_p80.high),
+        value: budget * (1.0 + outlay_p80.value),
+        se: budget * outlay_p80.se,
+        low: budget * (1.0 + outlay_p80.low),
+        high: budget * (1.0 + outlay_p80.high),
     };
     let missed = chosen.causes.missed_objectives.max(1) as f64;
     let mut drivers: Vec<Driver> = chosen
@@ -156,15 +166,29 @@ pub fn summarise(
         100.0 * p_npv_negative.value,
         amount(cvar10_npv.value)
     ));
+    let mitigated = !chosen.mitigations.is_empty();
     sentences.push(format!(
-        "Hold a budget of {} to be 80 % sure of covering the project's cost (P80{}; the strategy's mitigations are paid on top): a contingency of {} ({:+.0} %) over the {} plan.",
+        "Hold a budget of {} to be 80 % sure of covering the {} (P80{}): a contingency of {} ({:+.0} %) over the {} plan{}.",
         amount(p80_budget.value),
+        if mitigated {
+            "total outlay, the project and its mitigations"
+        } else {
+            "project's cost"
+        },
         blended.map_or(String::new(), |(_, w)| format!(
             ", blending in the outside view at weight {w:.2}"
         )),
         amount(p80_budget.value - budget),
-        100.0 * overrun_p80.value,
-        amount(budget)
+        100.0 * outlay_p80.value,
+        amount(budget),
+        if mitigated {
+            format!(
+                "; the project alone needs {} at P80",
+                amount(budget * (1.0 + project_p80))
+            )
+        } else {
+            String::new()
+        }
     ));
     if !drivers.is_empty() {
         let list: Vec<String> = drivers
@@ -195,6 +219,7 @@ pub fn summarise(
         cvar10_npv,
         p80_budget,
         contingency: p80_budget.value - budget,
+        p80_project_cost: budget * (1.0 + project_p80),
         drivers,
         sentences,
     }

@@ -14,6 +14,9 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 const Z95: f64 = 1.959_963_984_540_054;
 /// The "black swan" share of Flyvbjerg & Budzier (2011): one project in six.
 pub const BLACK_SWAN_SHARE: f64 = 1.0 / 6.0;
+/// The deviation of Budzier & Flyvbjerg (2011): "8 in 10 ICT projects deviate from their
+/// initial cost estimate by more than 10 %".
+pub const DEVIATION: f64 = 0.10;
 
 /// How a metric's value reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -26,6 +29,8 @@ pub enum Unit {
     /// An amount in the scenario's currency.
     Money,
     Years,
+    /// A plain number (an exponent).
+    Ratio,
 }
 
 /// A Monte Carlo estimate: value, standard error, and 95 % interval.
@@ -69,9 +74,24 @@ impl Estimate {
     }
 
     fn proportion(count: u64, n: u64) -> Self {
+        Estimate::proportion_of(count as f64, n)
+    }
+
+    /// A proportion from a count that need not be whole (read off a sketch).
+    fn proportion_of(count: f64, n: u64) -> Self {
         let n = n.max(1) as f64;
-        let p = count as f64 / n;
+        let p = (count / n).clamp(0.0, 1.0);
         Estimate::normal(p, (p * (1.0 - p) / n).sqrt())
+    }
+
+    /// The same estimate moved by `by`.
+    fn shifted(self, by: f64) -> Self {
+        Estimate {
+            value: self.value + by,
+            se: self.se,
+            low: self.low + by,
+            high: self.high + by,
+        }
     }
 
     /// A quantile with its order-statistic interval, mapped by an increasing function.
@@ -356,7 +376,13 @@ fn metrics(acc: &StrategyAccumulator, budget: f64) -> Vec<Metric> {
     let slip = |q| Estimate::quantile(acc.duration_ratio.quantile(q), |x| x - 1.0);
     let npv = |q| Estimate::quantile(acc.npv_per_budget.quantile(q), |x| x * budget);
     let roi = |q| Estimate::quantile(acc.roi.quantile(q), |x| x);
+    let outlay = |q| Estimate::quantile(acc.outlay_ratio.quantile(q), |x| x - 1.0);
     let tail = acc.cost_ratio.upper_tail(BLACK_SWAN_SHARE);
+    let (tail_index, tail_index_se) = acc.cost_ratio.hill(BLACK_SWAN_SHARE);
+    // Budzier & Flyvbjerg's "8 in 10 deviate by more than 10 %", either way.
+    let cost = &acc.cost_ratio.sketch;
+    let deviating = cost.count_above(1.0 + DEVIATION) + n as f64
+        - cost.count_above(1.0 - DEVIATION);
     use Unit::*;
     vec![
         m(
@@ -399,6 +425,18 @@ fn metrics(acc: &StrategyAccumulator, budget: f64) -> Vec<Metric> {
             Estimate::proportion(acc.overrun_at_least_double, n),
         ),
         m(
+            "p_deviation_10",
+            "P(|overrun| > 10 %)",
+            Probability,
+            Estimate::proportion_of(deviating, n),
+        ),
+        m(
+            "p_runaway",
+            "P(runaway)",
+            Probability,
+            Estimate::proportion(acc.runaways, n),
+        ),
+        m(
             "black_swan_overrun",
             "Overrun, worst sixth mean",
             Fraction,
@@ -409,6 +447,12 @@ fn metrics(acc: &StrategyAccumulator, budget: f64) -> Vec<Metric> {
             "Slip, worst-cost sixth mean",
             Fraction,
             Estimate::normal(tail.companion_mean, tail.companion_standard_error),
+        ),
+        m(
+            "tail_index",
+            "Tail index of cost, worst sixth (Hill)",
+            Ratio,
+            Estimate::normal(tail_index, tail_index_se),
         ),
         m(
             "slip_mean",
@@ -437,6 +481,15 @@ fn metrics(acc: &StrategyAccumulator, budget: f64) -> Vec<Metric> {
             Money,
             Estimate::from_moments(&acc.moments[6], budget),
         ),
+        m(
+            "outlay_mean",
+            "Total outlay vs plan, mean",
+            Fraction,
+            Estimate::from_moments(&acc.moments[6], 1.0).shifted(-1.0),
+        ),
+        m("outlay_p50", "Total outlay vs plan, P50", Fraction, outlay(0.5)),
+        m("outlay_p80", "Total outlay vs plan, P80", Fraction, outlay(0.8)),
+        m("outlay_p90", "Total outlay vs plan, P90", Fraction, outlay(0.9)),
         m(
             "npv_mean",
             "NPV, mean",

@@ -178,10 +178,14 @@ pub struct StrategyAccumulator {
     pub overrun_at_least_double: u64,
     pub npv_negative: u64,
     pub payback_within_horizon: u64,
+    /// Trials in which the project ran away (`docs/MODEL.md` §5a).
+    pub runaways: u64,
     pub moments: [Moments; 8],
     /// Cost / budget, with schedule slip as companion (for the black-swan tail).
     pub cost_ratio: TailSketch,
     pub duration_ratio: Sketch,
+    /// Total outlay (project cost plus mitigations) / budget.
+    pub outlay_ratio: Sketch,
     /// NPV / budget.
     pub npv_per_budget: Sketch,
     pub roi: Sketch,
@@ -206,9 +210,11 @@ impl StrategyAccumulator {
             overrun_at_least_double: 0,
             npv_negative: 0,
             payback_within_horizon: 0,
+            runaways: 0,
             moments: [Moments::default(); 8],
             cost_ratio: TailSketch::default(),
             duration_ratio: Sketch::default(),
+            outlay_ratio: Sketch::default(),
             npv_per_budget: Sketch::default(),
             roi: Sketch::default(),
             benefit_realisation: Sketch::default(),
@@ -236,11 +242,13 @@ impl StrategyAccumulator {
         self.overrun_at_least_double += (o.overrun >= 1.0) as u64;
         self.npv_negative += (o.npv < 0.0) as u64;
         self.payback_within_horizon += (o.payback_years <= horizon_years) as u64;
+        self.runaways += o.runaway as u64;
         for (m, x) in self.moments.iter_mut().zip(moment_values(o, per_budget)) {
             m.add(x);
         }
         self.cost_ratio.add(1.0 + o.overrun, o.slip);
         self.duration_ratio.add(1.0 + o.slip);
+        self.outlay_ratio.add(o.investment * per_budget);
         self.npv_per_budget.add(o.npv * per_budget);
         self.roi.add(o.roi);
         self.benefit_realisation.add(o.benefit_realisation);
@@ -266,9 +274,11 @@ impl StrategyAccumulator {
         self.overrun_at_least_double = 0;
         self.npv_negative = 0;
         self.payback_within_horizon = 0;
+        self.runaways = 0;
         self.moments = [Moments::default(); 8];
         self.cost_ratio.reset();
         self.duration_ratio.reset();
+        self.outlay_ratio.reset();
         self.npv_per_budget.reset();
         self.roi.reset();
         self.benefit_realisation.reset();
@@ -287,11 +297,13 @@ impl StrategyAccumulator {
         self.overrun_at_least_double += other.overrun_at_least_double;
         self.npv_negative += other.npv_negative;
         self.payback_within_horizon += other.payback_within_horizon;
+        self.runaways += other.runaways;
         for (a, b) in self.moments.iter_mut().zip(&other.moments) {
             a.merge(b);
         }
         self.cost_ratio.merge(&other.cost_ratio);
         self.duration_ratio.merge(&other.duration_ratio);
+        self.outlay_ratio.merge(&other.outlay_ratio);
         self.npv_per_budget.merge(&other.npv_per_budget);
         self.roi.merge(&other.roi);
         self.benefit_realisation.merge(&other.benefit_realisation);

@@ -61,6 +61,25 @@ pub fn representative(index: usize) -> f64 {
     sign * 0.5 * (low + high)
 }
 
+/// The range `[low, high)` of values a bucket holds (by magnitude; the zero bucket holds
+/// `(−2⁻¹⁶, 2⁻¹⁶)`), in increasing order of value.
+pub fn bucket_bounds(index: usize) -> (f64, f64) {
+    let smallest = 2f64.powi(EXP_MIN);
+    if index == PER_SIGN {
+        return (-smallest, smallest);
+    }
+    let (sign, offset) = if index > PER_SIGN {
+        (1.0, index - PER_SIGN - 1)
+    } else {
+        (-1.0, PER_SIGN - 1 - index)
+    };
+    let exponent = (offset / SUB_BUCKETS) as i32 + EXP_MIN;
+    let mantissa = (offset % SUB_BUCKETS) as f64;
+    let low = 2f64.powi(exponent) * (1.0 + mantissa / SUB_BUCKETS as f64);
+    let high = 2f64.powi(exponent) * (1.0 + (mantissa + 1.0) / SUB_BUCKETS as f64);
+    if sign > 0.0 { (low, high) } else { (-high, -low) }
+}
+
 /// Counts per bucket. Serialised sparsely, as (bucket, count) pairs of the non-empty buckets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(into = "SparseSketch", try_from = "SparseSketch")]
@@ -185,6 +204,26 @@ impl Sketch {
     pub fn share_at_least(&self, x: f64) -> f64 {
         let from = bucket(x);
         self.counts[from..].iter().sum::<u64>() as f64 / self.total.max(1) as f64
+    }
+
+    /// The number of observations above `x`, the bucket holding `x` counted in proportion to
+    /// the part of its range above `x` (values spread evenly inside a bucket: the error is at
+    /// most that bucket's count). Not an integer in general.
+    pub fn count_above(&self, x: f64) -> f64 {
+        let at = bucket(x);
+        let above: u64 = self.counts[at + 1..].iter().sum();
+        let (low, high) = bucket_bounds(at);
+        let part = if high > low {
+            ((high - x) / (high - low)).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        above as f64 + part * self.counts[at] as f64
+    }
+
+    /// The share of observations above `x` ([`Self::count_above`] over the total).
+    pub fn share_above(&self, x: f64) -> f64 {
+        self.count_above(x) / self.total.max(1) as f64
     }
 }
 
@@ -331,6 +370,66 @@ impl TailSketch {
                 mine[k] += theirs[k];
             }
         }
+    }
+
+    /// Hill's estimate of the tail index α over the largest `share` of observations (all
+    /// positive): `k / Σ ln(x_j / u)` for the `k = n·share` largest values `x_j` and the
+    /// threshold `u` at the tail's edge, with its asymptotic standard error `α̂/√k`. Each
+    /// value is read as its bucket's mean (exact sums), so the estimate carries the sketch's
+    /// resolution (relative error of a log below 2⁻⁷). `(NaN, NaN)` without a positive tail.
+    pub fn hill(&self, share: f64) -> (f64, f64) {
+        let n = self.sketch.total as f64;
+        let wanted = (share * n).max(1.0);
+        let (mut count, mut log_sum, mut threshold) = (0.0, 0.0, f64::NAN);
+        for index in (0..BUCKETS).rev() {
+            let c = self.sketch.counts[index] as f64;
+            if c == 0.0 {
+                continue;
+            }
+            let mean = from_fixed(self.sums[index][0]) / c;
+            if mean <= 0.0 {
+                break;
+            }
+            let take = (wanted - count).min(c);
+            count += take;
+            log_sum += take * mean.ln();
+            threshold = mean;
+            if count >= wanted {
+                break;
+            }
+        }
+        if count < 2.0 || threshold.is_nan() {
+            return (f64::NAN, f64::NAN);
+        }
+        let excess = log_sum / count - threshold.ln();
+        if excess <= 0.0 {
+            return (f64::NAN, f64::NAN);
+        }
+        let alpha = 1.0 / excess;
+        (alpha, alpha / count.sqrt())
+    }
+
+    /// The mean of the observations at or above `x`, from the exact per-bucket sums (the
+    /// bucket holding `x` counted whole), with the standard error `sd/√k` of a mean of `k`
+    /// values; `(NaN, NaN)` when none is at or above `x`.
+    pub fn mean_at_least(&self, x: f64) -> (f64, f64) {
+        let from = bucket(x);
+        let (mut count, mut sum, mut square) = (0.0, 0.0, 0.0);
+        for index in from..BUCKETS {
+            let c = self.sketch.counts[index] as f64;
+            if c == 0.0 {
+                continue;
+            }
+            count += c;
+            sum += from_fixed(self.sums[index][0]);
+            square += from_fixed_square(self.sums[index][1]);
+        }
+        if count == 0.0 {
+            return (f64::NAN, f64::NAN);
+        }
+        let mean = sum / count;
+        let variance = (square / count - mean * mean).max(0.0);
+        (mean, (variance / count).sqrt())
     }
 
     /// Means over the largest `share` of observations; the straddling bucket contributes

@@ -43,6 +43,8 @@ pub struct Outcome {
     /// For a trial that missed its objectives: the factor that contributed most to the broken
     /// objectives, or `None` when no present factor contributed (estimating error alone).
     pub primary_cause: Option<usize>,
+    /// Whether the project ran away (`docs/MODEL.md` §5a).
+    pub runaway: bool,
 }
 
 impl Outcome {
@@ -57,16 +59,23 @@ impl Outcome {
         roi: 0.0,
         payback_years: 0.0,
         primary_cause: None,
+        runaway: false,
     };
 }
 
 /// One trial's draws that every strategy shares: the planned log cost and duration, the
-/// benefit noise factor and the annual benefit at full realisation.
+/// benefit noise factor, the annual benefit at full realisation, and the runaway's trigger and
+/// size.
 struct Plan {
     log_cost: f64,
     log_duration: f64,
     benefit_noise: f64,
     annual_full: f64,
+    /// The project runs away when its runaway load `Σ r_i s_i` exceeds this:
+    /// `ln(E / λ₀)` with `E = −ln(1 − u)` a unit exponential.
+    runaway_threshold: f64,
+    /// `ln Y`, the log of the runaway's cost multiplier (Pareto: `ln size_min + E′/α`).
+    runaway_log_size: f64,
 }
 
 /// `ln(1 − benefit·severity)`, floored so that a total loss stays finite.
@@ -89,6 +98,9 @@ struct TrialParameters {
     variant_threshold: Vec<f64>,
     log_cost_mean: f64,
     log_schedule_mean: f64,
+    log_cost_sd: f64,
+    log_schedule_sd: f64,
+    runaway: crate::model::Runaway,
 }
 
 /// Parameter uncertainty compiled for the trial loop (only under `--parameter-uncertainty`).
@@ -151,6 +163,8 @@ pub struct TrialScratch {
     benefit_uniform: [f64; 5],
     mitigation_cost: Vec<f64>,
     noise: [f64; 3],
+    /// The runaway's two uniforms: its trigger and its size.
+    runaway_uniform: [f64; 2],
     /// Under parameter uncertainty: the trial's `k` extra standard normals `e` and `δ = R·e`
     /// (empty otherwise).
     parameter_normal: Vec<f64>,
@@ -164,8 +178,9 @@ pub struct TrialScratch {
     signature_len: Vec<usize>,
     physical: Vec<Physical>,
     /// The factors present under the strategy being evaluated, in factor order, with their
-    /// terms `[−ln keep, log cost, log duration]`: kept for the primary-cause search.
-    present: Vec<(usize, [f64; 3])>,
+    /// terms `[−ln keep, log cost, log duration, runaway load]`: kept for the primary-cause
+    /// search.
+    present: Vec<(usize, [f64; 4])>,
     pub outcomes: Vec<Outcome>,
 }
 
@@ -181,6 +196,7 @@ struct Physical {
     go_live: f64,
     benefit_value: f64,
     primary_cause: Option<usize>,
+    runaway: bool,
 }
 
 impl Physical {
@@ -193,6 +209,7 @@ impl Physical {
         go_live: 0.0,
         benefit_value: 0.0,
         primary_cause: None,
+        runaway: false,
     };
 }
 
@@ -269,8 +286,15 @@ impl CompiledScenario {
                             Parameter::Cost(i) => scenario.factors[i].impact.cost,
                             Parameter::Schedule(i) => scenario.factors[i].impact.schedule,
                             Parameter::Probability(i) => scenario.factors[i].probability,
+                            Parameter::Runaway(i) => scenario.factors[i].impact.runaway,
                             Parameter::LogCostMean => p.estimate.log_cost_mean,
                             Parameter::LogScheduleMean => p.estimate.log_schedule_mean,
+                            Parameter::LogCostSd => p.estimate.log_cost_sd,
+                            Parameter::LogScheduleSd => p.estimate.log_schedule_sd,
+                            Parameter::RunawayBase => p.runaway.base_probability,
+                            Parameter::RunawaySize => p.runaway.size_min,
+                            Parameter::RunawayTail => p.runaway.tail,
+                            Parameter::RunawaySchedule => p.runaway.schedule,
                         };
                         (parameter, value)
                     })
@@ -290,6 +314,9 @@ impl CompiledScenario {
                 variant_threshold,
                 log_cost_mean: p.estimate.log_cost_mean,
                 log_schedule_mean: p.estimate.log_schedule_mean,
+                log_cost_sd: p.estimate.log_cost_sd,
+                log_schedule_sd: p.estimate.log_schedule_sd,
+                runaway: p.runaway,
             },
             uncertainty,
             variant_offset,
@@ -333,6 +360,7 @@ impl CompiledScenario {
             benefit_uniform: [0.0; 5],
             mitigation_cost: vec![0.0; self.mitigation_cost.len()],
             noise: [0.0; 3],
+            runaway_uniform: [0.0; 2],
             parameter_normal: vec![0.0; self.uncertain_parameters()],
             parameter_delta: vec![0.0; self.uncertain_parameters()],
             parameters: self.parameters.clone(),
@@ -350,8 +378,9 @@ impl CompiledScenario {
     }
 
     /// Draw one trial's random numbers, in the documented order: factor normals, severity
-    /// uniforms, three noise normals (cost, schedule, benefit), benefit uniforms, one uniform
-    /// per mitigation cost; under parameter uncertainty, one normal per uncertain parameter.
+    /// uniforms, three noise normals (cost, schedule, benefit), two runaway uniforms (trigger,
+    /// size), benefit uniforms, one uniform per mitigation cost; under parameter uncertainty,
+    /// one normal per uncertain parameter.
     #[inline]
     pub fn draw<R: Rng>(&self, rng: &mut R, scratch: &mut TrialScratch) {
         for e in scratch.independent.iter_mut() {
@@ -362,6 +391,9 @@ impl CompiledScenario {
         }
         for eta in scratch.noise.iter_mut() {
             *eta = rng.sample(StandardNormal);
+        }
+        for u in scratch.runaway_uniform.iter_mut() {
+            *u = rng.random::<f64>();
         }
         for u in scratch
             .benefit_uniform
@@ -385,11 +417,13 @@ impl CompiledScenario {
     }
 
     /// Uniforms per trial under the structured sampling designs: one per factor (its normal),
-    /// one per factor (its severity), three noise normals, the benefit model's uniforms, one
-    /// per mitigation cost, one per uncertain parameter — the same order as [`Self::draw`].
+    /// one per factor (its severity), three noise normals, two runaway uniforms, the benefit
+    /// model's uniforms, one per mitigation cost, one per uncertain parameter — the same order
+    /// as [`Self::draw`].
     pub fn dimensions(&self) -> usize {
         2 * self.factors
             + 3
+            + 2
             + self.benefits.dimensions()
             + self.mitigation_cost.len()
             + self.uncertain_parameters()
@@ -403,6 +437,7 @@ impl CompiledScenario {
         let (normals, rest) = uniforms.split_at(n);
         let (severity, rest) = rest.split_at(n);
         let (noise, rest) = rest.split_at(3);
+        let (runaway, rest) = rest.split_at(2);
         let (benefit, rest) = rest.split_at(self.benefits.dimensions());
         let (mitigation, parameter) = rest.split_at(self.mitigation_cost.len());
         for (e, &u) in scratch.independent.iter_mut().zip(normals) {
@@ -412,6 +447,7 @@ impl CompiledScenario {
         for (eta, &u) in scratch.noise.iter_mut().zip(noise) {
             *eta = fast_normal_inverse(u);
         }
+        scratch.runaway_uniform.copy_from_slice(runaway);
         scratch.benefit_uniform[..benefit.len()].copy_from_slice(benefit);
         for ((cost, distribution), &u) in scratch
             .mitigation_cost
@@ -450,8 +486,15 @@ impl CompiledScenario {
                 Parameter::Benefit(i) => drawn.impact[i].benefit = value,
                 Parameter::Cost(i) => drawn.impact[i].cost = value,
                 Parameter::Schedule(i) => drawn.impact[i].schedule = value,
+                Parameter::Runaway(i) => drawn.impact[i].runaway = value,
                 Parameter::LogCostMean => drawn.log_cost_mean = value,
                 Parameter::LogScheduleMean => drawn.log_schedule_mean = value,
+                Parameter::LogCostSd => drawn.log_cost_sd = value,
+                Parameter::LogScheduleSd => drawn.log_schedule_sd = value,
+                Parameter::RunawayBase => drawn.runaway.base_probability = value,
+                Parameter::RunawaySize => drawn.runaway.size_min = value,
+                Parameter::RunawayTail => drawn.runaway.tail = value,
+                Parameter::RunawaySchedule => drawn.runaway.schedule = value,
                 Parameter::Probability(i) => {
                     let variants = self.variant_offset[i]..self.variant_offset[i + 1];
                     drawn.variant_threshold[variants].fill(f64::NEG_INFINITY);
@@ -511,10 +554,15 @@ impl CompiledScenario {
         let n = self.factors;
         let estimate = &self.estimate;
         let [eta_cost, eta_schedule, eta_benefit] = scratch.noise;
+        let parameters = &scratch.parameters;
+        let runaway = &parameters.runaway;
+        let [trigger, size] = scratch.runaway_uniform;
+        // Unit exponentials by inversion: E = −ln(1 − u).
+        let (trigger, size) = (-(-trigger).ln_1p(), -(-size).ln_1p());
         let plan = Plan {
-            log_cost: scratch.parameters.log_cost_mean + estimate.log_cost_sd * eta_cost,
-            log_duration: scratch.parameters.log_schedule_mean
-                + estimate.log_schedule_sd
+            log_cost: parameters.log_cost_mean + parameters.log_cost_sd * eta_cost,
+            log_duration: parameters.log_schedule_mean
+                + parameters.log_schedule_sd
                     * (estimate.cost_schedule_correlation * eta_cost
                         + self.cost_schedule_complement * eta_schedule),
             benefit_noise: (estimate.benefit_sd * eta_benefit
@@ -523,6 +571,9 @@ impl CompiledScenario {
             annual_full: self
                 .benefits
                 .annual_benefit(&scratch.benefit_uniform[..self.benefits.dimensions()]),
+            // λ₀·e^L > E  ⇔  L > ln(E/λ₀); λ₀ = 0 gives +∞ (never).
+            runaway_threshold: (trigger / runaway.base_hazard()).ln(),
+            runaway_log_size: runaway.size_min.ln() + size / runaway.tail,
         };
         for s in 0..self.strategies {
             let row = s * n;
@@ -567,6 +618,7 @@ impl CompiledScenario {
                 roi: npv / investment,
                 payback_years: payback_years(investment, physical.annual_benefit, physical.go_live),
                 primary_cause: physical.primary_cause,
+                runaway: physical.runaway,
             };
         }
     }
@@ -592,23 +644,34 @@ impl CompiledScenario {
         len: usize,
         plan: &Plan,
     ) -> Physical {
-        let (mut log_benefit, mut log_cost, mut log_duration) = (0.0, 0.0, 0.0);
+        let (mut log_benefit, mut log_cost, mut log_duration, mut load) = (0.0, 0.0, 0.0, 0.0);
         scratch.present.clear();
         for &entry in &scratch.signature[row..row + len] {
             let i = (entry >> 8) as usize;
             let v = self.variant_offset[i] + (entry & 0xff) as usize;
             let impact = &scratch.parameters.impact[i];
             let (severity, keep) = (scratch.variant_severity[v], scratch.variant_log_keep[v]);
-            let terms = [-keep, impact.cost * severity, impact.schedule * severity];
+            let terms = [
+                -keep,
+                impact.cost * severity,
+                impact.schedule * severity,
+                impact.runaway * severity,
+            ];
             log_benefit += keep;
             log_cost += terms[1];
             log_duration += terms[2];
+            load += terms[3];
             scratch.present.push((i, terms));
         }
+        // The runaway: a mitigated strategy's load is never above the baseline's on the same
+        // trial, so it runs away only where the baseline does, by the same multiplier.
+        let runaway = load > plan.runaway_threshold;
+        let runaway_log_cost = if runaway { plan.runaway_log_size } else { 0.0 };
+        let elasticity = scratch.parameters.runaway.schedule;
         let realisation = (plan.benefit_noise * log_benefit.exp()).min(1.0);
-        let duration_ratio = (plan.log_duration + log_duration).exp();
-        let cost_ratio =
-            (plan.log_cost + log_cost).exp() + self.burn * (duration_ratio - 1.0).max(0.0);
+        let duration_ratio = (plan.log_duration + log_duration + elasticity * runaway_log_cost).exp();
+        let cost_ratio = (plan.log_cost + log_cost + runaway_log_cost).exp()
+            + self.burn * (duration_ratio - 1.0).max(0.0);
         let overrun = cost_ratio - 1.0;
         let slip = duration_ratio - 1.0;
         let broken = [
@@ -643,17 +706,31 @@ impl CompiledScenario {
             primary_cause: if class == OutcomeClass::Success {
                 None
             } else {
-                self.primary_cause(&scratch.present, broken)
+                // A runaway's log cost (and its share of log duration) is shared among the
+                // present factors in proportion to their runaway load.
+                let runaway_terms = if load > 0.0 {
+                    [runaway_log_cost / load, elasticity * runaway_log_cost / load]
+                } else {
+                    [0.0, 0.0]
+                };
+                self.primary_cause(&scratch.present, broken, runaway_terms)
             },
+            runaway,
         }
     }
 
     /// The present factor with the largest contribution to the broken objectives: its term in
-    /// −log realisation, log cost and log duration, each divided by the log distance from plan
+    /// −log realisation, log cost and log duration (its own, plus its share of a runaway's:
+    /// `runaway_terms` per unit of runaway load), each divided by the log distance from plan
     /// to that objective, summed over the objectives the trial broke. Ties go to the factor
     /// listed first.
     #[inline]
-    fn primary_cause(&self, present: &[(usize, [f64; 3])], broken: [bool; 3]) -> Option<usize> {
+    fn primary_cause(
+        &self,
+        present: &[(usize, [f64; 4])],
+        broken: [bool; 3],
+        runaway_terms: [f64; 2],
+    ) -> Option<usize> {
         let mut best: Option<(usize, f64)> = None;
         let weight: [f64; 3] = std::array::from_fn(|channel| {
             if broken[channel] {
@@ -663,7 +740,9 @@ impl CompiledScenario {
             }
         });
         for &(i, terms) in present {
-            let contribution = terms[0] * weight[0] + terms[1] * weight[1] + terms[2] * weight[2];
+            let cost = terms[1] + terms[3] * runaway_terms[0];
+            let duration = terms[2] + terms[3] * runaway_terms[1];
+            let contribution = terms[0] * weight[0] + cost * weight[1] + duration * weight[2];
             if contribution > 0.0 && best.is_none_or(|(_, c)| contribution > c) {
                 best = Some((i, contribution));
             }

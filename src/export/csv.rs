@@ -47,6 +47,7 @@ fn unit_name(unit: crate::analysis::report::Unit) -> &'static str {
         Fraction => "fraction",
         Money => "money",
         Years => "years",
+        Ratio => "ratio",
     }
 }
 

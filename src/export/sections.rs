@@ -19,6 +19,7 @@ pub fn value(unit: Unit, x: f64) -> String {
         Unit::Money => money(x),
         Unit::Years if x >= 1e3 => "never".into(),
         Unit::Years => format!("{x:.2} y"),
+        Unit::Ratio => format!("{x:.2}"),
     }
 }
 
@@ -27,7 +28,7 @@ pub fn error(unit: Unit, se: f64) -> String {
     match unit {
         Unit::Probability | Unit::Fraction => format!("{:.1}", 100.0 * se),
         Unit::Money => money(se),
-        Unit::Years => format!("{se:.2}"),
+        Unit::Years | Unit::Ratio => format!("{se:.2}"),
     }
 }
 

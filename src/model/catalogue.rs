@@ -1,12 +1,12 @@
 //! The factor catalogue and project defaults: data in `data/catalogue.toml` and
 //! `data/defaults.toml`, embedded at build time and validated like any input file.
 
-use super::{Estimate, Factor, FailureRule, Impact, Objectives};
+use super::{Estimate, Factor, FailureRule, Impact, Objectives, Runaway};
 use crate::error::Error;
 use crate::model::Continuous;
 use crate::scenario::checks::{self, Check};
 use crate::scenario::file::{
-    RawDistribution, RawEstimate, RawFailure, RawImpact, RawObjectives, RawSeverity,
+    RawDistribution, RawEstimate, RawFailure, RawImpact, RawObjectives, RawRunaway, RawSeverity,
 };
 use crate::scenario::source::{FieldPath, Problem, Source};
 use serde::{Deserialize, Serialize};
@@ -33,6 +33,7 @@ pub struct Category {
 pub struct Catalogue {
     pub version: String,
     pub estimate: Estimate,
+    pub runaway: Runaway,
     pub default_between: f64,
     pub groups: Vec<Group>,
     pub categories: Vec<Category>,
@@ -49,6 +50,7 @@ pub struct Catalogue {
 struct CatalogueFile {
     version: String,
     estimate: RawEstimate,
+    runaway: Option<RawRunaway>,
     correlation: RawCorrelationDefaults,
     groups: Vec<RawGroup>,
     categories: Vec<RawCategory>,
@@ -110,6 +112,11 @@ struct RawFactor {
 
 /// Largest log-cost or log-duration impact a factor may have (e^5 ≈ 148 times the plan).
 pub const MAX_LOG_IMPACT: f64 = 5.0;
+/// Largest runaway impact (log hazard) a factor may have: e^10 ≈ 22,000 times the hazard.
+pub const MAX_RUNAWAY_IMPACT: f64 = 10.0;
+/// Range of the runaway's tail index: below 1.5 its mean is dominated by draws beyond what the
+/// accumulators hold (`docs/MODEL.md` §5a).
+pub const RUNAWAY_TAIL_RANGE: (f64, f64) = (1.5, 20.0);
 
 /// Look a name up among ids, with "did you mean".
 pub fn resolve<'a>(
@@ -147,10 +154,55 @@ pub fn impact(path: &FieldPath, raw: &RawImpact, base: Option<Impact>) -> Check<
     let benefit = pick(raw.benefit, base.map(|b| b.benefit), "benefit")?;
     let cost = pick(raw.cost, base.map(|b| b.cost), "cost")?;
     let schedule = pick(raw.schedule, base.map(|b| b.schedule), "schedule")?;
+    let runaway = pick(raw.runaway, base.map(|b| b.runaway), "runaway")?;
     Ok(Impact {
         benefit: checks::in_range(&path.key("benefit"), benefit, 0.0, 1.0)?,
         cost: checks::in_range(&path.key("cost"), cost, 0.0, MAX_LOG_IMPACT)?,
         schedule: checks::in_range(&path.key("schedule"), schedule, 0.0, MAX_LOG_IMPACT)?,
+        runaway: checks::in_range(&path.key("runaway"), runaway, 0.0, MAX_RUNAWAY_IMPACT)?,
+    })
+}
+
+/// A runaway block, each key falling back to `base` (`None`: the catalogue's own table, where
+/// every key is required).
+pub fn runaway(path: &FieldPath, raw: &RawRunaway, base: Option<Runaway>) -> Check<Runaway> {
+    let get = |value: Option<f64>, fallback: Option<f64>, key: &str, example: &str| {
+        checks::required(&path.key(key), value.or(fallback), example)
+    };
+    let base_probability = get(
+        raw.base_probability,
+        base.map(|b| b.base_probability),
+        "base_probability",
+        "base_probability = 0.01",
+    )?;
+    let size_min = get(
+        raw.size_min,
+        base.map(|b| b.size_min),
+        "size_min",
+        "size_min = 1.8",
+    )?;
+    let tail = get(raw.tail, base.map(|b| b.tail), "tail", "tail = 2.0")?;
+    let schedule = get(
+        raw.schedule,
+        base.map(|b| b.schedule),
+        "schedule",
+        "schedule = 0.5",
+    )?;
+    Ok(Runaway {
+        base_probability: checks::in_range(
+            &path.key("base_probability"),
+            base_probability,
+            0.0,
+            0.5,
+        )?,
+        size_min: checks::in_range(&path.key("size_min"), size_min, 1.0, 100.0)?,
+        tail: checks::in_range(
+            &path.key("tail"),
+            tail,
+            RUNAWAY_TAIL_RANGE.0,
+            RUNAWAY_TAIL_RANGE.1,
+        )?,
+        schedule: checks::in_range(&path.key("schedule"), schedule, 0.0, 2.0)?,
     })
 }
 
@@ -233,6 +285,14 @@ impl Catalogue {
     fn validate(raw: CatalogueFile) -> Check<Catalogue> {
         let root = FieldPath::root();
         let estimate = estimate(&root.key("estimate"), &raw.estimate, None)?;
+        let Some(raw_runaway) = &raw.runaway else {
+            return Err(Problem::new(
+                &root.key("runaway"),
+                "the catalogue has no [runaway] table (catalogues written before crmcast's outcome model v2 lack it)",
+                "add [runaway] with base_probability, size_min, tail and schedule, and a `runaway` impact to every factor (see `crmcast factors --format json` for the built-in values), or re-run `crmcast calibrate`",
+            ));
+        };
+        let runaway = runaway(&root.key("runaway"), raw_runaway, None)?;
         let default_between = checks::in_range(
             &root.key("correlation").key("default_between"),
             raw.correlation.default_between,
@@ -306,6 +366,7 @@ impl Catalogue {
         Ok(Catalogue {
             version: raw.version,
             estimate,
+            runaway,
             default_between,
             groups,
             categories,

@@ -23,6 +23,31 @@ pub struct Impact {
     pub cost: f64,
     /// Added to log duration at severity 1.
     pub schedule: f64,
+    /// Added to the log hazard of a runaway at severity 1: the factor multiplies the hazard by
+    /// `e^{runaway·s}` (`docs/MODEL.md` §5a).
+    pub runaway: f64,
+}
+
+/// The runaway ("black swan") mechanism: a rare event whose hazard rises with the factors that
+/// strike, and whose size is heavy-tailed (`docs/MODEL.md` §5a).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Runaway {
+    /// Probability that a project struck by no factor runs away.
+    pub base_probability: f64,
+    /// Smallest cost multiplier of a runaway: the scale of its Pareto law.
+    pub size_min: f64,
+    /// Tail index α of the runaway's cost multiplier: P(Y > y) = (y / size_min)^(−α).
+    pub tail: f64,
+    /// Elasticity of duration to the runaway's cost multiplier: log duration grows by
+    /// `schedule · ln Y`.
+    pub schedule: f64,
+}
+
+impl Runaway {
+    /// The hazard of a project struck by no factor: `−ln(1 − base_probability)`.
+    pub fn base_hazard(&self) -> f64 {
+        -(-self.base_probability).ln_1p()
+    }
 }
 
 /// A failure factor after catalogue loading and scenario overrides.
@@ -80,6 +105,7 @@ pub struct Project {
     pub objectives: Objectives,
     pub failure: FailureRule,
     pub estimate: Estimate,
+    pub runaway: Runaway,
 }
 
 /// The five revenue levers of seed 001, in a fixed order.

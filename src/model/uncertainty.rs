@@ -7,7 +7,7 @@
 //! `R·Rᵀ = covariance`, so the trial loop only multiplies.
 
 use super::Factor;
-use super::catalogue::MAX_LOG_IMPACT;
+use super::catalogue::{MAX_LOG_IMPACT, MAX_RUNAWAY_IMPACT, RUNAWAY_TAIL_RANGE};
 use crate::scenario::checks::Check;
 use crate::scenario::source::{FieldPath, Problem};
 use nalgebra::{DMatrix, SymmetricEigen};
@@ -37,38 +37,73 @@ pub enum Parameter {
     Schedule(usize),
     /// `probability:<factor>`: the factor's probability of striking.
     Probability(usize),
+    /// `runaway:<factor>`: the factor's runaway impact (log hazard).
+    Runaway(usize),
     /// `log_cost_mean` of the estimating error.
     LogCostMean,
     /// `log_schedule_mean` of the estimating error.
     LogScheduleMean,
+    /// `log_cost_sd` of the estimating error.
+    LogCostSd,
+    /// `log_schedule_sd` of the estimating error.
+    LogScheduleSd,
+    /// `runaway_base_probability`: the chance that a project without trouble runs away.
+    RunawayBase,
+    /// `runaway_size_min`: the runaway's smallest cost multiplier.
+    RunawaySize,
+    /// `runaway_tail`: the tail index of the runaway's cost multiplier.
+    RunawayTail,
+    /// `runaway_schedule`: the runaway's duration elasticity.
+    RunawaySchedule,
 }
 
 /// The prefixes of the factor parameters, in the order of [`Parameter`].
-const FACTOR_KINDS: [&str; 4] = ["benefit", "cost", "schedule", "probability"];
-const NAME_FORMS: &str = "benefit:<factor id>, cost:<factor id>, schedule:<factor id>, probability:<factor id>, log_cost_mean, log_schedule_mean";
+const FACTOR_KINDS: [&str; 5] = ["benefit", "cost", "schedule", "probability", "runaway"];
+/// The parameters that belong to no factor, by name.
+const GLOBAL: [(&str, Parameter); 8] = [
+    ("log_cost_mean", Parameter::LogCostMean),
+    ("log_schedule_mean", Parameter::LogScheduleMean),
+    ("log_cost_sd", Parameter::LogCostSd),
+    ("log_schedule_sd", Parameter::LogScheduleSd),
+    ("runaway_base_probability", Parameter::RunawayBase),
+    ("runaway_size_min", Parameter::RunawaySize),
+    ("runaway_tail", Parameter::RunawayTail),
+    ("runaway_schedule", Parameter::RunawaySchedule),
+];
+const NAME_FORMS: &str = "benefit:<factor id>, cost:<factor id>, schedule:<factor id>, probability:<factor id>, runaway:<factor id>, log_cost_mean, log_schedule_mean, log_cost_sd, log_schedule_sd, runaway_base_probability, runaway_size_min, runaway_tail, runaway_schedule";
 
 impl Parameter {
     /// The range a drawn value is clamped to: inside (0, 1) for probabilities, [0, 0.95] for
-    /// benefit impacts (the cap calibration keeps them under), [0, 5] for log impacts as
-    /// validated; the log means are not clamped.
+    /// benefit impacts (the cap calibration keeps them under), the validation ranges for the
+    /// other impacts, standard deviations and runaway parameters; the log means are not
+    /// clamped.
     pub fn clamp_range(self) -> (f64, f64) {
         match self {
             Parameter::Probability(_) => (PROBABILITY_FLOOR, 1.0 - PROBABILITY_FLOOR),
             Parameter::Benefit(_) => (0.0, MAX_BENEFIT_IMPACT),
             Parameter::Cost(_) | Parameter::Schedule(_) => (0.0, MAX_LOG_IMPACT),
+            Parameter::Runaway(_) => (0.0, MAX_RUNAWAY_IMPACT),
             Parameter::LogCostMean | Parameter::LogScheduleMean => {
                 (f64::NEG_INFINITY, f64::INFINITY)
             }
+            Parameter::LogCostSd | Parameter::LogScheduleSd => (0.0, 3.0),
+            Parameter::RunawayBase => (0.0, 0.5),
+            Parameter::RunawaySize => (1.0, 100.0),
+            Parameter::RunawayTail => RUNAWAY_TAIL_RANGE,
+            Parameter::RunawaySchedule => (0.0, 2.0),
         }
     }
 
     /// The largest standard deviation accepted: the width of the parameter's valid range.
     pub fn max_sd(self) -> f64 {
         match self {
-            Parameter::Probability(_) | Parameter::Benefit(_) => 1.0,
-            Parameter::Cost(_) | Parameter::Schedule(_) => MAX_LOG_IMPACT,
             Parameter::LogCostMean | Parameter::LogScheduleMean => {
                 LOG_MEAN_RANGE.1 - LOG_MEAN_RANGE.0
+            }
+            Parameter::Probability(_) | Parameter::Benefit(_) => 1.0,
+            other => {
+                let (low, high) = other.clamp_range();
+                high - low
             }
         }
     }
@@ -79,8 +114,26 @@ impl Parameter {
             Parameter::Benefit(i)
             | Parameter::Cost(i)
             | Parameter::Schedule(i)
-            | Parameter::Probability(i) => Some(i),
-            Parameter::LogCostMean | Parameter::LogScheduleMean => None,
+            | Parameter::Probability(i)
+            | Parameter::Runaway(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// The parameter's name as an `[uncertainty]` table writes it.
+    pub fn name(self, factors: &[Factor]) -> String {
+        let factor = |kind: &str, i: usize| format!("{kind}:{}", factors[i].id);
+        match self {
+            Parameter::Benefit(i) => factor("benefit", i),
+            Parameter::Cost(i) => factor("cost", i),
+            Parameter::Schedule(i) => factor("schedule", i),
+            Parameter::Probability(i) => factor("probability", i),
+            Parameter::Runaway(i) => factor("runaway", i),
+            global => GLOBAL
+                .iter()
+                .find(|(_, p)| *p == global)
+                .map(|(name, _)| (*name).to_string())
+                .unwrap_or_default(),
         }
     }
 }
@@ -130,17 +183,14 @@ pub struct RawUncertainty {
 /// `log_schedule_mean`, with "did you mean" for a misspelt one.
 fn parameter(path: &FieldPath, name: &str, factors: &[Factor]) -> Check<Parameter> {
     let found = match name.split_once(':') {
-        None => match name {
-            "log_cost_mean" => Some(Parameter::LogCostMean),
-            "log_schedule_mean" => Some(Parameter::LogScheduleMean),
-            _ => None,
-        },
+        None => GLOBAL.iter().find(|(n, _)| *n == name).map(|(_, p)| *p),
         Some((kind, id)) => factors.iter().position(|f| f.id == id).and_then(|i| {
             let make = [
                 Parameter::Benefit,
                 Parameter::Cost,
                 Parameter::Schedule,
                 Parameter::Probability,
+                Parameter::Runaway,
             ];
             FACTOR_KINDS
                 .iter()
@@ -151,7 +201,7 @@ fn parameter(path: &FieldPath, name: &str, factors: &[Factor]) -> Check<Paramete
     if let Some(found) = found {
         return Ok(found);
     }
-    let mut known: Vec<String> = vec!["log_cost_mean".into(), "log_schedule_mean".into()];
+    let mut known: Vec<String> = GLOBAL.iter().map(|(n, _)| (*n).to_string()).collect();
     for kind in FACTOR_KINDS {
         known.extend(factors.iter().map(|f| format!("{kind}:{}", f.id)));
     }

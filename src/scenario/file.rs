@@ -122,6 +122,9 @@ pub struct RawImpact {
     /// Schedule slip added, on the log scale (0.2 ≈ +22 %), 0 to 5.
     #[schemars(range(min = 0.0, max = 5.0))]
     pub schedule: Option<f64>,
+    /// Added to the log hazard of a runaway (0.7 ≈ doubles the chance), 0 to 10.
+    #[schemars(range(min = 0.0, max = 10.0))]
+    pub runaway: Option<f64>,
 }
 
 /// `[project.objectives]`: a project succeeds when all three are met. Keys not given keep
@@ -180,6 +183,27 @@ pub struct RawEstimate {
     pub benefit_sd: Option<f64>,
 }
 
+/// `[project.runaway]` (or the catalogue's `[runaway]`): the rare runaway event whose chance
+/// rises with the factors that strike and whose size is heavy-tailed (docs/MODEL.md §5a). Keys
+/// not given keep the catalogue's.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRunaway {
+    /// Chance that a project no factor strikes still runs away, 0 to 0.5.
+    #[schemars(range(min = 0.0, max = 0.5))]
+    pub base_probability: Option<f64>,
+    /// Smallest cost multiplier of a runaway (1.8 = at least 80 % over), 1 to 100.
+    #[schemars(range(min = 1.0, max = 100.0))]
+    pub size_min: Option<f64>,
+    /// Tail index of the runaway's cost multiplier (2 = power law of Budzier & Flyvbjerg
+    /// 2011), 1.5 to 20; smaller is heavier.
+    #[schemars(range(min = 1.5, max = 20.0))]
+    pub tail: Option<f64>,
+    /// Growth of log duration per unit of log cost in a runaway, 0 to 2.
+    #[schemars(range(min = 0.0, max = 2.0))]
+    pub schedule: Option<f64>,
+}
+
 /// `[scenario]` (required): what the scenario is and where it comes from.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -228,6 +252,8 @@ pub struct RawProject {
     pub failure: Option<RawFailure>,
     /// Estimating error for this project (default: the catalogue's).
     pub estimate: Option<RawEstimate>,
+    /// The runaway mechanism for this project (default: the catalogue's).
+    pub runaway: Option<RawRunaway>,
 }
 
 /// `[benefits.levers]`: relative uplifts of a fully successful CRM on the five revenue levers,

@@ -192,6 +192,11 @@ fn project(raw: &ScenarioFile, catalogue: &Catalogue, defaults: &Defaults) -> Ch
             &p.estimate.clone().unwrap_or_default(),
             Some(catalogue.estimate),
         )?,
+        runaway: catalogue::runaway(
+            &path.key("runaway"),
+            &p.runaway.clone().unwrap_or_default(),
+            Some(catalogue.runaway),
+        )?,
     })
 }
 

@@ -48,6 +48,7 @@ fn value_text(unit: Unit, v: f64, currency: &str) -> String {
         Unit::Money => money(v, currency),
         Unit::Probability | Unit::Fraction => percent(v, 1),
         Unit::Years => format!("{v:.2} y"),
+        Unit::Ratio => format!("{v:.2}"),
     }
 }
 
@@ -60,6 +61,7 @@ fn unit_ticks(unit: Unit, ticks: &Ticks) -> Vec<(f64, String)> {
             .iter()
             .map(|&v| (v, format!("{v} y")))
             .collect(),
+        Unit::Ratio => ticks.values.iter().map(|&v| (v, format!("{v}"))).collect(),
     }
 }
 

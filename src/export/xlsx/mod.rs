@@ -100,6 +100,7 @@ impl Style {
             Unit::Probability | Unit::Fraction => Style::Percent,
             Unit::Money => Style::Money,
             Unit::Years => Style::Years,
+            Unit::Ratio => Style::Fixed(2),
         }
     }
 
@@ -109,6 +110,7 @@ impl Style {
             Unit::Probability | Unit::Fraction => Style::SignedPercent,
             Unit::Money => Style::SignedMoney,
             Unit::Years => Style::Years,
+            Unit::Ratio => Style::Fixed(2),
         }
     }
 
