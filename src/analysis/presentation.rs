@@ -447,7 +447,7 @@ fn published_targets() -> &'static [super::targets::Target] {
 pub fn survey_share(group: &str) -> Option<(f64, &'static str)> {
     published_targets()
         .iter()
-        .find(|t| t.cause_group.as_deref() == Some(group))
+        .find(|t| t.figure.cause_group.as_deref() == Some(group))
         .map(|t| (t.value, t.source.as_str()))
 }
 

@@ -5,11 +5,11 @@
 use super::bad_option;
 use super::progress::Progress;
 use crate::analysis::calibrate::{
-    self, Calibration, CalibrationObserver, CalibrationSettings, DEFAULT_FREE,
+    self, Calibration, CalibrationObserver, CalibrationSettings, DEFAULT_FREE, FREE_NAMES,
 };
 use crate::analysis::targets;
 use crate::error::Error;
-use crate::export::catalogue::{Provenance, calibrated_text, today};
+use crate::export::catalogue::{Provenance, Uncertainty, calibrated_text, today};
 use crate::export::sections::Section;
 use crate::export::{self, Document, Format};
 use crate::model::Catalogue;
@@ -43,10 +43,16 @@ pub struct CalibrateArgs {
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
     /// Parameters to fit, comma-separated: group_weights, group_weight:<group>, benefit_scale,
-    /// cost_scale, schedule_scale, probability_scale, probability:<factor>, impact:<factor>,
-    /// log_cost_mean, log_cost_sd, log_schedule_mean, log_schedule_sd.
+    /// cost_scale, schedule_scale, runaway_scale, probability_scale, probability:<factor>,
+    /// impact:<factor>, log_cost_mean, log_cost_sd, log_schedule_mean, log_schedule_sd,
+    /// runaway_base, runaway_size, runaway_tail, runaway_schedule. Each moves only inside its
+    /// documented range (docs/CALIBRATION.md §1).
     #[arg(long, value_name = "PARAMS", default_value = DEFAULT_FREE)]
     pub free: String,
+    /// Fit even with more free parameters than independent targets (refused otherwise): the
+    /// report then names the combinations the targets do not identify.
+    #[arg(long)]
+    pub allow_underdetermined: bool,
     /// Trials per objective evaluation (the same random numbers every time).
     #[arg(long, default_value_t = 40_000)]
     pub trials: u64,
@@ -55,7 +61,7 @@ pub struct CalibrateArgs {
     pub seed: u64,
     /// Most Nelder–Mead iterations (each costs one or two evaluations, a shrink one per free
     /// parameter).
-    #[arg(long, default_value_t = 400)]
+    #[arg(long, default_value_t = 1500)]
     pub max_iterations: u64,
     /// Worker threads; 0 = one per core. Results do not depend on it.
     #[arg(long, default_value_t = 0)]
@@ -116,12 +122,12 @@ pub fn run(args: CalibrateArgs) -> Result<(), Error> {
             BUILTIN_TARGETS,
         ),
     };
-    let targets = targets::load(&targets_source)?;
+    let set = targets::load_set(&targets_source)?;
     let free = calibrate::parse_free(&args.free, &base).map_err(|message| {
         bad_option(
             "--free",
             message,
-            "name parameters as listed in `crmcast calibrate --help`, e.g. --free cost_scale,log_cost_mean",
+            &format!("name parameters from: {FREE_NAMES}; e.g. --free runaway_scale,log_cost_sd"),
         )
     })?;
     if args.trials < 1000 || args.max_iterations < 10 {
@@ -140,14 +146,17 @@ pub fn run(args: CalibrateArgs) -> Result<(), Error> {
         threads: args.threads,
         max_iterations: args.max_iterations,
         initial_step: 0.2,
+        allow_underdetermined: args.allow_underdetermined,
     };
+    // Refused before any simulation: more free parameters than the targets identify.
+    calibrate::check_degrees_of_freedom(&free, &set, &base, args.allow_underdetermined)?;
     super::interrupt::install();
     let progress = Progress::with_template(
         0,
         args.quiet,
         "{spinner} {pos} evaluations  {msg}  {elapsed}",
     );
-    let fit = calibrate::calibrate(&scenario, &base, &free, &targets, &settings, &progress)?;
+    let fit = calibrate::calibrate(&scenario, &base, &free, &set, &settings, &progress)?;
     progress.finish();
     let fitted = calibrate::apply(&base, &free, &fit.coordinates);
     let free_names = free.iter().map(|f| f.name()).collect::<Vec<_>>().join(",");
@@ -161,6 +170,15 @@ pub fn run(args: CalibrateArgs) -> Result<(), Error> {
             ("scenario".into(), scenario.name.clone()),
             ("free parameters".into(), free_names),
             (
+                "degrees of freedom".into(),
+                format!(
+                    "{} free parameters against {} independent targets, {} constraints",
+                    fit.free_parameters,
+                    fit.independent_targets,
+                    fit.constraints.len()
+                ),
+            ),
+            (
                 "seed".into(),
                 format!(
                     "{}, {} trials per evaluation (common random numbers)",
@@ -168,91 +186,95 @@ pub fn run(args: CalibrateArgs) -> Result<(), Error> {
                 ),
             ),
             (
-                "objective (sum of squared standardised residuals)".into(),
-                format!(
-                    "{:.4}; {}",
-                    fit.objective,
-                    if fit.all_within_tolerance {
-                        "every target within its tolerance"
-                    } else {
-                        "NOT every target within its tolerance (see the calibration report)"
-                    }
-                ),
+                "objective (sum of squared standardised residuals and violations)".into(),
+                format!("{:.4}; {}", fit.objective, fit.verdict()),
             ),
         ],
     };
-    let text = calibrated_text(&catalogue_text, &fitted, &provenance, None)?;
+    let covariance = calibrate::evidence::catalogue_covariance(
+        &base,
+        &free,
+        &fit.coordinates,
+        &fit.coordinate_covariance,
+    );
+    let uncertainty = covariance.as_ref().map(|(names, matrix)| Uncertainty {
+        comment: "Joint normal uncertainty of the fitted parameters from the evidence: the Laplace\n(delta-method) covariance of the fit, each target's tolerance read as the\npublished figure's standard deviation (docs/CALIBRATION.md §1). Drawn per trial\nwith --parameter-uncertainty. Written by crmcast calibrate.",
+        source: format!(
+            "crmcast calibrate: Laplace covariance on {}",
+            targets_source.name
+        ),
+        parameters: names,
+        covariance: matrix,
+    });
+    let text = calibrated_text(&catalogue_text, &fitted, &provenance, uncertainty)?;
     // The report describes the file as written (four decimals), not the unrounded optimum.
     let written = Catalogue::parse(&Source::new(
         args.output.display().to_string(),
         text.clone(),
     ))?;
-    let checks = calibrate::evaluate(
+    let evaluation = calibrate::evaluate(
         &scenario,
         &written,
-        &targets,
+        &set,
         args.trials,
         args.seed,
         args.threads,
     )?;
-    let fit = with_checks(fit, checks);
+    let fit = with_checks(fit, evaluation);
     export::write_output(Some(&args.output), |out| out.write_all(text.as_bytes()))?;
     let document = document(&fit, &provenance, &targets_source.name);
     let exporter = export::exporter(args.format.unwrap_or(Format::Table));
     export::write_output(args.report.as_deref(), |out| {
         exporter.document(&document, out)
     })?;
-    eprintln!(
-        "wrote {}: {}",
-        args.output.display(),
-        if fit.all_within_tolerance {
-            "every target within its tolerance".to_string()
-        } else {
-            let missed: Vec<&str> = fit
-                .targets
-                .iter()
-                .filter(|t| !t.check.within_tolerance)
-                .map(|t| t.check.target.id.as_str())
-                .collect();
-            format!(
-                "{} of {} targets outside their tolerance ({})",
-                missed.len(),
-                fit.targets.len(),
-                missed.join(", ")
-            )
-        }
-    );
+    eprintln!("wrote {}: {}", args.output.display(), fit.verdict());
     Ok(())
 }
 
-/// Replace the fit's target checks by those of the written catalogue.
-fn with_checks(mut fit: Calibration, checks: Vec<targets::TargetCheck>) -> Calibration {
-    for (target, check) in fit.targets.iter_mut().zip(checks) {
+/// Replace the fit's target and constraint checks by those of the written catalogue.
+fn with_checks(mut fit: Calibration, evaluation: calibrate::Evaluation) -> Calibration {
+    for (target, check) in fit.targets.iter_mut().zip(evaluation.targets) {
         target.standardised_residual =
             (check.fitted.value - check.target.value) / check.target.tolerance;
         target.check = check;
     }
+    fit.constraints = evaluation.constraints;
     fit.objective = fit
         .targets
         .iter()
         .map(|t| t.standardised_residual.powi(2))
+        .chain(
+            fit.constraints
+                .iter()
+                .map(|c| (c.violation / c.constraint.scale).powi(2)),
+        )
         .sum();
     fit.all_within_tolerance = fit.targets.iter().all(|t| t.check.within_tolerance);
+    fit.constraints_satisfied = fit.constraints.iter().all(|c| c.satisfied);
     fit
 }
 
 fn document(fit: &Calibration, provenance: &Provenance, targets_name: &str) -> Document {
     let number = |x: f64| format!("{x:.4}");
+    let sd = |x: f64, at_bound: bool| {
+        if at_bound {
+            "at bound".to_string()
+        } else if x.is_nan() {
+            "not identified".to_string()
+        } else {
+            number(x)
+        }
+    };
     let targets = Section {
-        title: "Targets: published figure, fitted value (Monte Carlo SE), standardised residual"
-            .into(),
+        title: "Targets: published figure ± tolerance (read as its standard deviation), fitted value ± Monte Carlo SE".into(),
         header: [
             "target",
+            "figure",
             "value",
             "tolerance",
             "fitted",
-            "se",
-            "z",
+            "MC se",
+            "(fitted − value)/tolerance",
             "within",
             "source",
         ]
@@ -265,6 +287,7 @@ fn document(fit: &Calibration, provenance: &Provenance, targets_name: &str) -> D
                 let c = &t.check;
                 vec![
                     c.target.id.clone(),
+                    c.target.figure.label(),
                     number(c.target.value),
                     number(c.target.tolerance),
                     number(c.fitted.value),
@@ -276,11 +299,55 @@ fn document(fit: &Calibration, provenance: &Provenance, targets_name: &str) -> D
             })
             .collect(),
     };
+    let constraints = Section {
+        title: "Constraints: plausibility conditions the fit respects".into(),
+        header: [
+            "constraint",
+            "on",
+            "figure",
+            "min",
+            "max",
+            "fitted",
+            "MC se",
+            "satisfied",
+            "source",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: fit
+            .constraints
+            .iter()
+            .map(|c| {
+                let bound = |b: Option<f64>| b.map_or("–".to_string(), number);
+                vec![
+                    c.constraint.id.clone(),
+                    match c.constraint.on {
+                        targets::Subject::Baseline => "baseline".into(),
+                        targets::Subject::NoTrouble => "no trouble".into(),
+                    },
+                    c.constraint.figure.label(),
+                    bound(c.constraint.min),
+                    bound(c.constraint.max),
+                    number(c.fitted.value),
+                    number(c.fitted.se),
+                    if c.satisfied { "yes" } else { "NO" }.into(),
+                    c.constraint.source.chars().take(60).collect(),
+                ]
+            })
+            .collect(),
+    };
     let parameters = Section {
-        title: "Free parameters at the fit".into(),
-        header: ["parameter", "value", "unit", "coordinate", "coordinate se"]
-            .map(String::from)
-            .to_vec(),
+        title: "Free parameters at the fit: value, plausible range, sd from the evidence (tolerances as published sds), Monte Carlo SE (other random numbers)".into(),
+        header: [
+            "parameter",
+            "value",
+            "unit",
+            "range",
+            "sd from evidence",
+            "MC se",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: fit
             .parameters
             .iter()
@@ -289,21 +356,27 @@ fn document(fit: &Calibration, provenance: &Provenance, targets_name: &str) -> D
                     p.name.clone(),
                     number(p.value),
                     p.unit.into(),
-                    number(p.coordinate),
-                    if p.coordinate_se.is_nan() {
-                        "not identified".into()
-                    } else {
-                        number(p.coordinate_se)
-                    },
+                    format!("[{}, {}]", number(p.range.low), number(p.range.high)),
+                    sd(p.evidence_sd, p.at_bound),
+                    sd(p.monte_carlo_se, p.at_bound),
                 ]
             })
             .collect(),
     };
     let mut verdict = vec![
         vec![
+            "degrees of freedom".into(),
+            format!(
+                "{} free parameters against {} independent targets (and {} constraints)",
+                fit.free_parameters,
+                fit.independent_targets,
+                fit.constraints.len()
+            ),
+        ],
+        vec![
             "objective".into(),
             format!(
-                "{:.3} at the start, {:.3} at the fit (sum of squared standardised residuals)",
+                "{:.3} at the start, {:.3} at the fit (sum of squared standardised residuals and constraint violations)",
                 fit.initial_objective, fit.objective
             ),
         ],
@@ -317,32 +390,47 @@ fn document(fit: &Calibration, provenance: &Provenance, targets_name: &str) -> D
                 fit.settings.max_iterations
             ),
         ],
+        vec!["verdict".into(), fit.verdict()],
     ];
-    if fit.all_within_tolerance {
+    for p in fit.parameters.iter().filter(|p| p.at_bound) {
         verdict.push(vec![
-            "verdict".into(),
-            "every target is met within its tolerance".into(),
+            "at its bound".into(),
+            format!(
+                "{} = {}: the targets push it to the end of its range ({}); it is held there, not fitted",
+                p.name,
+                number(p.value),
+                p.range.why
+            ),
         ]);
-    } else {
+    }
+    for u in &fit.unidentified {
+        let list: Vec<String> = u
+            .parameters
+            .iter()
+            .map(|(name, w)| format!("{w:+.2}·{name}"))
+            .collect();
         verdict.push(vec![
-            "verdict".into(),
-            "the targets cannot all be met together with these free parameters".into(),
+            "not identified".into(),
+            format!(
+                "{}: no target moves this combination; fix one of them or add a target",
+                list.join(" ")
+            ),
         ]);
-        for id in &fit.unmovable {
-            verdict.push(vec![
-                "unmovable".into(),
-                format!("{id}: no free parameter moves it; free one that does (see --free)"),
-            ]);
-        }
-        for c in &fit.conflicts {
-            verdict.push(vec![
-                "pulls against".into(),
-                format!(
-                    "improving {} worsens {} (gradient cosine {:.2})",
-                    c.target, c.against, c.cosine
-                ),
-            ]);
-        }
+    }
+    for id in &fit.unmovable {
+        verdict.push(vec![
+            "unmovable".into(),
+            format!("{id}: no free parameter moves it; free one that does (see --free)"),
+        ]);
+    }
+    for c in &fit.conflicts {
+        verdict.push(vec![
+            "pulls against".into(),
+            format!(
+                "improving {} worsens {} (gradient cosine {:.2})",
+                c.target, c.against, c.cosine
+            ),
+        ]);
     }
     let summary = Section {
         title: "Fit".into(),
@@ -363,39 +451,56 @@ fn document(fit: &Calibration, provenance: &Provenance, targets_name: &str) -> D
                 c.fitted.se.to_string(),
                 t.standardised_residual.to_string(),
                 c.within_tolerance.to_string(),
+                String::new(),
             ]
         })
         .collect();
+    csv_rows.extend(fit.constraints.iter().map(|c| {
+        vec![
+            "constraint".into(),
+            c.constraint.id.clone(),
+            c.constraint.min.map_or(String::new(), |v| v.to_string()),
+            c.constraint.max.map_or(String::new(), |v| v.to_string()),
+            c.fitted.value.to_string(),
+            c.fitted.se.to_string(),
+            String::new(),
+            c.satisfied.to_string(),
+            String::new(),
+        ]
+    }));
     csv_rows.extend(fit.parameters.iter().map(|p| {
         vec![
             "parameter".into(),
             p.name.clone(),
-            String::new(),
-            String::new(),
+            p.range.low.to_string(),
+            p.range.high.to_string(),
             p.value.to_string(),
-            p.coordinate_se.to_string(),
+            p.monte_carlo_se.to_string(),
             String::new(),
             String::new(),
+            p.evidence_sd.to_string(),
         ]
     }));
     Document {
         title: format!(
-            "crmcast calibrate — {} targets, {} free parameters ({})",
+            "crmcast calibrate — {} targets, {} constraints, {} free parameters ({})",
             fit.targets.len(),
+            fit.constraints.len(),
             fit.parameters.len(),
             targets_name
         ),
-        sections: vec![targets, parameters, summary],
+        sections: vec![targets, constraints, parameters, summary],
         record: serde_json::json!({ "provenance": provenance, "calibration": fit }),
         csv_header: [
             "kind",
             "id",
-            "target",
-            "tolerance",
+            "target_or_min_or_low",
+            "tolerance_or_max_or_high",
             "fitted",
-            "se",
+            "monte_carlo_se",
             "standardised_residual",
-            "within_tolerance",
+            "within_tolerance_or_satisfied",
+            "evidence_sd",
         ]
         .map(String::from)
         .to_vec(),

@@ -326,6 +326,7 @@ pub fn run(args: CalibrateArgs) -> Result<(), Error> {
         ],
     };
     let uncertainty = Uncertainty {
+        comment: "Joint normal uncertainty of the fitted parameters (drawn per trial with\n--parameter-uncertainty); written by crmcast calibrate --data.",
         source: format!("crmcast calibrate --data {}", path.display()),
         parameters: &parameters,
         covariance: &covariance,

@@ -225,6 +225,66 @@ impl Sketch {
     pub fn share_above(&self, x: f64) -> f64 {
         self.count_above(x) / self.total.max(1) as f64
     }
+
+    /// Hill's tail index over the largest `share` of observations, each read as its bucket's
+    /// representative (see [`TailSketch::hill`], which uses exact sums), with SE `α̂/√k`.
+    pub fn hill(&self, share: f64) -> (f64, f64) {
+        let buckets = (0..BUCKETS).rev().map(|i| (self.counts[i], representative(i)));
+        hill_over(buckets, (share * self.total as f64).max(1.0))
+    }
+
+    /// The mean of the observations at or above `x` (the bucket holding `x` counted whole),
+    /// each read as its bucket's representative, with SE `sd/√k`.
+    pub fn mean_at_least(&self, x: f64) -> (f64, f64) {
+        let (mut count, mut sum, mut square) = (0.0, 0.0, 0.0);
+        for index in bucket(x)..BUCKETS {
+            let c = self.counts[index] as f64;
+            let value = representative(index);
+            count += c;
+            sum += c * value;
+            square += c * value * value;
+        }
+        mean_and_error(count, sum, square)
+    }
+}
+
+/// Hill's estimator over buckets given from the largest down as (count, value): the largest
+/// `wanted` observations, the threshold at the tail's edge.
+fn hill_over(buckets: impl Iterator<Item = (u64, f64)>, wanted: f64) -> (f64, f64) {
+    let (mut count, mut log_sum, mut threshold) = (0.0, 0.0, f64::NAN);
+    for (c, value) in buckets {
+        if c == 0 {
+            continue;
+        }
+        if value <= 0.0 {
+            break;
+        }
+        let take = (wanted - count).min(c as f64);
+        count += take;
+        log_sum += take * value.ln();
+        threshold = value;
+        if count >= wanted {
+            break;
+        }
+    }
+    if count < 2.0 || threshold.is_nan() {
+        return (f64::NAN, f64::NAN);
+    }
+    let excess = log_sum / count - threshold.ln();
+    if excess <= 0.0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let alpha = 1.0 / excess;
+    (alpha, alpha / count.sqrt())
+}
+
+fn mean_and_error(count: f64, sum: f64, square: f64) -> (f64, f64) {
+    if count == 0.0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let mean = sum / count;
+    let variance = (square / count - mean * mean).max(0.0);
+    (mean, (variance / count).sqrt())
 }
 
 /// A sketch that also sums, per bucket, the values, their squares and a companion variable
@@ -378,58 +438,29 @@ impl TailSketch {
     /// value is read as its bucket's mean (exact sums), so the estimate carries the sketch's
     /// resolution (relative error of a log below 2⁻⁷). `(NaN, NaN)` without a positive tail.
     pub fn hill(&self, share: f64) -> (f64, f64) {
-        let n = self.sketch.total as f64;
-        let wanted = (share * n).max(1.0);
-        let (mut count, mut log_sum, mut threshold) = (0.0, 0.0, f64::NAN);
-        for index in (0..BUCKETS).rev() {
-            let c = self.sketch.counts[index] as f64;
-            if c == 0.0 {
-                continue;
-            }
-            let mean = from_fixed(self.sums[index][0]) / c;
-            if mean <= 0.0 {
-                break;
-            }
-            let take = (wanted - count).min(c);
-            count += take;
-            log_sum += take * mean.ln();
-            threshold = mean;
-            if count >= wanted {
-                break;
-            }
-        }
-        if count < 2.0 || threshold.is_nan() {
-            return (f64::NAN, f64::NAN);
-        }
-        let excess = log_sum / count - threshold.ln();
-        if excess <= 0.0 {
-            return (f64::NAN, f64::NAN);
-        }
-        let alpha = 1.0 / excess;
-        (alpha, alpha / count.sqrt())
+        let buckets = (0..BUCKETS).rev().map(|i| {
+            let c = self.sketch.counts[i];
+            let mean = if c == 0 {
+                0.0
+            } else {
+                from_fixed(self.sums[i][0]) / c as f64
+            };
+            (c, mean)
+        });
+        hill_over(buckets, (share * self.sketch.total as f64).max(1.0))
     }
 
     /// The mean of the observations at or above `x`, from the exact per-bucket sums (the
     /// bucket holding `x` counted whole), with the standard error `sd/√k` of a mean of `k`
     /// values; `(NaN, NaN)` when none is at or above `x`.
     pub fn mean_at_least(&self, x: f64) -> (f64, f64) {
-        let from = bucket(x);
         let (mut count, mut sum, mut square) = (0.0, 0.0, 0.0);
-        for index in from..BUCKETS {
-            let c = self.sketch.counts[index] as f64;
-            if c == 0.0 {
-                continue;
-            }
-            count += c;
+        for index in bucket(x)..BUCKETS {
+            count += self.sketch.counts[index] as f64;
             sum += from_fixed(self.sums[index][0]);
             square += from_fixed_square(self.sums[index][1]);
         }
-        if count == 0.0 {
-            return (f64::NAN, f64::NAN);
-        }
-        let mean = sum / count;
-        let variance = (square / count - mean * mean).max(0.0);
-        (mean, (variance / count).sqrt())
+        mean_and_error(count, sum, square)
     }
 
     /// Means over the largest `share` of observations; the straddling bucket contributes

@@ -21,6 +21,8 @@ pub struct Provenance {
 
 /// Parameter uncertainty to write as the catalogue's `[uncertainty]` table.
 pub struct Uncertainty<'a> {
+    /// The comment above the table (lines without `#`).
+    pub comment: &'a str,
     pub source: String,
     pub parameters: &'a [String],
     pub covariance: &'a nalgebra::DMatrix<f64>,
@@ -57,6 +59,15 @@ pub fn calibrated_text(
     ] {
         set(&mut document["estimate"][key], rounded(value));
     }
+    let runaway = &fitted.runaway;
+    for (key, value) in [
+        ("base_probability", runaway.base_probability),
+        ("size_min", runaway.size_min),
+        ("tail", runaway.tail),
+        ("schedule", runaway.schedule),
+    ] {
+        set(&mut document["runaway"][key], rounded(value));
+    }
     let factors = document["factors"]
         .as_array_of_tables_mut()
         .ok_or_else(|| Error::Internal("the catalogue text has no [[factors]]".into()))?;
@@ -73,6 +84,7 @@ pub fn calibrated_text(
             ("benefit", factor.impact.benefit),
             ("cost", factor.impact.cost),
             ("schedule", factor.impact.schedule),
+            ("runaway", factor.impact.runaway),
         ] {
             set(&mut impact[key], rounded(value));
         }
@@ -80,9 +92,8 @@ pub fn calibrated_text(
     document.remove("uncertainty");
     if let Some(u) = uncertainty {
         let mut table = toml_edit::Table::new();
-        table.decor_mut().set_prefix(
-            "\n# Joint normal uncertainty of the fitted parameters (drawn per trial with\n# --parameter-uncertainty); written by crmcast calibrate --data.\n",
-        );
+        let comment: String = u.comment.lines().map(|l| format!("# {l}\n")).collect();
+        table.decor_mut().set_prefix(format!("\n{comment}"));
         table["source"] = toml_edit::value(u.source);
         let mut parameters = toml_edit::Array::new();
         for p in u.parameters {

@@ -1,0 +1,637 @@
+//! Aggregate calibration: move chosen catalogue parameters (the "free" ones) until a scenario's
+//! baseline reproduces published figures (targets) while respecting plausibility conditions
+//! (constraints, e.g. a project without trouble lands near its plan). Every evaluation
+//! simulates on the same seed (common random numbers), so the objective is a deterministic
+//! function of the parameters, free of Monte Carlo noise between evaluations; argmin's
+//! Nelder–Mead minimises it inside each parameter's documented range.
+//!
+//! After the fit, finite differences on the same random numbers give each target's
+//! sensitivity to each free parameter: which unmet targets pull against which others, which
+//! combinations of parameters no target identifies, and (reading each tolerance as the
+//! published figure's standard deviation) the Laplace covariance of the parameters
+//! ([`evidence`]), reported apart from their Monte Carlo error.
+//!
+//! Pure: no files, no terminal. The CLI reads the inputs and writes the catalogue.
+
+pub mod evidence;
+pub mod free;
+
+pub use free::{DEFAULT_FREE, FREE_NAMES, FreeParameter, Range, apply, clamp, parse_free};
+
+use super::Report;
+use super::targets::{self, ConstraintCheck, Subject, TargetCheck, TargetSet};
+use crate::engine::{NoObserver, RunSettings, SimulationResult, simulate};
+use crate::error::Error;
+use crate::model::Catalogue;
+use crate::scenario::Scenario;
+use crate::scenario::source::Source;
+use argmin::core::{CostFunction, Executor, State};
+use argmin::solver::neldermead::NelderMead;
+use nalgebra::{DMatrix, DVector};
+use serde::Serialize;
+
+/// Settings of one calibration.
+#[derive(Debug, Clone, Serialize)]
+pub struct CalibrationSettings {
+    pub trials: u64,
+    pub seed: u64,
+    #[serde(skip)]
+    pub threads: usize,
+    /// Most Nelder–Mead iterations.
+    pub max_iterations: u64,
+    /// Initial step of every coordinate (the simplex size).
+    pub initial_step: f64,
+    /// Fit even when there are more free parameters than independent targets.
+    pub allow_underdetermined: bool,
+}
+
+/// One target after the fit.
+#[derive(Debug, Clone, Serialize)]
+pub struct FittedTarget {
+    #[serde(flatten)]
+    pub check: TargetCheck,
+    /// `(fitted − target) / tolerance`: within tolerance when its size is at most 1.
+    pub standardised_residual: f64,
+}
+
+/// Two targets whose residuals cannot both shrink: moving the free parameters to improve
+/// `target` worsens `against` (cosine of their gradients of squared residual < −0.2).
+#[derive(Debug, Clone, Serialize)]
+pub struct Conflict {
+    pub target: String,
+    pub against: String,
+    pub cosine: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FittedParameter {
+    pub name: String,
+    pub parameter: FreeParameter,
+    /// The optimiser's coordinate (log multiplier, logit shift or additive shift).
+    pub coordinate: f64,
+    /// What the coordinate means: the parameter's value, or a multiplier.
+    pub value: f64,
+    pub unit: &'static str,
+    /// The documented plausible range of `value`, which the fit respects.
+    pub range: Range,
+    /// The fit stopped at an end of the range: the coordinate is then held fixed in the
+    /// covariance.
+    pub at_bound: bool,
+    /// Standard deviation of `value` from the evidence: the Laplace covariance with each
+    /// tolerance read as the published figure's standard deviation. NaN when not identified,
+    /// 0 at a bound.
+    pub evidence_sd: f64,
+    /// Monte Carlo standard error of `value`: how far it would move with other random numbers
+    /// at the same trial count. NaN when not identified, 0 at a bound.
+    pub monte_carlo_se: f64,
+}
+
+/// The result of a calibration, the catalogue aside.
+#[derive(Debug, Clone, Serialize)]
+pub struct Calibration {
+    pub settings: CalibrationSettings,
+    pub parameters: Vec<FittedParameter>,
+    pub targets: Vec<FittedTarget>,
+    pub constraints: Vec<ConstraintCheck>,
+    /// Free parameters against independent targets (docs/CALIBRATION.md §1).
+    pub free_parameters: usize,
+    pub independent_targets: usize,
+    /// Σ of squared standardised residuals and constraint violations, at the start and at the
+    /// fit.
+    pub initial_objective: f64,
+    pub objective: f64,
+    pub evaluations: u64,
+    pub all_within_tolerance: bool,
+    pub constraints_satisfied: bool,
+    /// Combinations of free parameters that no target moves.
+    pub unidentified: Vec<evidence::Unidentified>,
+    /// Unmet targets that no free parameter moves.
+    pub unmovable: Vec<String>,
+    pub conflicts: Vec<Conflict>,
+    #[serde(skip)]
+    pub coordinates: Vec<f64>,
+    /// The evidence's covariance of the coordinates (zero rows at a bound; NaN when not
+    /// identified).
+    #[serde(skip)]
+    pub coordinate_covariance: DMatrix<f64>,
+}
+
+impl Calibration {
+    /// A plain verdict: "Not identified" never stands beside "every target met".
+    pub fn verdict(&self) -> String {
+        let mut parts = Vec::new();
+        if self.all_within_tolerance {
+            parts.push("every target is met within its tolerance".to_string());
+        } else {
+            parts.push(
+                "the targets cannot all be met together with these free parameters".to_string(),
+            );
+        }
+        if !self.constraints_satisfied {
+            parts.push("some constraints are violated".to_string());
+        }
+        if !self.unidentified.is_empty() {
+            parts.push(format!(
+                "but {} combination(s) of the free parameters are not identified by the targets, so the fitted values are one choice among many",
+                self.unidentified.len()
+            ));
+        }
+        parts.join("; ")
+    }
+
+    /// Whether the fit is clean: every target met, every constraint satisfied, every
+    /// parameter identified.
+    pub fn clean(&self) -> bool {
+        self.all_within_tolerance && self.constraints_satisfied && self.unidentified.is_empty()
+    }
+}
+
+/// Observes the calibration's progress (one call per objective evaluation).
+pub trait CalibrationObserver: Sync {
+    fn evaluated(&self, _evaluations: u64, _objective: f64) {}
+}
+
+/// A calibration's figures at one catalogue.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    pub targets: Vec<TargetCheck>,
+    pub constraints: Vec<ConstraintCheck>,
+}
+
+impl Evaluation {
+    fn residuals(&self) -> Vec<f64> {
+        self.targets
+            .iter()
+            .map(standardised)
+            .chain(
+                self.constraints
+                    .iter()
+                    .map(|c| c.violation / c.constraint.scale),
+            )
+            .collect()
+    }
+}
+
+/// The problem the optimiser sees.
+struct Objective<'a> {
+    scenario: &'a Source,
+    base: &'a Catalogue,
+    free: &'a [FreeParameter],
+    set: &'a TargetSet,
+    settings: &'a CalibrationSettings,
+    observer: &'a dyn CalibrationObserver,
+    evaluations: std::sync::atomic::AtomicU64,
+}
+
+impl Objective<'_> {
+    fn evaluation(&self, x: &[f64]) -> Result<Evaluation, Error> {
+        let catalogue = apply(self.base, self.free, x);
+        evaluate(
+            self.scenario,
+            &catalogue,
+            self.set,
+            self.settings.trials,
+            self.settings.seed,
+            self.settings.threads,
+        )
+    }
+
+    /// Target residuals, constraint violations, then the distance of each coordinate outside
+    /// its bounds (so that the simplex comes back inside).
+    fn value(&self, x: &[f64]) -> Result<f64, Error> {
+        let inside = clamp(self.base, self.free, x);
+        let outside: f64 = x
+            .iter()
+            .zip(&inside)
+            .map(|(a, b)| ((a - b) / 0.01).powi(2))
+            .sum();
+        let residuals = self.evaluation(&inside)?.residuals();
+        Ok(residuals.iter().map(|r| r * r).sum::<f64>() + outside)
+    }
+
+    fn target_residuals(&self, x: &[f64]) -> Result<Vec<f64>, Error> {
+        Ok(self
+            .evaluation(x)?
+            .targets
+            .iter()
+            .map(standardised)
+            .collect())
+    }
+}
+
+/// argmin takes its problem by value; this lends it the objective.
+struct Lent<'a>(&'a Objective<'a>);
+
+impl CostFunction for Lent<'_> {
+    type Param = Vec<f64>;
+    type Output = f64;
+
+    fn cost(&self, x: &Self::Param) -> Result<f64, argmin::core::Error> {
+        let value = self.0.value(x).map_err(argmin::core::Error::from)?;
+        let count = 1 + self
+            .0
+            .evaluations
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.0.observer.evaluated(count, value);
+        Ok(value)
+    }
+}
+
+fn standardised(check: &TargetCheck) -> f64 {
+    (check.fitted.value - check.target.value) / check.target.tolerance
+}
+
+/// The scenario's baseline alone, under `catalogue`; with `no_trouble`, every factor's
+/// probability set to 0.
+fn baseline_run(
+    scenario: &Source,
+    catalogue: &Catalogue,
+    no_trouble: bool,
+    trials: u64,
+    seed: u64,
+    threads: usize,
+) -> Result<(Scenario, SimulationResult), Error> {
+    let mut scenario = Scenario::with_catalogue(scenario, catalogue)?;
+    // Only the baseline is compared with the targets: the other strategies would cost time.
+    let baseline = scenario.strategies.swap_remove(scenario.baseline);
+    scenario.strategies = vec![baseline];
+    scenario.baseline = 0;
+    if no_trouble {
+        for factor in scenario.factors.iter_mut() {
+            factor.probability = 0.0;
+        }
+    }
+    let result = simulate(
+        &scenario,
+        &RunSettings {
+            trials,
+            seed,
+            threads,
+            ..RunSettings::default()
+        },
+        &NoObserver,
+    )?;
+    Ok((scenario, result))
+}
+
+fn unnamed(id: &str) -> Error {
+    Error::BadOption {
+        option: "--targets".into(),
+        message: format!("\"{id}\" names no figure of the report"),
+        fix: "use a metric id of docs/OUTPUT.md, a cause group id of the catalogue, or a statistic of docs/CALIBRATION.md §1".into(),
+    }
+}
+
+/// Simulate the scenario's baseline under `catalogue` (and, for constraints on a project
+/// without trouble, the same baseline with no factor able to strike) and compare it with the
+/// targets and constraints.
+pub fn evaluate(
+    scenario: &Source,
+    catalogue: &Catalogue,
+    set: &TargetSet,
+    trials: u64,
+    seed: u64,
+    threads: usize,
+) -> Result<Evaluation, Error> {
+    // With constraints on a project without trouble, the two runs go side by side, one
+    // thread each: a calibration's runs are a few batches, which two threads would share
+    // unevenly. Results do not depend on threads.
+    let (main, no_trouble) = if set.needs_no_trouble() && threads != 1 {
+        let (a, b) = std::thread::scope(|scope| {
+            let other =
+                scope.spawn(|| baseline_run(scenario, catalogue, true, trials, seed, 1));
+            let main = baseline_run(scenario, catalogue, false, trials, seed, 1);
+            (main, other.join())
+        });
+        let b = b.map_err(|_| Error::Internal("a calibration run panicked".into()))?;
+        (a?, Some(b?))
+    } else {
+        let main = baseline_run(scenario, catalogue, false, trials, seed, threads)?;
+        let other = if set.needs_no_trouble() {
+            Some(baseline_run(scenario, catalogue, true, trials, seed, threads)?)
+        } else {
+            None
+        };
+        (main, other)
+    };
+    let (scenario_b, result) = main;
+    let report = Report::build(&scenario_b, &result);
+    let acc = &result.strategies[0];
+    let checks = targets::check(&report, acc, &set.targets)
+        .into_iter()
+        .zip(&set.targets)
+        .map(|(check, target)| check.ok_or_else(|| unnamed(&target.id)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let no_trouble = no_trouble.map(|(s, r)| (Report::build(&s, &r), r));
+    let constraints = set
+        .constraints
+        .iter()
+        .map(|c| {
+            let (report, acc) = match (c.on, &no_trouble) {
+                (Subject::NoTrouble, Some((report, result))) => (report, &result.strategies[0]),
+                _ => (&report, acc),
+            };
+            targets::check_constraint(c, report, acc).ok_or_else(|| unnamed(&c.id))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Evaluation {
+        targets: checks,
+        constraints,
+    })
+}
+
+/// Refuse a fit with more free parameters than independent targets, unless allowed.
+pub fn check_degrees_of_freedom(
+    free: &[FreeParameter],
+    set: &TargetSet,
+    base: &Catalogue,
+    allow: bool,
+) -> Result<usize, Error> {
+    let groups: Vec<String> = base.groups.iter().map(|g| g.id.clone()).collect();
+    let independent = targets::independent_count(&set.targets, &groups);
+    if free.len() > independent && !allow {
+        return Err(Error::BadOption {
+            option: "--free".into(),
+            message: format!(
+                "{} free parameters against {} independent targets: the targets cannot identify them all, so the fit would be one choice among many",
+                free.len(),
+                independent
+            ),
+            fix: "free fewer parameters (--free), add targets, or pass --allow-underdetermined to fit anyway (the report then names what is not identified)".into(),
+        });
+    }
+    Ok(independent)
+}
+
+/// Fit the free parameters of `base` to the targets on the baseline of `scenario`, inside
+/// each parameter's range and the constraints.
+pub fn calibrate(
+    scenario: &Source,
+    base: &Catalogue,
+    free: &[FreeParameter],
+    set: &TargetSet,
+    settings: &CalibrationSettings,
+    observer: &dyn CalibrationObserver,
+) -> Result<Calibration, Error> {
+    let independent =
+        check_degrees_of_freedom(free, set, base, settings.allow_underdetermined)?;
+    let objective = Objective {
+        scenario,
+        base,
+        free,
+        set,
+        settings,
+        observer,
+        evaluations: 0.into(),
+    };
+    let start = clamp(base, free, &vec![0.0; free.len()]);
+    let initial_objective = objective.value(&start)?;
+    // Nelder–Mead in many dimensions often stalls on a ridge: restart from the best point with
+    // a fresh simplex, a smaller one each time, while that improves the objective by more
+    // than 10⁻³ (at most RESTARTS times, within the iteration budget).
+    let (mut best, mut best_value) = (start, initial_objective);
+    let mut step = settings.initial_step;
+    let mut iterations_left = settings.max_iterations;
+    for _ in 0..=RESTARTS {
+        if iterations_left == 0 {
+            break;
+        }
+        let (point, value, iterations) =
+            nelder_mead(&objective, &best, step, iterations_left)?;
+        iterations_left = iterations_left.saturating_sub(iterations);
+        let improvement = best_value - value;
+        if value < best_value {
+            best = point;
+            best_value = value;
+        }
+        if improvement <= 1e-3 {
+            break;
+        }
+        step *= 0.5;
+    }
+    let coordinates = clamp(base, free, &best);
+    let evaluations = objective
+        .evaluations
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let evaluation = objective.evaluation(&coordinates)?;
+    finish(
+        &objective,
+        coordinates,
+        evaluation,
+        initial_objective,
+        evaluations,
+        independent,
+    )
+}
+
+/// Most restarts of the simplex after the first run.
+const RESTARTS: usize = 4;
+
+/// One Nelder–Mead run from `start` with a simplex of `step` in every coordinate (towards the
+/// far end of a coordinate's range when the step would leave it): the best point, its value
+/// and the iterations used.
+fn nelder_mead(
+    objective: &Objective,
+    start: &[f64],
+    step: f64,
+    max_iterations: u64,
+) -> Result<(Vec<f64>, f64, u64), Error> {
+    let mut simplex = vec![start.to_vec()];
+    for (k, parameter) in objective.free.iter().enumerate() {
+        let (low, high) = parameter.coordinate_bounds(objective.base);
+        let mut vertex = start.to_vec();
+        vertex[k] = if start[k] + step <= high {
+            start[k] + step
+        } else {
+            (start[k] - step).max(low)
+        };
+        simplex.push(vertex);
+    }
+    let internal = |e: argmin::core::Error| Error::Internal(format!("optimiser: {e}"));
+    let solver = NelderMead::new(simplex)
+        .with_sd_tolerance(1e-4)
+        .map_err(internal)?;
+    let run = Executor::new(Lent(objective), solver)
+        .configure(|state| state.max_iters(max_iterations))
+        .run()
+        .map_err(|e| match e.downcast::<Error>() {
+            Ok(error) => error,
+            Err(e) => internal(e),
+        })?;
+    let state = run.state();
+    let best = state
+        .get_best_param()
+        .cloned()
+        .unwrap_or_else(|| start.to_vec());
+    Ok((best, state.get_best_cost(), state.get_iter()))
+}
+
+/// Coordinates closer than this to an end of their range count as at the bound.
+const AT_BOUND: f64 = 1e-4;
+
+/// Report the fit at `coordinates`: residuals, the evidence's and the Monte Carlo covariance,
+/// what is not identified, and which unmet targets pull against which.
+fn finish(
+    objective: &Objective,
+    coordinates: Vec<f64>,
+    evaluation: Evaluation,
+    initial_objective: f64,
+    evaluations: u64,
+    independent: usize,
+) -> Result<Calibration, Error> {
+    let free = objective.free;
+    let base = objective.base;
+    let objective_value: f64 = evaluation.residuals().iter().map(|r| r * r).sum();
+    let residuals: Vec<f64> = evaluation.targets.iter().map(standardised).collect();
+    let targets: Vec<FittedTarget> = evaluation
+        .targets
+        .into_iter()
+        .zip(&residuals)
+        .map(|(check, &standardised_residual)| FittedTarget {
+            check,
+            standardised_residual,
+        })
+        .collect();
+    let all_within_tolerance = targets.iter().all(|t| t.check.within_tolerance);
+    let constraints_satisfied = evaluation.constraints.iter().all(|c| c.satisfied);
+    let bounds: Vec<(f64, f64)> = free.iter().map(|p| p.coordinate_bounds(base)).collect();
+    let at_bound: Vec<bool> = coordinates
+        .iter()
+        .zip(&bounds)
+        .map(|(&x, &(low, high))| x - low < AT_BOUND || high - x < AT_BOUND)
+        .collect();
+    let jacobian = jacobian(objective, &coordinates, &bounds, &at_bound)?;
+    let noise: Vec<f64> = targets
+        .iter()
+        .map(|t| t.check.fitted.se / t.check.target.tolerance)
+        .collect();
+    let names: Vec<String> = free.iter().map(|p| p.name()).collect();
+    let active: Vec<bool> = at_bound.iter().map(|b| !b).collect();
+    let covariance = evidence::coordinate_covariance(&jacobian, &noise, &active, &names);
+    let (unmovable, conflicts) = if all_within_tolerance {
+        (Vec::new(), Vec::new())
+    } else {
+        tensions(&jacobian, &residuals, &targets)
+    };
+    let parameters = free
+        .iter()
+        .enumerate()
+        .map(|(j, parameter)| {
+            let x = coordinates[j];
+            let value = parameter.reported(x, base);
+            // d value / d coordinate: the value itself for a multiplier, 1 for a shift.
+            let slope = (parameter.reported(x + 1e-6, base) - parameter.reported(x - 1e-6, base))
+                / 2e-6;
+            let sd = |m: &DMatrix<f64>| slope.abs() * m[(j, j)].max(0.0).sqrt();
+            FittedParameter {
+                name: parameter.name(),
+                parameter: parameter.clone(),
+                coordinate: x,
+                value,
+                unit: parameter.unit(),
+                range: parameter.range(),
+                at_bound: at_bound[j],
+                evidence_sd: if covariance.covariance[(j, j)].is_nan() {
+                    f64::NAN
+                } else {
+                    sd(&covariance.covariance)
+                },
+                monte_carlo_se: if covariance.monte_carlo[(j, j)].is_nan() {
+                    f64::NAN
+                } else {
+                    sd(&covariance.monte_carlo)
+                },
+            }
+        })
+        .collect();
+    Ok(Calibration {
+        settings: objective.settings.clone(),
+        parameters,
+        objective: objective_value,
+        targets,
+        constraints: evaluation.constraints,
+        free_parameters: free.len(),
+        independent_targets: independent,
+        initial_objective,
+        evaluations,
+        all_within_tolerance,
+        constraints_satisfied,
+        unidentified: covariance.unidentified,
+        unmovable,
+        conflicts,
+        coordinates,
+        coordinate_covariance: covariance.covariance,
+    })
+}
+
+/// `∂r_i/∂x_j` of the target residuals by central differences on the same random numbers,
+/// the step shortened near a bound; zero columns for coordinates at a bound.
+fn jacobian(
+    objective: &Objective,
+    x: &[f64],
+    bounds: &[(f64, f64)],
+    at_bound: &[bool],
+) -> Result<DMatrix<f64>, Error> {
+    const STEP: f64 = 0.05;
+    let k = x.len();
+    let m = objective.set.targets.len();
+    let mut jacobian = DMatrix::zeros(m, k);
+    for j in 0..k {
+        if at_bound[j] {
+            continue;
+        }
+        let (low, high) = bounds[j];
+        let step = STEP.min(x[j] - low).min(high - x[j]);
+        let (mut up, mut down) = (x.to_vec(), x.to_vec());
+        up[j] += step;
+        down[j] -= step;
+        let (r_up, r_down) = (
+            objective.target_residuals(&up)?,
+            objective.target_residuals(&down)?,
+        );
+        for i in 0..m {
+            jacobian[(i, j)] = (r_up[i] - r_down[i]) / (2.0 * step);
+        }
+    }
+    Ok(jacobian)
+}
+
+/// Unmet targets whose gradient is nil, and pairs whose gradients of squared residual point
+/// against each other (cosine < −0.2): improving one worsens the other.
+fn tensions(
+    jacobian: &DMatrix<f64>,
+    residuals: &[f64],
+    targets: &[FittedTarget],
+) -> (Vec<String>, Vec<Conflict>) {
+    let m = residuals.len();
+    let gradient: Vec<DVector<f64>> = (0..m)
+        .map(|i| jacobian.row(i).transpose() * (2.0 * residuals[i]))
+        .collect();
+    let id = |i: usize| targets[i].check.target.id.clone();
+    let mut unmovable = Vec::new();
+    let mut conflicts = Vec::new();
+    for i in (0..m).filter(|&i| !targets[i].check.within_tolerance) {
+        if jacobian.row(i).iter().all(|d| d.abs() < 1e-9) {
+            unmovable.push(id(i));
+            continue;
+        }
+        let mut against: Vec<Conflict> = (0..m)
+            .filter(|&j| j != i)
+            .filter_map(|j| {
+                let denominator = gradient[i].norm() * gradient[j].norm();
+                if denominator == 0.0 {
+                    return None;
+                }
+                let cosine = gradient[i].dot(&gradient[j]) / denominator;
+                (cosine < -0.2).then(|| Conflict {
+                    target: id(i),
+                    against: id(j),
+                    cosine,
+                })
+            })
+            .collect();
+        against.sort_by(|a, b| a.cosine.total_cmp(&b.cosine));
+        conflicts.extend(against.into_iter().take(3));
+    }
+    (unmovable, conflicts)
+}
