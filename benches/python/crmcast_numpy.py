@@ -1,10 +1,30 @@
 #!/usr/bin/env python3
-"""A vectorised Python/numpy implementation of crmcast's Monte Carlo model.
+"""A vectorised Python/numpy implementation of crmcast's Monte Carlo model (outcome model v2).
 
 It re-implements docs/MODEL.md (the contract of src/engine/trial.rs and src/model/) from the
 same input files: data/catalogue.toml, data/defaults.toml and a scenario file, resolved the way
 src/scenario/validate.rs does it. It exists to time crmcast beside an honest numpy version of
 the same model, and to check that both give the same statistics (see compare.py).
+
+Outcome model v2 (crmcast commit 60af0a1) adds the runaway ("black swan") mechanism, which this
+file implements as src/engine/trial.rs `evaluate_all` / `physical` / `primary_cause` do:
+
+* Inputs: the catalogue's `[runaway]` table (base_probability b0, size_min x_m, tail alpha,
+  schedule phi), each key overridable by the scenario's `[project.runaway]`, and a fourth
+  impact `runaway` r_i per factor (overridable by `[factors.X.impact] runaway = ...`).
+* Draws: two more uniforms per trial, u_trigger and u_size, shared by every strategy.
+  E = -ln(1 - u_trigger), E' = -ln(1 - u_size); lambda0 = -ln(1 - b0).
+* Per strategy: load L = sum of r_i s_i over the present factors (mitigated severities); the
+  project runs away iff L > ln(E / lambda0) (P = 1 - exp(-lambda0 e^L); never if b0 = 0);
+  ln Y = ln x_m + E'/alpha (Pareto). With R = ln Y in a runaway, else 0:
+  T = exp(log duration plan + sum d_i s_i + phi R),
+  C = exp(log cost plan + sum c_i s_i + R) + burn * max(T - 1, 0).
+* Primary cause: a runaway's R (and phi R of log duration) is shared among the present
+  factors in proportion to r_i s_i / L.
+* New figures, as src/analysis/report.rs computes them: p_runaway, p_deviation_10
+  (P(|overrun| > 10 %), read off the cost sketch with Sketch::count_above), tail_index (Hill
+  over the cost ratio's worst sixth, TailSketch::hill), outlay_mean and outlay_p50/p80/p90
+  (investment incl. mitigations / budget - 1, from an outlay sketch).
 
 Differences from crmcast, all of them distribution-preserving:
 
@@ -16,11 +36,14 @@ Differences from crmcast, all of them distribution-preserving:
 * Means are merged per chunk (two-pass mean and M2 per chunk, Chan's formula across chunks)
   rather than by Welford's update per trial.
 
-Input checking is minimal: run `crmcast validate` on a scenario first; this script assumes the
-file is valid.
+Not implemented: parameter uncertainty (`--parameter-uncertainty`, `[uncertainty]`), structured
+sampling designs, outside view. Input checking is minimal: run `crmcast validate` on a scenario
+first; this script assumes the file is valid (and a v2 catalogue, with `[runaway]`).
 
 Usage:
     python3 benches/python/crmcast_numpy.py scenarios/retail_chain.toml --trials 1000000 --runs 5
+    python3 benches/python/crmcast_numpy.py scenarios/default.toml --trials 200000 --runs 3 \
+        --json /tmp/numpy.json   # every metric (value, se), incl. p_runaway, tail_index, ...
 """
 
 from __future__ import annotations
@@ -65,6 +88,7 @@ LEVERS = ["new_customers", "churn_reduction", "spend_per_customer",
           "items_per_purchase", "purchase_frequency"]
 Z95 = 1.959963984540054
 BLACK_SWAN_SHARE = 1.0 / 6.0
+DEVIATION = 0.10
 
 
 def phi_inverse(p: float) -> float:
@@ -154,9 +178,10 @@ class Model:
     group_ids: list             # all cause groups, catalogue order
     probability: np.ndarray     # (N,)
     severities: list            # per factor, tuple
-    impact: np.ndarray          # (N, 3): benefit, cost, schedule
+    impact: np.ndarray          # (N, 4): benefit, cost, schedule, runaway
     chol: np.ndarray            # (N, N) lower Cholesky factor of R
     estimate: dict
+    runaway: dict               # base_probability, size_min, tail, schedule (model v2, §5a)
     objectives: dict
     failure: dict
     burn: float
@@ -220,6 +245,9 @@ def load_model(scenario_path: str | Path, repo: Path = REPO) -> Model:
 
     project = sc["project"]
     estimate = {**cat["estimate"], **project.get("estimate", {})}
+    # Outcome model v2: the catalogue's [runaway] table, each key overridable by
+    # [project.runaway] (src/model/catalogue.rs `runaway`).
+    runaway = {k: float(v) for k, v in {**cat["runaway"], **project.get("runaway", {})}.items()}
     objectives = {**defaults["objectives"], **project.get("objectives", {})}
     failure = {**defaults["failure"], **project.get("failure", {})}
 
@@ -266,10 +294,11 @@ def load_model(scenario_path: str | Path, repo: Path = REPO) -> Model:
         group_ids=[g["id"] for g in cat["groups"]],
         probability=probability,
         severities=[severity(f["severity"]) for f in factors],
-        impact=np.array([[f["impact"]["benefit"], f["impact"]["cost"], f["impact"]["schedule"]]
-                         for f in factors], dtype=float),
+        impact=np.array([[f["impact"]["benefit"], f["impact"]["cost"], f["impact"]["schedule"],
+                          f["impact"]["runaway"]] for f in factors], dtype=float),
         chol=chol,
         estimate=estimate,
+        runaway=runaway,
         objectives=objectives,
         failure=failure,
         burn=float(project.get("team_burn_share", defaults["team_burn_share"])),
@@ -371,6 +400,76 @@ def upper_tail(counts, vsum, vsq, csum, csq, share):
     return mean, se, cmean, math.sqrt(cvar / count)
 
 
+def bucket_bounds(index: int) -> tuple:
+    """sketch::bucket_bounds: the range [low, high) of values a bucket holds."""
+    if index == PER_SIGN:
+        return -SMALLEST, SMALLEST
+    if index > PER_SIGN:
+        sign, offset = 1.0, index - PER_SIGN - 1
+    else:
+        sign, offset = -1.0, PER_SIGN - 1 - index
+    exponent = offset // SUB + EXP_MIN
+    mantissa = float(offset % SUB)
+    low = math.ldexp(1.0, exponent) * (1.0 + mantissa / SUB)
+    high = math.ldexp(1.0, exponent) * (1.0 + (mantissa + 1.0) / SUB)
+    return (low, high) if sign > 0.0 else (-high, -low)
+
+
+def count_above(counts: np.ndarray, x: float) -> float:
+    """Sketch::count_above: observations above x, the bucket holding x counted in proportion
+    to the part of its range above x (not an integer in general)."""
+    at = int(bucket(np.array([x], dtype=float))[0])
+    above = float(counts[at + 1:].sum())
+    low, high = bucket_bounds(at)
+    part = min(max((high - x) / (high - low), 0.0), 1.0) if high > low else 0.0
+    return above + part * float(counts[at])
+
+
+def hill(counts, vsum, share):
+    """TailSketch::hill: Hill's tail index over the largest `share` of observations, each read
+    as its bucket's mean, with the asymptotic standard error alpha/sqrt(k)."""
+    alpha, se, _ = _hill(counts, vsum, share)
+    return alpha, se
+
+
+def hill_resolution(counts, vsum, share) -> float:
+    """How far the sketch's Hill estimate can move with where the tail's edge falls inside its
+    bucket: TailSketch::hill takes the mean of the straddling bucket as the threshold u, so
+    alpha follows a sawtooth whose teeth are alpha² · ln(high/low of that bucket) tall (about
+    0.09 at alpha = 4). Two correct runs may differ by up to this much beyond Monte Carlo
+    error; compare.py allows for it."""
+    alpha, _, index = _hill(counts, vsum, share)
+    if index is None or not math.isfinite(alpha):
+        return math.nan
+    low, high = bucket_bounds(index)
+    return alpha * alpha * math.log(high / low)
+
+
+def _hill(counts, vsum, share):
+    n = float(counts.sum())
+    wanted = max(share * n, 1.0)
+    count = log_sum = 0.0
+    threshold, edge = math.nan, None
+    for index in np.nonzero(counts)[0][::-1]:
+        c = float(counts[index])
+        mean = vsum[index] / c
+        if mean <= 0.0:
+            break
+        take = min(wanted - count, c)
+        count += take
+        log_sum += take * math.log(mean)
+        threshold, edge = mean, int(index)
+        if count >= wanted:
+            break
+    if count < 2.0 or math.isnan(threshold):
+        return math.nan, math.nan, None
+    excess = log_sum / count - math.log(threshold)
+    if excess <= 0.0:
+        return math.nan, math.nan, None
+    alpha = 1.0 / excess
+    return alpha, alpha / math.sqrt(count), edge
+
+
 # ---------------------------------------------------------------------------------------------
 # Accumulators
 # ---------------------------------------------------------------------------------------------
@@ -399,6 +498,19 @@ class Moments:
         self.m2 += m2 + delta * delta * self.count * k / total
         self.count = total
 
+    def merge(self, other: "Moments"):
+        """Chan's formula: this accumulator then `other`."""
+        if other.count == 0:
+            return
+        if self.count == 0:
+            self.count, self.mean, self.m2 = other.count, other.mean, other.m2
+            return
+        total = self.count + other.count
+        delta = other.mean - self.mean
+        self.mean += delta * other.count / total
+        self.m2 += other.m2 + delta * delta * self.count * other.count / total
+        self.count = total
+
     def estimate(self):
         var = self.m2 / (self.count - 1) if self.count > 1 else 0.0
         return self.mean, math.sqrt(var / self.count) if self.count else 0.0
@@ -408,7 +520,7 @@ MOMENTS = ["overrun", "slip", "benefit_realisation", "annual_benefit", "npv", "r
            "investment", "success"]
 PAIRED = MOMENTS + ["failed", "npv_negative"]
 SKETCHES = ["cost_ratio", "duration_ratio", "npv_per_budget", "roi", "benefit_realisation",
-            "payback_years"]
+            "payback_years", "outlay_ratio"]
 LEAN_MOMENTS = ["overrun", "npv"]
 LEAN_SKETCHES = ["cost_ratio", "npv_per_budget"]
 
@@ -421,6 +533,7 @@ class StrategyAccumulator:
         self.overrun_at_least_double = 0
         self.npv_negative = 0
         self.payback_within_horizon = 0
+        self.runaways = 0                      # trials in which the project ran away (v2)
         names = MOMENTS if full else LEAN_MOMENTS
         self.moments = {k: Moments() for k in names}
         self.sketch = {k: np.zeros(BUCKETS, dtype=np.int64)
@@ -431,6 +544,21 @@ class StrategyAccumulator:
         self.presence = np.zeros(n_factors, dtype=np.int64)
         self.paired = {k: Moments() for k in PAIRED} if full else {}
         self.beats_baseline = 0
+
+    def merge(self, other: "StrategyAccumulator"):
+        """Add `other` (the same strategy, other trials) into this accumulator."""
+        for name in ("trials", "overrun_at_least_double", "npv_negative",
+                     "payback_within_horizon", "runaways", "beats_baseline"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.class_counts += other.class_counts
+        self.tail += other.tail
+        self.primary_cause += other.primary_cause
+        self.presence += other.presence
+        for k in self.sketch:
+            self.sketch[k] += other.sketch[k]
+        for mine, theirs in ((self.moments, other.moments), (self.paired, other.paired)):
+            for k in mine:
+                mine[k].merge(theirs[k])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -443,8 +571,16 @@ class Simulator:
         self.full = full
         n = len(model.factor_ids)
         self.n = n
-        self.b, self.c, self.d = (np.ascontiguousarray(model.impact[:, k]) for k in range(3))
-        self.cd = np.ascontiguousarray(model.impact[:, 1:])          # (N, 2)
+        self.b, self.c, self.d, self.r = (np.ascontiguousarray(model.impact[:, k])
+                                          for k in range(4))
+        # (N, 3): one product gives Σ c s, Σ d s and the runaway load L = Σ r s.
+        self.cdr = np.ascontiguousarray(model.impact[:, 1:])
+        # Runaway (outcome model v2, docs/MODEL.md §5a): λ0 = −ln(1 − b0), ln x_m, α, φ.
+        ra = model.runaway
+        self.base_hazard = -math.log1p(-ra["base_probability"])
+        self.log_size_min = math.log(ra["size_min"])
+        self.runaway_tail = ra["tail"]
+        self.runaway_schedule = ra["schedule"]
         self.chol_t = np.ascontiguousarray(model.chol.T)
         # Severity columns grouped by identical distribution, for one vectorised call each.
         groups: dict = {}
@@ -480,6 +616,7 @@ class Simulator:
         e = rng.standard_normal((k, n))
         v = rng.random((k, n))
         eta = rng.standard_normal((k, 3))
+        ru = rng.random((2, k))                               # runaway trigger and size
         # Benefit and mitigation uniforms are stored one row per variable (contiguous rows).
         bu = rng.random((self.benefit_dims, k))
         mu = rng.random((len(m.mitigation_cost), k))
@@ -497,7 +634,7 @@ class Simulator:
                 mit[j] = np.exp(dist[1] + dist[2] * rng.standard_normal(k))
             else:
                 mit[j] = inverse_cdf(dist, mu[j])
-        return z, sev, eta, bu, mit
+        return z, sev, eta, ru, bu, mit
 
     def annual_full(self, bu):
         b = self.m.benefits
@@ -522,7 +659,7 @@ class Simulator:
     # --- one chunk -------------------------------------------------------------------------
     def chunk(self, rng, k, acc):
         m, full = self.m, self.full
-        z, sev0, eta, bu, mit = self.draw(rng, k)
+        z, sev0, eta, ru, bu, mit = self.draw(rng, k)
         est = m.estimate
         log_cost_plan = est["log_cost_mean"] + est["log_cost_sd"] * eta[:, 0]
         log_duration_plan = est["log_schedule_mean"] + est["log_schedule_sd"] * (
@@ -530,6 +667,16 @@ class Simulator:
         sd = est["benefit_sd"]
         noise = np.exp(sd * eta[:, 2] - 0.5 * sd * sd)
         annual_full = self.annual_full(bu)
+        # The runaway's draws, shared by every strategy: unit exponentials E, E' by inversion;
+        # the project runs away iff L > ln(E/λ0) (λ0 = 0: never); ln Y = ln x_m + E'/α.
+        trigger = -np.log1p(-ru[0])
+        if self.base_hazard > 0.0:
+            with np.errstate(divide="ignore"):               # E = 0 gives −inf: always
+                runaway_threshold = np.log(trigger / self.base_hazard)
+        else:
+            runaway_threshold = np.full(k, np.inf)
+        runaway_log_size = self.log_size_min - np.log1p(-ru[1]) / self.runaway_tail
+        phi = self.runaway_schedule
         keep0 = np.log(np.maximum(1.0 - self.b * sev0, 1e-12))   # ln(1 - b s), unscaled
         mit_cost = m.membership @ mit                              # (S, k)
         obj, fail = m.objectives, m.failure
@@ -547,10 +694,15 @@ class Simulator:
                 # (absent factors have x = 0, so their term stays ln 1 = 0).
                 x *= m.severity_scale[s]
                 kp[:, cols] = np.log(np.maximum(1.0 - self.b[cols] * x[:, cols], 1e-12))
-            cd = x @ self.cd                                       # (k, 2): Σ c s, Σ d s
+            cdr = x @ self.cdr                                     # (k, 3): Σ c s, Σ d s, L
+            load = cdr[:, 2]
+            # Mitigations only lower L, so a mitigated strategy runs away only where the
+            # baseline does, by the same Y (common random numbers).
+            runaway = load > runaway_threshold
+            ry = np.where(runaway, runaway_log_size, 0.0)          # R_y = ln Y or 0
             realisation = np.minimum(noise * np.exp(kp.sum(axis=1)), 1.0)
-            duration = np.exp(log_duration_plan + cd[:, 1])
-            cost = np.exp(log_cost_plan + cd[:, 0]) + m.burn * np.maximum(duration - 1.0, 0.0)
+            duration = np.exp(log_duration_plan + cdr[:, 1] + phi * ry)
+            cost = np.exp(log_cost_plan + cdr[:, 0] + ry) + m.burn * np.maximum(duration - 1.0, 0.0)
             overrun = cost - 1.0
             slip = duration - 1.0
             broken_b = realisation < obj["min_benefit_realisation"]
@@ -570,6 +722,7 @@ class Simulator:
             a.trials += k
             a.class_counts += np.bincount(cls, minlength=3)
             a.npv_negative += int(np.count_nonzero(npv < 0.0))
+            a.runaways += int(np.count_nonzero(runaway))
             a.moments["overrun"].add_chunk(overrun)
             a.moments["npv"].add_chunk(npv)
             a.sketch["cost_ratio"] += np.bincount(bucket(cost), minlength=BUCKETS)
@@ -596,6 +749,8 @@ class Simulator:
             a.tail[2] += np.bincount(bc, weights=slip, minlength=BUCKETS)
             a.tail[3] += np.bincount(bc, weights=slip * slip, minlength=BUCKETS)
             a.sketch["duration_ratio"] += np.bincount(bucket(duration), minlength=BUCKETS)
+            a.sketch["outlay_ratio"] += np.bincount(bucket(investment / m.budget),
+                                                    minlength=BUCKETS)
             a.sketch["roi"] += np.bincount(bucket(roi), minlength=BUCKETS)
             a.sketch["benefit_realisation"] += np.bincount(bucket(rep), minlength=BUCKETS)
             a.sketch["payback_years"] += np.bincount(bucket(np.minimum(payback, 1e4)),
@@ -608,6 +763,14 @@ class Simulator:
             channel = broken_c.astype(np.intp) + 2 * broken_d
             contribution = x * np.take(self.gain, channel, axis=0)
             contribution -= kp * (broken_b * self.inverse_room[0])[:, None]
+            # A runaway's R_y (and φ·R_y of log duration) is shared among the present factors
+            # in proportion to r_i s_i / L: factor i adds r_i s_i · R_y/L · (w_c + φ·w_d).
+            # Zero wherever the trial did not run away, so only those rows are touched.
+            rows = np.nonzero(runaway & missed & (load > 0.0))[0]
+            if rows.size:
+                w = (ry[rows] / load[rows]) * (broken_c[rows] * self.inverse_room[1]
+                                               + phi * broken_d[rows] * self.inverse_room[2])
+                contribution[rows] += (x[rows] * self.r) * w[:, None]
             best = contribution.argmax(axis=1)          # first maximum: ties go to the earlier
             top = np.take_along_axis(contribution, best[:, None], axis=1)[:, 0]
             cause = np.where(top > 0.0, best, self.n)
@@ -629,13 +792,40 @@ class Simulator:
             done += k
         return acc
 
+    def run_batches(self, trials: int, seed: int, batches: int, chunk: int = 65_536):
+        """`trials` split into `batches` independent runs (one generator, consecutive draws),
+        each with its own accumulators: for batch-means standard errors (compare.py).
+        merge_runs() of the result has the distribution of one run of `trials`."""
+        rng = np.random.default_rng(seed)
+        out = []
+        for b in range(batches):
+            size = trials // batches + (b < trials % batches)
+            acc = [StrategyAccumulator(self.n, self.full) for _ in self.m.strategy_ids]
+            done = 0
+            while done < size:
+                k = min(chunk, size - done)
+                self.chunk(rng, k, acc)
+                done += k
+            out.append(acc)
+        return out
+
+
+def merge_runs(runs: list) -> list:
+    """One accumulator per strategy holding all of `runs` (lists from run or run_batches)."""
+    merged = [StrategyAccumulator(len(a.presence), a.full) for a in runs[0]]
+    for acc in runs:
+        for mine, theirs in zip(merged, acc):
+            mine.merge(theirs)
+    return merged
+
 
 # ---------------------------------------------------------------------------------------------
 # Report: the same metric ids and standard errors as src/analysis/report.rs
 # ---------------------------------------------------------------------------------------------
 
 def proportion(count, n):
-    p = count / max(n, 1)
+    """Estimate::proportion / proportion_of (a count read off a sketch need not be whole)."""
+    p = min(max(count / max(n, 1), 0.0), 1.0)
     return p, math.sqrt(p * (1.0 - p) / max(n, 1))
 
 
@@ -657,7 +847,12 @@ def report(model: Model, acc: list) -> dict:
             "overrun_mean": a.moments["overrun"].estimate(),
             "npv_mean": a.moments["npv"].estimate(),
             "p_npv_negative": proportion(a.npv_negative, n),
+            "p_runaway": proportion(a.runaways, n),
         }
+        # Budzier & Flyvbjerg's "deviate by more than 10 %", either way, from the cost sketch.
+        cost = a.sketch["cost_ratio"]
+        deviating = count_above(cost, 1.0 + DEVIATION) + n - count_above(cost, 1.0 - DEVIATION)
+        r["p_deviation_10"] = proportion(deviating, n)
         for q in (0.5, 0.8, 0.9):
             r[f"overrun_p{round(q * 100)}"] = quantile_metric(a.sketch["cost_ratio"], q,
                                                               lambda x: x - 1.0)
@@ -678,6 +873,12 @@ def report(model: Model, acc: list) -> dict:
             mean, se, cmean, cse = upper_tail(a.sketch["cost_ratio"], *a.tail, BLACK_SWAN_SHARE)
             r["black_swan_overrun"] = (mean - 1.0, se)
             r["black_swan_slip"] = (cmean, cse)
+            r["tail_index"] = hill(a.sketch["cost_ratio"], a.tail[0], BLACK_SWAN_SHARE)
+            inv_mean, inv_se = a.moments["investment"].estimate()
+            r["outlay_mean"] = (inv_mean / budget - 1.0, inv_se / budget)
+            for q in (0.5, 0.8, 0.9):
+                r[f"outlay_p{round(q * 100)}"] = quantile_metric(a.sketch["outlay_ratio"], q,
+                                                                 lambda x: x - 1.0)
             missed = n - int(a.class_counts[0])
             for g in model.group_ids:
                 count = sum(int(a.primary_cause[i]) for i, fg in enumerate(model.groups)
@@ -686,6 +887,8 @@ def report(model: Model, acc: list) -> dict:
                     count += int(a.primary_cause[-1])
                 r[f"group_{g}"] = proportion(count, missed)
             r["unattributed"] = proportion(int(a.primary_cause[-1]), missed)
+            for i, fid in enumerate(model.factor_ids):
+                r[f"cause_{fid}"] = proportion(int(a.primary_cause[i]), missed)
             if sid != model.strategy_ids[model.baseline]:
                 for name in PAIRED:
                     r[f"delta_{name}"] = a.paired[name].estimate()
@@ -741,12 +944,13 @@ def main(argv=None):
           f" (CPU time: median {statistics.median(cpu):.3f} s)")
     base = model.strategy_ids[model.baseline]
     print(f"\n{'strategy':<22}{'P(success)':>11}{'P(failed)':>10}{'overrun':>9}"
-          f"{'ovr P80':>9}{'NPV mean':>13}{'NPV P50':>13}{'P(NPV<0)':>9}")
+          f"{'ovr P80':>9}{'NPV mean':>13}{'NPV P50':>13}{'P(NPV<0)':>9}{'P(runaway)':>11}")
     for sid, r in stats.items():
         tag = " *" if sid == base else ""
         print(f"{sid + tag:<22}{r['p_success'][0]:>11.4f}{r['p_failed'][0]:>10.4f}"
               f"{r['overrun_mean'][0]:>9.4f}{r['overrun_p80'][0]:>9.4f}"
-              f"{r['npv_mean'][0]:>13,.0f}{r['npv_p50'][0]:>13,.0f}{r['p_npv_negative'][0]:>9.4f}")
+              f"{r['npv_mean'][0]:>13,.0f}{r['npv_p50'][0]:>13,.0f}{r['p_npv_negative'][0]:>9.4f}"
+              f"{r['p_runaway'][0]:>11.4f}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"scenario": str(args.scenario), "trials": args.trials,
