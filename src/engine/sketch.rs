@@ -229,7 +229,9 @@ impl Sketch {
     /// Hill's tail index over the largest `share` of observations, each read as its bucket's
     /// representative (see [`TailSketch::hill`], which uses exact sums), with SE `α̂/√k`.
     pub fn hill(&self, share: f64) -> (f64, f64) {
-        let buckets = (0..BUCKETS).rev().map(|i| (self.counts[i], representative(i)));
+        let buckets = (0..BUCKETS)
+            .rev()
+            .map(|i| (self.counts[i], representative(i), i));
         hill_over(buckets, (share * self.total as f64).max(1.0))
     }
 
@@ -248,34 +250,50 @@ impl Sketch {
     }
 }
 
-/// Hill's estimator over buckets given from the largest down as (count, value): the largest
-/// `wanted` observations, the threshold at the tail's edge.
-fn hill_over(buckets: impl Iterator<Item = (u64, f64)>, wanted: f64) -> (f64, f64) {
-    let (mut count, mut log_sum, mut threshold) = (0.0, 0.0, f64::NAN);
-    for (c, value) in buckets {
+/// Hill's estimator over buckets given from the largest down as (count, value, index): the
+/// largest `wanted` observations. Whole buckets count at their value; the bucket straddling the
+/// tail's edge is read as spread evenly over its range, so its taken part and the threshold
+/// `u` (the k-th largest value) move smoothly with `wanted` rather than in bucket steps. The
+/// standard error is the delta method's, `α̂²·sd(ln x)/√k`, which reduces to `α̂/√k` for an
+/// exact Pareto tail and stays honest for a tail that is only close to one.
+fn hill_over(buckets: impl Iterator<Item = (u64, f64, usize)>, wanted: f64) -> (f64, f64) {
+    let (mut count, mut log_sum, mut log_square, mut threshold) = (0.0, 0.0, 0.0, f64::NAN);
+    for (c, value, index) in buckets {
         if c == 0 {
             continue;
         }
         if value <= 0.0 {
             break;
         }
-        let take = (wanted - count).min(c as f64);
+        let c = c as f64;
+        let take = (wanted - count).min(c);
+        let log = if take < c {
+            let (low, high) = bucket_bounds(index);
+            let width = (high - low) * take / c;
+            threshold = high - width;
+            (high - 0.5 * width).ln()
+        } else {
+            threshold = bucket_bounds(index).0;
+            value.ln()
+        };
         count += take;
-        log_sum += take * value.ln();
-        threshold = value;
+        log_sum += take * log;
+        log_square += take * log * log;
         if count >= wanted {
             break;
         }
     }
-    if count < 2.0 || threshold.is_nan() {
+    if count < 2.0 || !(threshold > 0.0) {
         return (f64::NAN, f64::NAN);
     }
-    let excess = log_sum / count - threshold.ln();
+    let mean_log = log_sum / count;
+    let excess = mean_log - threshold.ln();
     if excess <= 0.0 {
         return (f64::NAN, f64::NAN);
     }
     let alpha = 1.0 / excess;
-    (alpha, alpha / count.sqrt())
+    let sd = (log_square / count - mean_log * mean_log).max(0.0).sqrt();
+    (alpha, alpha * alpha * sd / count.sqrt())
 }
 
 fn mean_and_error(count: f64, sum: f64, square: f64) -> (f64, f64) {
@@ -434,9 +452,10 @@ impl TailSketch {
 
     /// Hill's estimate of the tail index α over the largest `share` of observations (all
     /// positive): `k / Σ ln(x_j / u)` for the `k = n·share` largest values `x_j` and the
-    /// threshold `u` at the tail's edge, with its asymptotic standard error `α̂/√k`. Each
-    /// value is read as its bucket's mean (exact sums), so the estimate carries the sketch's
-    /// resolution (relative error of a log below 2⁻⁷). `(NaN, NaN)` without a positive tail.
+    /// threshold `u` at the tail's edge, with the delta-method standard error
+    /// `α̂²·sd(ln x)/√k` (`α̂/√k` for an exact Pareto tail). Whole buckets count at their mean
+    /// (exact sums); the bucket at the edge is read as spread evenly over its range.
+    /// `(NaN, NaN)` without a positive tail.
     pub fn hill(&self, share: f64) -> (f64, f64) {
         let buckets = (0..BUCKETS).rev().map(|i| {
             let c = self.sketch.counts[i];
@@ -445,7 +464,7 @@ impl TailSketch {
             } else {
                 from_fixed(self.sums[i][0]) / c as f64
             };
-            (c, mean)
+            (c, mean, i)
         });
         hill_over(buckets, (share * self.sketch.total as f64).max(1.0))
     }

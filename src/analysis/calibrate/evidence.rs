@@ -2,10 +2,13 @@
 //!
 //! Each target's tolerance is read as the standard deviation of the published figure. With
 //! `J = ∂r/∂x` the Jacobian of the standardised residuals `r = (model − target)/tolerance`
-//! at the fit, the Laplace (delta-method) covariance of the coordinates is `(JᵀJ)⁻¹`: the
-//! inverse Fisher information of a Gaussian likelihood of the published figures. Coordinates
-//! at a bound are held fixed. When `JᵀJ` is singular (or nearly), some combination of the
-//! free parameters moves no target: it is not identified, and the report names it.
+//! at the fit, `JᵀJ` is the Fisher information of a Gaussian likelihood of the published
+//! figures. Each coordinate's plausible range enters as a weak normal prior, centred on the
+//! fit with a standard deviation of a quarter of the range (the range is ±2 sd), so the
+//! Laplace covariance is `(JᵀJ + P)⁻¹` with `P = diag(1/σ_j²)`: where the evidence says little,
+//! the range bounds the uncertainty. Coordinates at a bound are held fixed. When `JᵀJ` alone
+//! is singular (or nearly), some combination of the free parameters moves no target: it is not
+//! identified, and the report names it.
 //!
 //! The coordinates' covariance is carried to the catalogue's own parameters (impacts,
 //! probabilities, estimating error, runaway) through the Jacobian of [`super::apply`], so that
@@ -37,11 +40,13 @@ pub struct CoordinateCovariance {
 const RELATIVE_EIGENVALUE_FLOOR: f64 = 1e-8;
 
 /// The covariance of the coordinates that are free (`free[j]`), from the Jacobian of the
-/// standardised residuals and each residual's Monte Carlo noise (SE / tolerance).
+/// standardised residuals, each residual's Monte Carlo noise (SE / tolerance) and each
+/// coordinate's prior standard deviation (a quarter of its range; infinite for none).
 pub fn coordinate_covariance(
     jacobian: &DMatrix<f64>,
     noise: &[f64],
     free: &[bool],
+    prior_sd: &[f64],
     names: &[String],
 ) -> CoordinateCovariance {
     let k = jacobian.ncols();
@@ -77,7 +82,15 @@ pub fn coordinate_covariance(
         }
     }
     if unidentified.is_empty() {
+        let mut posterior = information.clone();
+        for (a, &ra) in active.iter().enumerate() {
+            let sd = prior_sd[ra];
+            if sd.is_finite() && sd > 0.0 {
+                posterior[(a, a)] += 1.0 / (sd * sd);
+            }
+        }
         // Invert through the eigen-decomposition (symmetric, well conditioned here).
+        let eigen = posterior.symmetric_eigen();
         let inverse_values = eigen.eigenvalues.map(|v| 1.0 / v);
         let inverse = &eigen.eigenvectors
             * DMatrix::from_diagonal(&inverse_values)
@@ -167,6 +180,19 @@ pub fn catalogue_covariance(
     }
     let g = gradient.select_rows(&moved);
     let mut covariance = &g * coordinates * g.transpose();
+    // No parameter's sd beyond the width of its valid range (what the catalogue accepts):
+    // shrink its row and column, which keeps the matrix positive semi-definite.
+    let shrink: Vec<f64> = moved.iter().map(|&row| centre[row].0.max_sd()).collect();
+    for a in 0..covariance.nrows() {
+        let sd = covariance[(a, a)].max(0.0).sqrt();
+        let factor = if sd > shrink[a] { shrink[a] / sd } else { 1.0 };
+        if factor < 1.0 {
+            for b in 0..covariance.ncols() {
+                covariance[(a, b)] *= factor;
+                covariance[(b, a)] *= factor;
+            }
+        }
+    }
     // Exactly symmetric, as the catalogue's validation requires.
     let n = covariance.nrows();
     for a in 0..n {
@@ -192,7 +218,13 @@ mod tests {
         // r = A x − b with A known: (AᵀA)⁻¹ exactly.
         let a = DMatrix::from_row_slice(3, 2, &[1.0, 0.0, 0.0, 2.0, 1.0, 1.0]);
         let names = vec!["x".to_string(), "y".to_string()];
-        let c = coordinate_covariance(&a, &[0.1, 0.1, 0.1], &[true, true], &names);
+        let c = coordinate_covariance(
+            &a,
+            &[0.1, 0.1, 0.1],
+            &[true, true],
+            &[f64::INFINITY; 2],
+            &names,
+        );
         let expected = (a.transpose() * &a).try_inverse().expect("invertible");
         assert!((c.covariance - &expected).abs().max() < 1e-12);
         // Monte Carlo part with equal noise σ: σ²·(AᵀA)⁻¹.
@@ -205,7 +237,7 @@ mod tests {
         // Both coordinates move the only target the same way: x − y is not identified.
         let a = DMatrix::from_row_slice(1, 2, &[1.0, 1.0]);
         let names = vec!["x".to_string(), "y".to_string()];
-        let c = coordinate_covariance(&a, &[0.1], &[true, true], &names);
+        let c = coordinate_covariance(&a, &[0.1], &[true, true], &[1.0; 2], &names);
         assert_eq!(c.unidentified.len(), 1);
         let named: Vec<&str> = c.unidentified[0]
             .parameters
@@ -220,9 +252,19 @@ mod tests {
     fn a_coordinate_at_its_bound_is_held_fixed() {
         let a = DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 0.0, 1.0]);
         let names = vec!["x".to_string(), "y".to_string()];
-        let c = coordinate_covariance(&a, &[0.1, 0.1], &[true, false], &names);
+        let c = coordinate_covariance(&a, &[0.1, 0.1], &[true, false], &[f64::INFINITY; 2], &names);
         assert!((c.covariance[(0, 0)] - 1.0).abs() < 1e-12);
         assert_eq!(c.covariance[(1, 1)], 0.0);
+    }
+
+    #[test]
+    fn the_range_bounds_what_the_evidence_leaves_open() {
+        // One weakly informative target (slope 0.01) and a prior sd of 0.5: the posterior
+        // variance is 1/(0.0001 + 4), close to the prior's 0.25, not the evidence's 10⁴.
+        let a = DMatrix::from_row_slice(1, 1, &[0.01]);
+        let names = vec!["x".to_string()];
+        let c = coordinate_covariance(&a, &[0.1], &[true], &[0.5], &names);
+        assert!((c.covariance[(0, 0)] - 1.0 / (1e-4 + 4.0)).abs() < 1e-12);
     }
 
     #[test]

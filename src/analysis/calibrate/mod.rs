@@ -507,7 +507,9 @@ fn finish(
         .collect();
     let names: Vec<String> = free.iter().map(|p| p.name()).collect();
     let active: Vec<bool> = at_bound.iter().map(|b| !b).collect();
-    let covariance = evidence::coordinate_covariance(&jacobian, &noise, &active, &names);
+    let prior_sd: Vec<f64> = bounds.iter().map(|(low, high)| (high - low) / 4.0).collect();
+    let covariance =
+        evidence::coordinate_covariance(&jacobian, &noise, &active, &prior_sd, &names);
     let (unmovable, conflicts) = if all_within_tolerance {
         (Vec::new(), Vec::new())
     } else {
