@@ -4,7 +4,7 @@
 
 use assert_cmd::Command;
 use crmcast::analysis::calibrate::{self, CalibrationSettings, FreeParameter};
-use crmcast::analysis::targets::Target;
+use crmcast::analysis::targets::{Figure, Target, TargetSet};
 use crmcast::model::Catalogue;
 use crmcast::scenario::BUILTIN_DEFAULT;
 use crmcast::scenario::source::Source;
@@ -50,75 +50,153 @@ fn the_shipped_catalogue_is_the_output_of_calibrate_on_the_prior() {
 fn target(id: &str, metric: &str, value: f64, tolerance: f64) -> Target {
     Target {
         id: id.into(),
-        metric: Some(metric.into()),
-        cause_group: None,
+        figure: Figure {
+            metric: Some(metric.into()),
+            ..Figure::default()
+        },
         value,
         tolerance,
         source: "test".into(),
     }
 }
 
+fn targets_only(targets: Vec<Target>) -> TargetSet {
+    TargetSet {
+        targets,
+        constraints: Vec::new(),
+    }
+}
+
+fn settings(trials: u64, seed: u64, max_iterations: u64) -> CalibrationSettings {
+    CalibrationSettings {
+        trials,
+        seed,
+        threads: 0,
+        max_iterations,
+        initial_step: 0.2,
+        allow_underdetermined: false,
+    }
+}
+
 /// Targets computed at known parameter values (the built-in catalogue) are fitted from a
-/// perturbed start; the fitted coordinates land on the truth within 4 Monte Carlo standard
-/// errors (the fit's own delta-method SE, inflated for the targets' sampling error).
+/// perturbed start; the fitted values land on the truth within 4 Monte Carlo standard errors
+/// (the fit's own delta-method SE, inflated for the targets' sampling error).
 #[test]
 fn aggregate_calibration_recovers_perturbed_parameters() {
     let truth = Catalogue::builtin().expect("catalogue");
     let scenario = Source::new("default", BUILTIN_DEFAULT);
     let metrics = [
         "p_missed_objectives",
-        "overrun_mean",
         "black_swan_overrun",
+        "p_deviation_10",
         "slip_mean",
     ];
     let (truth_trials, fit_trials) = (400_000u64, 40_000u64);
-    let probe: Vec<Target> = metrics.iter().map(|m| target(m, m, 0.0, 1.0)).collect();
-    let at_truth =
-        calibrate::evaluate(&scenario, &truth, &probe, truth_trials, 77, 0).expect("simulate");
-    let targets: Vec<Target> = at_truth
-        .iter()
-        .map(|c| {
-            let id = &c.target.id;
-            // Tolerances of a few truth-run SEs: they weight the objective, nothing more.
-            target(id, id, c.fitted.value, 0.02 * c.fitted.value.abs().max(0.1))
-        })
-        .collect();
-    let free = calibrate::parse_free("benefit_scale,cost_scale,log_cost_mean", &truth)
+    let probe = targets_only(metrics.iter().map(|m| target(m, m, 0.0, 1.0)).collect());
+    let at_truth = calibrate::evaluate(&scenario, &truth, &probe, truth_trials, 77, 0)
+        .expect("simulate")
+        .targets;
+    let targets = targets_only(
+        at_truth
+            .iter()
+            .map(|c| {
+                let id = &c.target.id;
+                // Tolerances of a few truth-run SEs: they weight the objective, nothing more.
+                target(id, id, c.fitted.value, 0.02 * c.fitted.value.abs().max(0.1))
+            })
+            .collect(),
+    );
+    let free = calibrate::parse_free("benefit_scale,runaway_scale,log_cost_sd", &truth)
         .expect("free parameters");
     assert_eq!(free[0], FreeParameter::BenefitScale);
     // Perturb the truth: the fit must undo it.
-    let perturbation = [0.25, -0.3, 0.2];
+    let perturbation = [0.25, -0.3, -0.2];
     let start = calibrate::apply(&truth, &free, &perturbation);
-    let settings = CalibrationSettings {
-        trials: fit_trials,
-        seed: 3,
-        threads: 0,
-        max_iterations: 300,
-        initial_step: 0.2,
-    };
     struct Quiet;
     impl calibrate::CalibrationObserver for Quiet {}
-    let fit = calibrate::calibrate(&scenario, &start, &free, &targets, &settings, &Quiet)
-        .expect("calibration");
+    let fit = calibrate::calibrate(
+        &scenario,
+        &start,
+        &free,
+        &targets,
+        &settings(fit_trials, 3, 300),
+        &Quiet,
+    )
+    .expect("calibration");
     let inflation = (1.0 + fit_trials as f64 / truth_trials as f64).sqrt();
-    for (parameter, &truth) in fit.parameters.iter().zip(&perturbation) {
-        let expected = -truth;
-        let se = parameter.coordinate_se * inflation;
+    // The truth in each parameter's reported unit: the multipliers that undo the
+    // perturbation, and the truth's own estimating-error sd.
+    let expected = [
+        (-perturbation[0]).exp(),
+        (-perturbation[1]).exp(),
+        truth.estimate.log_cost_sd,
+    ];
+    for (parameter, &expected) in fit.parameters.iter().zip(&expected) {
+        let se = parameter.monte_carlo_se * inflation;
         assert!(
             se.is_finite() && se > 0.0,
             "{}: no standard error",
             parameter.name
         );
         assert!(
-            (parameter.coordinate - expected).abs() < 4.0 * se.max(0.005),
+            (parameter.value - expected).abs() < 4.0 * se.max(0.002),
             "{}: fitted {:.4}, truth {:.4}, se {:.4}",
             parameter.name,
-            parameter.coordinate,
+            parameter.value,
             expected,
             se
         );
+        assert!(
+            parameter.evidence_sd.is_finite() && parameter.evidence_sd > 0.0,
+            "{}: the evidence's sd is reported",
+            parameter.name
+        );
     }
     assert!(fit.all_within_tolerance, "{:?}", fit.targets);
+    assert!(fit.unidentified.is_empty());
+}
+
+/// Two parameters that move the only target in the same way are not identified, and the
+/// verdict says so even though the target is met.
+#[test]
+fn what_the_targets_cannot_identify_is_named() {
+    let catalogue = Catalogue::builtin().expect("catalogue");
+    let scenario = Source::new("default", BUILTIN_DEFAULT);
+    let targets = targets_only(vec![target(
+        "missed",
+        "p_missed_objectives",
+        0.65,
+        0.03,
+    )]);
+    let free = calibrate::parse_free("benefit_scale,impact:change_resistance", &catalogue)
+        .expect("free");
+    struct Quiet;
+    impl calibrate::CalibrationObserver for Quiet {}
+    // Two free parameters against one target: refused unless allowed.
+    let refused = calibrate::calibrate(
+        &scenario,
+        &catalogue,
+        &free,
+        &targets,
+        &settings(5_000, 1, 40),
+        &Quiet,
+    );
+    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        message.contains("2 free parameters against 1 independent targets"),
+        "{message}"
+    );
+    let mut allowed = settings(5_000, 1, 40);
+    allowed.allow_underdetermined = true;
+    let fit = calibrate::calibrate(&scenario, &catalogue, &free, &targets, &allowed, &Quiet)
+        .expect("calibration");
+    assert_eq!(fit.unidentified.len(), 1, "{:?}", fit.unidentified);
+    assert!(!fit.clean());
+    assert!(
+        fit.verdict().contains("not identified"),
+        "{}",
+        fit.verdict()
+    );
 }
 
 #[test]
@@ -130,18 +208,18 @@ fn targets_that_cannot_be_met_together_are_named() {
         target("low_overrun", "overrun_mean", 0.05, 0.02),
         target("high_overrun", "overrun_mean", 0.60, 0.02),
     ];
-    let free = calibrate::parse_free("cost_scale,log_cost_mean", &catalogue).expect("free");
-    let settings = CalibrationSettings {
-        trials: 5_000,
-        seed: 1,
-        threads: 0,
-        max_iterations: 60,
-        initial_step: 0.2,
-    };
+    let free = calibrate::parse_free("runaway_scale,log_cost_mean", &catalogue).expect("free");
     struct Quiet;
     impl calibrate::CalibrationObserver for Quiet {}
-    let fit = calibrate::calibrate(&scenario, &catalogue, &free, &targets, &settings, &Quiet)
-        .expect("calibration");
+    let fit = calibrate::calibrate(
+        &scenario,
+        &catalogue,
+        &free,
+        &targets_only(targets),
+        &settings(5_000, 1, 60),
+        &Quiet,
+    )
+    .expect("calibration");
     assert!(!fit.all_within_tolerance);
     assert!(
         fit.conflicts
@@ -165,7 +243,7 @@ fn the_cli_says_plainly_when_targets_pull_against_each_other() {
         .args([
             "calibrate",
             "--free",
-            "cost_scale",
+            "runaway_scale",
             "--trials",
             "3000",
             "--max-iterations",
@@ -203,6 +281,21 @@ fn bad_free_parameters_and_targets_exit_2_with_a_fix() {
         .stderr(predicates::str::contains(
             "unknown factor \"no_such_factor\"",
         ));
+    // More free parameters than the published figures identify: refused before any run.
+    crmcast()
+        .args([
+            "calibrate",
+            "--free",
+            "group_weights,benefit_scale,cost_scale,schedule_scale,runaway_scale,probability_scale,log_cost_mean,log_cost_sd",
+            "--output",
+        ])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "15 free parameters against 14 independent targets",
+        ))
+        .stderr(predicates::str::contains("--allow-underdetermined"));
     let targets = dir.path().join("targets.toml");
     std::fs::write(
         &targets,
@@ -229,7 +322,7 @@ fn a_scenario_can_name_a_calibrated_catalogue_inside_its_folder_only() {
         .args([
             "calibrate",
             "--free",
-            "cost_scale",
+            "runaway_scale",
             "--trials",
             "2000",
             "--max-iterations",

@@ -386,29 +386,30 @@ pub fn calibrate(
     };
     let start = clamp(base, free, &vec![0.0; free.len()]);
     let initial_objective = objective.value(&start)?;
-    // Nelder–Mead in many dimensions often stalls on a ridge: restart from the best point with
-    // a fresh simplex, a smaller one each time, while that improves the objective by more
-    // than 10⁻³ (at most RESTARTS times, within the iteration budget).
-    let (mut best, mut best_value) = (start, initial_objective);
-    let mut step = settings.initial_step;
-    let mut iterations_left = settings.max_iterations;
-    for _ in 0..=RESTARTS {
-        if iterations_left == 0 {
-            break;
-        }
-        let (point, value, iterations) =
-            nelder_mead(&objective, &best, step, iterations_left)?;
-        iterations_left = iterations_left.saturating_sub(iterations);
-        let improvement = best_value - value;
-        if value < best_value {
-            best = point;
-            best_value = value;
-        }
-        if improvement <= 1e-3 {
-            break;
-        }
-        step *= 0.5;
-    }
+    // Two stages: the search on a quarter of the trials (the same seed, so the same first
+    // random numbers), then a polish from its best point on all of them. The objective is
+    // smooth in the parameters at either trial count, so the search finds the basin cheaply
+    // and the polish moves the point by the difference in Monte Carlo noise.
+    let search_settings = CalibrationSettings {
+        trials: (settings.trials / 4).max(1_000),
+        ..settings.clone()
+    };
+    let search = Objective {
+        settings: &search_settings,
+        evaluations: 0.into(),
+        ..objective
+    };
+    let (found, _) = minimise(&search, start, settings.initial_step, settings.max_iterations)?;
+    let objective = Objective {
+        settings,
+        evaluations: search
+            .evaluations
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .into(),
+        ..search
+    };
+    let polish_iterations = (settings.max_iterations / 4).max(10);
+    let (best, _) = minimise(&objective, found, POLISH_STEP, polish_iterations)?;
     let coordinates = clamp(base, free, &best);
     let evaluations = objective
         .evaluations
@@ -426,6 +427,41 @@ pub fn calibrate(
 
 /// Most restarts of the simplex after the first run.
 const RESTARTS: usize = 4;
+/// The polish's first simplex: small, since the search has found the basin.
+const POLISH_STEP: f64 = 0.05;
+
+/// Nelder–Mead from `start`. In many dimensions it often stalls on a ridge: restart from the
+/// best point with a fresh simplex, half the size each time, while that improves the
+/// objective by more than 10⁻³ (at most [`RESTARTS`] times, within `max_iterations` in all).
+/// The best point and its value.
+fn minimise(
+    objective: &Objective,
+    start: Vec<f64>,
+    step: f64,
+    max_iterations: u64,
+) -> Result<(Vec<f64>, f64), Error> {
+    let mut best_value = objective.value(&start)?;
+    let mut best = start;
+    let mut step = step;
+    let mut iterations_left = max_iterations;
+    for _ in 0..=RESTARTS {
+        if iterations_left == 0 {
+            break;
+        }
+        let (point, value, iterations) = nelder_mead(objective, &best, step, iterations_left)?;
+        iterations_left = iterations_left.saturating_sub(iterations.max(1));
+        let improvement = best_value - value;
+        if value < best_value {
+            best = point;
+            best_value = value;
+        }
+        if improvement <= 1e-3 {
+            break;
+        }
+        step *= 0.5;
+    }
+    Ok((best, best_value))
+}
 
 /// One Nelder–Mead run from `start` with a simplex of `step` in every coordinate (towards the
 /// far end of a coordinate's range when the step would leave it): the best point, its value
