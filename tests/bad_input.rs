@@ -302,6 +302,52 @@ const CASES: &[Case] = &[
         ],
         false,
     ),
+    case(
+        "effect_range_outside_multiplier.toml",
+        Line(28),
+        &[
+            "mitigations[0].effects[0].probability_range",
+            "the multiplier `probability = 0.5` lies outside [0.6, 0.9]",
+            "widen the range",
+        ],
+        true,
+    ),
+    case(
+        "effect_range_reversed.toml",
+        Line(28),
+        &[
+            "mitigations[0].effects[0].probability_range",
+            "low 0.8 is above high 0.3",
+        ],
+        false,
+    ),
+    case(
+        "effect_range_one_number.toml",
+        Line(28),
+        &[
+            "mitigations[0].effects[0].probability_range",
+            "1 number given; a range is [low, high]",
+        ],
+        false,
+    ),
+    case(
+        "effect_range_without_multiplier.toml",
+        Line(28),
+        &[
+            "mitigations[0].effects[0].severity_range",
+            "without `severity`, the multiplier is 1",
+        ],
+        false,
+    ),
+    case(
+        "effect_evidence_bare_assumption.toml",
+        Line(28),
+        &[
+            "mitigations[0].effects[0].evidence",
+            "\"assumption\" needs its reason",
+        ],
+        true,
+    ),
     case("empty.toml", Nowhere, &["missing field `scenario`"], true),
 ];
 

@@ -61,6 +61,9 @@ struct Effect {
     factor: usize,
     probability: Option<f64>,
     severity: Option<f64>,
+    /// Ranges as fractions of the room below and above the multiplier: `[m·a, m + (1 − m)·b]`.
+    probability_range: Option<(f64, f64)>,
+    severity_range: Option<(f64, f64)>,
 }
 
 #[derive(Debug, Clone)]
@@ -150,17 +153,30 @@ fn effect() -> impl Strategy<Value = Effect> {
         0..FACTORS.len(),
         proptest::option::of(unit()),
         proptest::option::of(unit()),
+        proptest::option::of((unit(), unit())),
+        proptest::option::of((unit(), unit())),
     )
-        .prop_map(|(factor, probability, severity)| Effect {
-            factor,
-            // An effect must change something: default to a probability multiplier.
-            probability: if probability.is_none() && severity.is_none() {
-                Some(0.5)
-            } else {
-                probability
+        .prop_map(
+            |(factor, probability, severity, probability_range, severity_range)| Effect {
+                factor,
+                // An effect must change something: default to a probability multiplier.
+                probability: if probability.is_none() && severity.is_none() {
+                    Some(0.5)
+                } else {
+                    probability
+                },
+                severity,
+                probability_range,
+                severity_range,
             },
-            severity,
-        })
+        )
+}
+
+/// `[m·a, m + (1 − m)·b]`: a valid range around the multiplier `m`.
+fn range_toml(m: f64, (a, b): (f64, f64)) -> String {
+    let low = m * a;
+    let high = (m + (1.0 - m) * b).min(1.0);
+    format!("[{low:?}, {high:?}]")
 }
 
 fn mitigation() -> impl Strategy<Value = MitigationSpec> {
@@ -342,6 +358,14 @@ fn render(spec: &Spec) -> (String, Vec<Vec<usize>>) {
             }
             if let Some(s) = e.severity {
                 writeln!(w, "severity = {s:?}").unwrap();
+            }
+            if let Some(range) = e.probability_range {
+                let m = e.probability.unwrap_or(1.0);
+                writeln!(w, "probability_range = {}", range_toml(m, range)).unwrap();
+            }
+            if let Some(range) = e.severity_range {
+                let m = e.severity.unwrap_or(1.0);
+                writeln!(w, "severity_range = {}", range_toml(m, range)).unwrap();
             }
         }
     }
@@ -579,6 +603,64 @@ proptest! {
             for i in 0..n {
                 prop_assert!(presence[a * n + i] <= presence[b * n + i], "factor {} more present under s{a} than s{b}", FACTORS[i]);
             }
+        }
+    }
+
+    /// Under `--parameter-uncertainty`, with effect multipliers drawn from their ranges: the
+    /// monotone coupling still holds trial by trial (a strategy whose mitigations include
+    /// another's has each factor present only where the other has it, with a severity no
+    /// larger, and an outcome never worse), and common random numbers: two strategies with the
+    /// same mitigations acting on a factor see that factor identically on every trial.
+    #[test]
+    fn drawn_effects_keep_the_coupling_and_common_random_numbers(spec in spec()) {
+        let (text, sets) = render(&spec);
+        let scenario = parse(&text);
+        let compiled = CompiledScenario::with_uncertainty(&scenario, true);
+        prop_assert_eq!(compiled.drawn_multipliers(), scenario.ranged_multipliers().len());
+        let n = compiled.factors;
+        let mut scratch = compiled.scratch();
+        let mut presence = vec![0u64; compiled.strategies * n];
+        let mut previous = presence.clone();
+        let mut severities = vec![vec![0.0; n]; compiled.strategies];
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(spec.seed);
+        let pairs = dominating_pairs(&sets);
+        // The mitigations of each strategy that act on each factor.
+        let acting = |set: &Vec<usize>, i: usize| -> Vec<usize> {
+            set.iter()
+                .copied()
+                .filter(|&m| scenario.mitigations[m].effects.iter().any(|e| e.factor == i))
+                .collect()
+        };
+        for trial in 0..TRIALS / 2 {
+            compiled.draw(&mut rng, &mut scratch);
+            compiled.evaluate_all(&mut scratch, &mut presence);
+            let present = |s: usize, i: usize| presence[s * n + i] > previous[s * n + i];
+            for (s, out) in severities.iter_mut().enumerate() {
+                compiled.severities(&scratch, s, out);
+            }
+            for &(a, b) in &pairs {
+                let (x, y) = (&scratch.outcomes[a], &scratch.outcomes[b]);
+                let context = || format!("trial {trial}: s{a} {:?} vs s{b} {:?}", sets[a], sets[b]);
+                prop_assert!(x.class as u8 <= y.class as u8, "class worse; {}", context());
+                prop_assert!(x.overrun <= y.overrun, "overrun larger; {}", context());
+                prop_assert!(x.slip <= y.slip, "slip larger; {}", context());
+                prop_assert!(x.benefit_realisation >= y.benefit_realisation, "realisation smaller; {}", context());
+                for i in 0..n {
+                    prop_assert!(!present(a, i) || present(b, i), "{} added; {}", FACTORS[i], context());
+                    prop_assert!(severities[a][i] <= severities[b][i], "{} more severe; {}", FACTORS[i], context());
+                }
+            }
+            for a in 0..sets.len() {
+                for b in 0..a {
+                    for i in 0..n {
+                        if acting(&sets[a], i) == acting(&sets[b], i) {
+                            prop_assert_eq!(present(a, i), present(b, i), "trial {}: {} under s{} and s{}", trial, FACTORS[i], a, b);
+                            prop_assert_eq!(severities[a][i].to_bits(), severities[b][i].to_bits(), "trial {}: {} under s{} and s{}", trial, FACTORS[i], a, b);
+                        }
+                    }
+                }
+            }
+            previous.copy_from_slice(&presence);
         }
     }
 }

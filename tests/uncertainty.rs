@@ -22,6 +22,15 @@ fn builtin_with(table: &str) -> CatalogueText {
     }
 }
 
+/// A shipped scenario without its effect ranges: under the flag, only the catalogue's
+/// `[uncertainty]` table is drawn (the ranges have their own tests, tests/effect_uncertainty.rs).
+fn without_ranges(text: &str) -> String {
+    text.lines()
+        .filter(|l| !(l.starts_with("probability_range") || l.starts_with("severity_range")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn scenario(text: &str, catalogue: Option<CatalogueText>) -> Scenario {
     Scenario::from_source_with(&Source::new("test scenario", text), catalogue)
         .expect("valid test scenario")
@@ -149,7 +158,7 @@ fn a_zero_covariance_reproduces_every_trial() {
         &BROAD_TABLE[BROAD_TABLE.find("covariance").unwrap()..],
         &format!("covariance = [{zeros}]\n"),
     );
-    let retail = std::fs::read_to_string("scenarios/retail_chain.toml").expect("retail_chain");
+    let retail = without_ranges(&std::fs::read_to_string("scenarios/retail_chain.toml").unwrap());
     let scenario = scenario(&retail, Some(builtin_with(&table)));
     let fixed = CompiledScenario::new(&scenario);
     let drawn = CompiledScenario::with_uncertainty(&scenario, true);
@@ -182,7 +191,7 @@ fn a_zero_covariance_reproduces_every_trial() {
 #[test]
 fn a_zero_covariance_agrees_with_the_fixed_model() {
     let table = "[uncertainty]\nparameters = [\"probability:change_resistance\", \"cost:unclear_strategy\", \"log_cost_mean\"]\ncovariance = [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]";
-    let retail = std::fs::read_to_string("scenarios/retail_chain.toml").expect("retail_chain");
+    let retail = without_ranges(&std::fs::read_to_string("scenarios/retail_chain.toml").unwrap());
     let scenario = scenario(&retail, Some(builtin_with(table)));
     let (_, off) = run(&scenario, &settings(100_000, 23, false));
     let (_, on) = run(&scenario, &settings(100_000, 23, true));
@@ -421,7 +430,10 @@ fn drawn_parameters_are_deterministic_across_threads_and_shards() {
 
 #[test]
 fn the_flag_without_a_table_is_refused() {
-    let scenario = Scenario::builtin_default().unwrap();
+    // The shipped scenarios give their effects ranges, so they have something to draw: use a
+    // scenario without ranges on the built-in catalogue (no [uncertainty] table).
+    let text = std::fs::read_to_string(catalogues().join("scenario.toml")).unwrap();
+    let scenario = scenario(&text, None);
     let error = simulate(&scenario, &settings(1_000, 1, true), &NoObserver).unwrap_err();
     assert_eq!(error.exit_code(), 2);
     let message = error.to_string();

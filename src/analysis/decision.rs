@@ -97,7 +97,8 @@ pub fn summarise(
     });
     let mut project_p80 = overrun_p80.value;
     if let Some((p80, _)) = blended {
-        let mitigation_spend = metric(chosen, "outlay_mean").value - metric(chosen, "overrun_mean").value;
+        let mitigation_spend =
+            metric(chosen, "outlay_mean").value - metric(chosen, "overrun_mean").value;
         let value = p80 + mitigation_spend;
         let shift = value - outlay_p80.value;
         outlay_p80 = Estimate {

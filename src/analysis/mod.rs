@@ -4,6 +4,7 @@
 
 pub mod calibrate;
 pub mod decision;
+pub mod gain_uncertainty;
 pub mod optimize;
 pub mod outside_view;
 pub mod precision;

@@ -187,8 +187,8 @@ pub struct RunInfo {
     /// Trials asked for (with `--precision`: the most the run could use).
     pub requested_trials: u64,
     pub sampling: Sampling,
-    /// Whether the catalogue's uncertain parameters were drawn per trial
-    /// (`--parameter-uncertainty`, MODEL.md §4b).
+    /// Whether the catalogue's uncertain parameters and the ranged effect multipliers were
+    /// drawn per trial (`--parameter-uncertainty`, MODEL.md §4b, §8).
     pub parameter_uncertainty: bool,
     /// How standard errors were estimated: `iid` (binomial, sample variance, order
     /// statistics) or `batch_means` (independent batch replicates, structured designs).
@@ -208,6 +208,10 @@ pub struct Report {
     /// With a scenario's `[outside_view]`: overrun quantiles inside, outside and blended.
     pub outside_view: Option<super::outside_view::OutsideViewReport>,
     pub strategies: Vec<StrategyReport>,
+    /// With `--parameter-uncertainty` (`run`, `compare`): each strategy's gain over the baseline
+    /// under parameter and effect uncertainty alone, apart from Monte Carlo error (a nested
+    /// simulation, MODEL.md §8a).
+    pub gain_uncertainty: Option<super::gain_uncertainty::GainUncertainty>,
 }
 
 impl StrategyReport {
@@ -291,6 +295,7 @@ impl Report {
             decision: super::decision::summarise(scenario, result, &strategies, outside.as_ref()),
             outside_view: outside,
             strategies,
+            gain_uncertainty: None,
         }
     }
 
@@ -381,8 +386,8 @@ fn metrics(acc: &StrategyAccumulator, budget: f64) -> Vec<Metric> {
     let (tail_index, tail_index_se) = acc.cost_ratio.hill(BLACK_SWAN_SHARE);
     // Budzier & Flyvbjerg's "8 in 10 deviate by more than 10 %", either way.
     let cost = &acc.cost_ratio.sketch;
-    let deviating = cost.count_above(1.0 + DEVIATION) + n as f64
-        - cost.count_above(1.0 - DEVIATION);
+    let deviating =
+        cost.count_above(1.0 + DEVIATION) + n as f64 - cost.count_above(1.0 - DEVIATION);
     use Unit::*;
     vec![
         m(
@@ -487,9 +492,24 @@ fn metrics(acc: &StrategyAccumulator, budget: f64) -> Vec<Metric> {
             Fraction,
             Estimate::from_moments(&acc.moments[6], 1.0).shifted(-1.0),
         ),
-        m("outlay_p50", "Total outlay vs plan, P50", Fraction, outlay(0.5)),
-        m("outlay_p80", "Total outlay vs plan, P80", Fraction, outlay(0.8)),
-        m("outlay_p90", "Total outlay vs plan, P90", Fraction, outlay(0.9)),
+        m(
+            "outlay_p50",
+            "Total outlay vs plan, P50",
+            Fraction,
+            outlay(0.5),
+        ),
+        m(
+            "outlay_p80",
+            "Total outlay vs plan, P80",
+            Fraction,
+            outlay(0.8),
+        ),
+        m(
+            "outlay_p90",
+            "Total outlay vs plan, P90",
+            Fraction,
+            outlay(0.9),
+        ),
         m(
             "npv_mean",
             "NPV, mean",

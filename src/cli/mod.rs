@@ -18,6 +18,7 @@ mod value_of_information;
 mod interrupt;
 
 use crate::analysis::Report;
+use crate::analysis::gain_uncertainty::{self, GainSettings};
 use crate::analysis::precision::{self, PrecisionTarget};
 use crate::analysis::report::metric_ids;
 use crate::engine::{self, BATCH_TRIALS, Ending, RunSettings, Sampling, Shard, SimulationResult};
@@ -197,11 +198,21 @@ pub struct RunArgs {
     /// e.g. the output of `crmcast calibrate`.
     #[arg(long, value_name = "FILE")]
     pub catalogue: Option<PathBuf>,
-    /// Also draw the catalogue's uncertain parameters ([uncertainty]: e.g. the fitted
-    /// covariance of calibrated weights) once per trial, so the forecast shows that
-    /// uncertainty too.
+    /// Also draw the uncertain inputs once per trial, so the forecast shows that uncertainty
+    /// too: the catalogue's uncertain parameters ([uncertainty]: e.g. the fitted covariance of
+    /// calibrated weights) and the mitigation effects' `probability_range`/`severity_range`.
+    /// Adds the interval of each strategy's gain over the baseline from that uncertainty alone,
+    /// apart from Monte Carlo error (a nested simulation, docs/MODEL.md §8a).
     #[arg(long)]
     pub parameter_uncertainty: bool,
+    /// With --parameter-uncertainty: outer draws of the uncertain inputs behind the gain
+    /// interval, 40 to 100000 [default: 200].
+    #[arg(long, requires = "parameter_uncertainty", value_name = "R")]
+    pub uncertainty_draws: Option<usize>,
+    /// With --parameter-uncertainty: trials per outer draw (the same trials for every draw),
+    /// 100 to 10000000 [default: 4000].
+    #[arg(long, requires = "parameter_uncertainty", value_name = "M")]
+    pub uncertainty_trials: Option<u64>,
     /// Also write every trial of the run as CSV: one row per trial and strategy (factor
     /// severities, cost, schedule, benefits, NPV, outcome; see docs/OUTPUT.md).
     #[arg(long, value_name = "FILE")]
@@ -464,9 +475,59 @@ fn settings(
     Ok((settings, targets))
 }
 
+/// The nested simulation's settings from the command line: `Some` with
+/// `--parameter-uncertainty` on a whole run (a shard writes accumulators only).
+fn gain_settings(args: &RunArgs, settings: &RunSettings) -> Result<Option<GainSettings>, Error> {
+    if !settings.parameter_uncertainty || args.shard.is_some() {
+        return Ok(None);
+    }
+    let gain = GainSettings {
+        draws: args
+            .uncertainty_draws
+            .unwrap_or(gain_uncertainty::DEFAULT_DRAWS),
+        trials: args
+            .uncertainty_trials
+            .unwrap_or(gain_uncertainty::DEFAULT_TRIALS),
+        seed: settings.seed,
+        threads: settings.threads,
+    };
+    gain_uncertainty::check(&gain)?;
+    Ok(Some(gain))
+}
+
+/// The interval of each strategy's gain from parameter and effect uncertainty, with its own
+/// progress bar.
+fn gain_interval(
+    scenario: &Scenario,
+    gain: &GainSettings,
+    quiet: bool,
+) -> Result<gain_uncertainty::GainUncertainty, Error> {
+    struct GainObserver(progress::Progress);
+    impl engine::Observer for GainObserver {
+        fn advance(&self, trials: u64) {
+            self.0.advance(trials);
+        }
+        fn should_stop(&self) -> bool {
+            interrupt::requested()
+        }
+    }
+    let observer = GainObserver(progress::Progress::with_template(
+        gain.draws as u64 * gain.trials,
+        quiet,
+        "{spinner} {bar:40} {human_pos}/{human_len} trials of the parameter-uncertainty draws  {per_sec}  eta {eta}",
+    ));
+    let result = gain_uncertainty::gain_uncertainty(scenario, gain, &observer);
+    observer.0.finish();
+    result
+}
+
 fn simulate(args: RunArgs, view: View) -> Result<(), Error> {
     let scenario = load(args.scenario.as_ref(), args.catalogue.as_ref())?;
     let (settings, targets) = settings(&args, &scenario)?;
+    if settings.parameter_uncertainty && !scenario.has_uncertainty() {
+        return Err(engine::nothing_uncertain(&scenario));
+    }
+    let gain = gain_settings(&args, &settings)?;
     let sharded = args.shard.is_some();
     if sharded && args.output.output.is_none() {
         return Err(bad_option(
@@ -512,6 +573,9 @@ fn simulate(args: RunArgs, view: View) -> Result<(), Error> {
         return export::write_output(args.output.output.as_deref(), |out| file.write(out));
     }
     let mut report = Report::build(&scenario, &result);
+    if let Some(gain) = &gain {
+        report.gain_uncertainty = Some(gain_interval(&scenario, gain, args.output.quiet)?);
+    }
     if let Some(targets) = &targets {
         let checks = precision::check(&report, targets);
         let unmet: Vec<String> = checks

@@ -53,7 +53,8 @@ pub struct OptimizeArgs {
     /// Catalogue file to use instead of the one the scenario names (else the built-in one).
     #[arg(long, value_name = "FILE")]
     pub catalogue: Option<PathBuf>,
-    /// Also draw the catalogue's uncertain parameters once per trial.
+    /// Also draw the catalogue's uncertain parameters and the effects' ranged multipliers once
+    /// per trial.
     #[arg(long)]
     pub parameter_uncertainty: bool,
     #[command(flatten)]

@@ -57,7 +57,8 @@ pub struct ReportArgs {
     /// Catalogue file to use instead of the one the scenario names.
     #[arg(long, value_name = "FILE")]
     pub catalogue: Option<PathBuf>,
-    /// Draw the catalogue's uncertain parameters once per trial.
+    /// Draw the catalogue's uncertain parameters and the effects' ranged multipliers once per
+    /// trial.
     #[arg(long)]
     pub parameter_uncertainty: bool,
     /// Trials of the tornado (the recommended strategy's NPV).

@@ -60,8 +60,9 @@ pub struct RunSettings {
     pub threads: usize,
     pub sampling: Sampling,
     pub shard: Shard,
-    /// Draw the catalogue's `[uncertainty]` parameters once per trial (`docs/MODEL.md` §4b).
-    /// Off, the run is exactly what it was without the table.
+    /// Draw the catalogue's `[uncertainty]` parameters and the ranged effect multipliers once
+    /// per trial (`docs/MODEL.md` §4b, §8). Off, the run is exactly what it was without the
+    /// table and without the ranges.
     pub parameter_uncertainty: bool,
 }
 
@@ -342,25 +343,31 @@ pub fn worker_pool(threads: usize) -> Result<rayon::ThreadPool, Error> {
         .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))
 }
 
+/// The refusal of `--parameter-uncertainty` for a scenario with nothing uncertain: no
+/// `[uncertainty]` table in its catalogue and no effect multiplier with a range.
+pub fn nothing_uncertain(scenario: &Scenario) -> Error {
+    let catalogue = scenario
+        .catalogue_text
+        .as_ref()
+        .map_or("the built-in catalogue".to_string(), |c| c.origin.clone());
+    Error::BadOption {
+        option: "--parameter-uncertainty".into(),
+        message: format!(
+            "nothing in this scenario is uncertain: {catalogue} (version {}) has no [uncertainty] table, and no mitigation effect gives a `probability_range` or `severity_range`",
+            scenario.catalogue_version
+        ),
+        fix: "drop --parameter-uncertainty; or give effects ranges (e.g. `probability = 0.5` with `probability_range = [0.3, 0.8]` in [[mitigations.effects]]); or use a catalogue with an [uncertainty] table (parameters and their covariance) through --catalogue FILE or the scenario's `catalogue = \"…\"`".into(),
+    }
+}
+
 /// Simulate every strategy of a scenario on common random numbers.
 pub fn simulate(
     scenario: &Scenario,
     settings: &RunSettings,
     observer: &dyn Observer,
 ) -> Result<SimulationResult, Error> {
-    if settings.parameter_uncertainty && scenario.uncertainty.is_none() {
-        let catalogue = scenario
-            .catalogue_text
-            .as_ref()
-            .map_or("the built-in catalogue".to_string(), |c| c.origin.clone());
-        return Err(Error::BadOption {
-            option: "--parameter-uncertainty".into(),
-            message: format!(
-                "{catalogue} (version {}) has no [uncertainty] table, so there is no parameter uncertainty to draw",
-                scenario.catalogue_version
-            ),
-            fix: "drop --parameter-uncertainty, or use a catalogue with an [uncertainty] table (parameters and their covariance) through --catalogue FILE or the scenario's `catalogue = \"…\"`".into(),
-        });
+    if settings.parameter_uncertainty && !scenario.has_uncertainty() {
+        return Err(nothing_uncertain(scenario));
     }
     let compiled = CompiledScenario::with_uncertainty(scenario, settings.parameter_uncertainty);
     let pool = worker_pool(settings.threads)?;

@@ -77,7 +77,11 @@ pub fn bucket_bounds(index: usize) -> (f64, f64) {
     let mantissa = (offset % SUB_BUCKETS) as f64;
     let low = 2f64.powi(exponent) * (1.0 + mantissa / SUB_BUCKETS as f64);
     let high = 2f64.powi(exponent) * (1.0 + (mantissa + 1.0) / SUB_BUCKETS as f64);
-    if sign > 0.0 { (low, high) } else { (-high, -low) }
+    if sign > 0.0 {
+        (low, high)
+    } else {
+        (-high, -low)
+    }
 }
 
 /// Counts per bucket. Serialised sparsely, as (bucket, count) pairs of the non-empty buckets.

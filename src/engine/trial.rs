@@ -5,12 +5,15 @@
 //! `p·m`, so they can only remove a factor from a trial, never add one.
 //!
 //! Under parameter uncertainty (`docs/MODEL.md` §4b) each trial also draws the uncertain
-//! parameters once, after its other draws, and every strategy uses that draw.
+//! parameters once, after its other draws, and then the effect multipliers that have a range
+//! (§8); every strategy uses that draw.
 
 use super::sampling::fast_normal_inverse;
 use crate::model::distribution::{Continuous, Severity, standard_normal_inverse};
 use crate::model::economics::{Discounting, payback_years};
-use crate::model::{BenefitModel, CorrelationModel, Impact, Parameter};
+use crate::model::{
+    BenefitModel, CorrelationModel, Impact, MultiplierKind, Parameter, RangedMultiplier,
+};
 use crate::scenario::Scenario;
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
@@ -90,12 +93,16 @@ fn log_keep(benefit: f64, severity: f64) -> f64 {
 #[derive(Debug, Clone)]
 struct TrialParameters {
     impact: Vec<Impact>,
+    /// Each factor's probability `p_i`.
+    probability: Vec<f64>,
     /// `threshold[s * factors + i] = Φ⁻¹(p_i · Π m)` for strategy `s`.
     threshold: Vec<f64>,
     /// The largest threshold over strategies: severities are computed only below it.
     max_threshold: Vec<f64>,
     /// The largest threshold among the strategies using a variant: it is computed only below.
     variant_threshold: Vec<f64>,
+    /// Each severity variant's multiplier `Π m_sev` (drawn per trial when it has a range).
+    variant_scale: Vec<f64>,
     log_cost_mean: f64,
     log_schedule_mean: f64,
     log_cost_sd: f64,
@@ -105,12 +112,35 @@ struct TrialParameters {
 
 /// Parameter uncertainty compiled for the trial loop (only under `--parameter-uncertainty`).
 struct CompiledUncertainty {
-    /// A square root `R` of the covariance, row-major `k × k`: `δ = R·e`.
-    root: Vec<f64>,
+    table: crate::model::ParameterUncertainty,
     /// Each uncertain parameter with its value in the scenario (after overrides).
     targets: Vec<(Parameter, f64)>,
-    /// `Π m_prob` per strategy and factor, `probability_scale[s * factors + i]`.
-    probability_scale: Vec<f64>,
+}
+
+/// Effect multipliers drawn per trial (only under `--parameter-uncertainty`, for the effects
+/// with a range).
+struct CompiledEffects {
+    /// The ranged multipliers, in draw order.
+    multipliers: Vec<RangedMultiplier>,
+    /// The severity variants whose multiplier is drawn; variant `drawn_variants[k]` is its
+    /// fixed part (`variant_scale`) times the drawn multipliers
+    /// `members[offset[k]..offset[k + 1]]`.
+    drawn_variants: Vec<usize>,
+    offset: Vec<usize>,
+    members: Vec<usize>,
+}
+
+/// Thresholds recomputed every trial: for a factor whose probability is drawn, or on which a
+/// mitigation acts with a drawn probability multiplier.
+struct Retarget {
+    /// Those factors, ascending.
+    factors: Vec<usize>,
+    /// The product of the fixed probability multipliers per strategy and factor,
+    /// `fixed_scale[s * factors + i]`; the drawn ones acting there are
+    /// `members[offset[s * factors + i]..offset[s * factors + i + 1]]`.
+    fixed_scale: Vec<f64>,
+    offset: Vec<usize>,
+    members: Vec<usize>,
 }
 
 /// The scenario compiled for the trial loop: flat arrays, thresholds precomputed per strategy.
@@ -124,9 +154,15 @@ pub struct CompiledScenario {
     parameters: TrialParameters,
     /// `Some` when the run draws the parameters per trial.
     uncertainty: Option<CompiledUncertainty>,
+    /// `Some` when the run draws effect multipliers per trial.
+    effects: Option<CompiledEffects>,
+    /// `Some` when some thresholds change from trial to trial.
+    retarget: Option<Retarget>,
     /// Severity variants: the distinct severity multipliers the strategies apply to each
-    /// factor. Factor `i` owns variants `variant_offset[i]..variant_offset[i + 1]`.
+    /// factor (keyed, when multipliers are drawn, by their fixed part and by which drawn
+    /// multipliers act). Factor `i` owns variants `variant_offset[i]..variant_offset[i + 1]`.
     variant_offset: Vec<usize>,
+    /// Each variant's fixed multiplier (all of it, unless multipliers are drawn).
     variant_scale: Vec<f64>,
     /// `strategy_variant[s * factors + i]`: which of factor `i`'s variants strategy `s` uses.
     strategy_variant: Vec<u8>,
@@ -169,6 +205,10 @@ pub struct TrialScratch {
     /// (empty otherwise).
     parameter_normal: Vec<f64>,
     parameter_delta: Vec<f64>,
+    /// Under parameter uncertainty: one uniform per ranged effect multiplier, and the
+    /// multiplier it gives (empty otherwise).
+    effect_uniform: Vec<f64>,
+    effect_value: Vec<f64>,
     /// The parameters this trial uses.
     parameters: TrialParameters,
     /// Per strategy, the factors present with their variant, `(factor << 8) | variant`, in
@@ -224,26 +264,52 @@ impl CompiledScenario {
     pub fn with_uncertainty(scenario: &Scenario, parameter_uncertainty: bool) -> Self {
         let n = scenario.factors.len();
         let s = scenario.strategies.len();
+        // The multipliers drawn per trial (none without the flag: ranges then change nothing,
+        // and every multiplier is fixed at its stated value).
+        let ranged = if parameter_uncertainty {
+            scenario.ranged_multipliers()
+        } else {
+            Vec::new()
+        };
+        // drawn[m][e] = the indices of effect e's drawn probability and severity multipliers.
+        let mut drawn: Vec<Vec<[Option<usize>; 2]>> = scenario
+            .mitigations
+            .iter()
+            .map(|m| vec![[None, None]; m.effects.len()])
+            .collect();
+        for (j, r) in ranged.iter().enumerate() {
+            let kind = match r.kind {
+                MultiplierKind::Probability => 0,
+                MultiplierKind::Severity => 1,
+            };
+            drawn[r.mitigation][r.effect][kind] = Some(j);
+        }
         let mut threshold = vec![0.0; n * s];
-        let mut all_probability_scale = vec![1.0; n * s];
+        // Per strategy and factor: the product of the fixed multipliers, and the drawn ones.
+        let mut fixed_probability = vec![1.0; n * s];
+        let mut probability_members: Vec<Vec<usize>> = vec![Vec::new(); n * s];
         let mut severity_scale = vec![1.0; n * s];
-        let mut variant_offset = vec![0];
-        let mut variant_scale: Vec<f64> = Vec::new();
-        let mut variant_threshold: Vec<f64> = Vec::new();
-        let mut strategy_variant = vec![0u8; n * s];
+        let mut severity_members: Vec<Vec<usize>> = vec![Vec::new(); n * s];
         for (k, strategy) in scenario.strategies.iter().enumerate() {
             let mut probability_scale = vec![1.0; n];
             for &m in &strategy.mitigations {
-                for effect in &scenario.mitigations[m].effects {
+                for (e, effect) in scenario.mitigations[m].effects.iter().enumerate() {
+                    let slot = k * n + effect.factor;
                     probability_scale[effect.factor] *= effect.probability;
-                    severity_scale[k * n + effect.factor] *= effect.severity;
+                    match drawn[m][e][0] {
+                        Some(j) => probability_members[slot].push(j),
+                        None => fixed_probability[slot] *= effect.probability,
+                    }
+                    match drawn[m][e][1] {
+                        Some(j) => severity_members[slot].push(j),
+                        None => severity_scale[slot] *= effect.severity,
+                    }
                 }
             }
             for (i, factor) in scenario.factors.iter().enumerate() {
                 threshold[k * n + i] =
                     standard_normal_inverse(factor.probability * probability_scale[i]);
             }
-            all_probability_scale[k * n..(k + 1) * n].copy_from_slice(&probability_scale);
         }
         let max_threshold = (0..n)
             .map(|i| {
@@ -252,20 +318,32 @@ impl CompiledScenario {
                     .fold(f64::NEG_INFINITY, f64::max)
             })
             .collect();
+        // Severity variants per factor: strategies share one when their fixed multipliers are
+        // equal and the same drawn multipliers act (without drawn ones: equal multipliers).
+        let mut variant_offset = vec![0];
+        let mut variant_scale: Vec<f64> = Vec::new();
+        let mut variant_members: Vec<Vec<usize>> = Vec::new();
+        let mut variant_threshold: Vec<f64> = Vec::new();
+        let mut strategy_variant = vec![0u8; n * s];
         for i in 0..n {
             let first = variant_scale.len();
             for k in 0..s {
-                let scale = severity_scale[k * n + i];
-                let found = variant_scale[first..].iter().position(|&v| v == scale);
+                let slot = k * n + i;
+                let scale = severity_scale[slot];
+                severity_members[slot].sort_unstable();
+                let members = &severity_members[slot];
+                let found = (first..variant_scale.len())
+                    .position(|v| variant_scale[v] == scale && variant_members[v] == *members);
                 let local = found.unwrap_or_else(|| {
                     variant_scale.push(scale);
+                    variant_members.push(members.clone());
                     variant_threshold.push(f64::NEG_INFINITY);
                     variant_scale.len() - 1 - first
                 });
                 // At most one variant per strategy, and strategies are limited to 64.
-                strategy_variant[k * n + i] = local as u8;
-                let slot = &mut variant_threshold[first + local];
-                *slot = slot.max(threshold[k * n + i]);
+                strategy_variant[slot] = local as u8;
+                let slot_threshold = &mut variant_threshold[first + local];
+                *slot_threshold = slot_threshold.max(threshold[slot]);
             }
             variant_offset.push(variant_scale.len());
         }
@@ -276,31 +354,51 @@ impl CompiledScenario {
             .as_ref()
             .filter(|_| parameter_uncertainty)
             .map(|u| CompiledUncertainty {
-                root: u.root.clone(),
+                table: u.clone(),
                 targets: u
                     .parameters
                     .iter()
-                    .map(|&parameter| {
-                        let value = match parameter {
-                            Parameter::Benefit(i) => scenario.factors[i].impact.benefit,
-                            Parameter::Cost(i) => scenario.factors[i].impact.cost,
-                            Parameter::Schedule(i) => scenario.factors[i].impact.schedule,
-                            Parameter::Probability(i) => scenario.factors[i].probability,
-                            Parameter::Runaway(i) => scenario.factors[i].impact.runaway,
-                            Parameter::LogCostMean => p.estimate.log_cost_mean,
-                            Parameter::LogScheduleMean => p.estimate.log_schedule_mean,
-                            Parameter::LogCostSd => p.estimate.log_cost_sd,
-                            Parameter::LogScheduleSd => p.estimate.log_schedule_sd,
-                            Parameter::RunawayBase => p.runaway.base_probability,
-                            Parameter::RunawaySize => p.runaway.size_min,
-                            Parameter::RunawayTail => p.runaway.tail,
-                            Parameter::RunawaySchedule => p.runaway.schedule,
-                        };
-                        (parameter, value)
-                    })
+                    .map(|&parameter| (parameter, scenario.parameter(parameter)))
                     .collect(),
-                probability_scale: all_probability_scale,
             });
+        let effects = (!ranged.is_empty()).then(|| {
+            let drawn_variants: Vec<usize> = (0..variant_scale.len())
+                .filter(|&v| !variant_members[v].is_empty())
+                .collect();
+            let (offset, members) = compressed(drawn_variants.iter().map(|&v| &variant_members[v]));
+            CompiledEffects {
+                multipliers: ranged.clone(),
+                drawn_variants,
+                offset,
+                members,
+            }
+        });
+        // Thresholds that move: factors with a drawn probability, or a drawn multiplier on it.
+        let mut moving = vec![false; n];
+        for (parameter, _) in uncertainty.iter().flat_map(|u| &u.targets) {
+            if let Parameter::Probability(i) = parameter {
+                moving[*i] = true;
+            }
+        }
+        for r in ranged
+            .iter()
+            .filter(|r| r.kind == MultiplierKind::Probability)
+        {
+            moving[r.factor] = true;
+        }
+        let retarget = moving.iter().any(|&m| m).then(|| {
+            // Drawn multipliers multiply in draw order, as the severity variants' do.
+            for members in &mut probability_members {
+                members.sort_unstable();
+            }
+            let (offset, members) = compressed(probability_members.iter());
+            Retarget {
+                factors: (0..n).filter(|&i| moving[i]).collect(),
+                fixed_scale: fixed_probability,
+                offset,
+                members,
+            }
+        });
         CompiledScenario {
             factors: n,
             strategies: s,
@@ -309,9 +407,11 @@ impl CompiledScenario {
             severity: scenario.factors.iter().map(|f| f.severity).collect(),
             parameters: TrialParameters {
                 impact: scenario.factors.iter().map(|f| f.impact).collect(),
+                probability: scenario.factors.iter().map(|f| f.probability).collect(),
                 threshold,
                 max_threshold,
                 variant_threshold,
+                variant_scale: variant_scale.clone(),
                 log_cost_mean: p.estimate.log_cost_mean,
                 log_schedule_mean: p.estimate.log_schedule_mean,
                 log_cost_sd: p.estimate.log_cost_sd,
@@ -319,6 +419,8 @@ impl CompiledScenario {
                 runaway: p.runaway,
             },
             uncertainty,
+            effects,
+            retarget,
             variant_offset,
             variant_scale,
             strategy_variant,
@@ -363,6 +465,8 @@ impl CompiledScenario {
             runaway_uniform: [0.0; 2],
             parameter_normal: vec![0.0; self.uncertain_parameters()],
             parameter_delta: vec![0.0; self.uncertain_parameters()],
+            effect_uniform: vec![0.0; self.drawn_multipliers()],
+            effect_value: vec![0.0; self.drawn_multipliers()],
             parameters: self.parameters.clone(),
             signature: vec![0; self.strategies * self.factors],
             signature_len: vec![0; self.strategies],
@@ -377,10 +481,15 @@ impl CompiledScenario {
         self.uncertainty.as_ref().map_or(0, |u| u.targets.len())
     }
 
+    /// Effect multipliers drawn per trial: 0 without parameter uncertainty.
+    pub fn drawn_multipliers(&self) -> usize {
+        self.effects.as_ref().map_or(0, |e| e.multipliers.len())
+    }
+
     /// Draw one trial's random numbers, in the documented order: factor normals, severity
     /// uniforms, three noise normals (cost, schedule, benefit), two runaway uniforms (trigger,
     /// size), benefit uniforms, one uniform per mitigation cost; under parameter uncertainty,
-    /// one normal per uncertain parameter.
+    /// one normal per uncertain parameter, then one uniform per ranged effect multiplier.
     #[inline]
     pub fn draw<R: Rng>(&self, rng: &mut R, scratch: &mut TrialScratch) {
         for e in scratch.independent.iter_mut() {
@@ -409,17 +518,20 @@ impl CompiledScenario {
         {
             *cost = distribution.inverse_cdf(rng.random::<f64>());
         }
-        // Empty without parameter uncertainty.
+        // Both empty without parameter uncertainty.
         for e in scratch.parameter_normal.iter_mut() {
             *e = rng.sample(StandardNormal);
+        }
+        for u in scratch.effect_uniform.iter_mut() {
+            *u = rng.random::<f64>();
         }
         self.finish_draw(scratch);
     }
 
     /// Uniforms per trial under the structured sampling designs: one per factor (its normal),
     /// one per factor (its severity), three noise normals, two runaway uniforms, the benefit
-    /// model's uniforms, one per mitigation cost, one per uncertain parameter — the same order
-    /// as [`Self::draw`].
+    /// model's uniforms, one per mitigation cost, one per uncertain parameter, one per drawn
+    /// effect multiplier — the same order as [`Self::draw`].
     pub fn dimensions(&self) -> usize {
         2 * self.factors
             + 3
@@ -427,6 +539,7 @@ impl CompiledScenario {
             + self.benefits.dimensions()
             + self.mitigation_cost.len()
             + self.uncertain_parameters()
+            + self.drawn_multipliers()
     }
 
     /// Map one trial's uniforms (each in (0, 1), `self.dimensions()` of them) to its random
@@ -439,7 +552,8 @@ impl CompiledScenario {
         let (noise, rest) = rest.split_at(3);
         let (runaway, rest) = rest.split_at(2);
         let (benefit, rest) = rest.split_at(self.benefits.dimensions());
-        let (mitigation, parameter) = rest.split_at(self.mitigation_cost.len());
+        let (mitigation, rest) = rest.split_at(self.mitigation_cost.len());
+        let (parameter, effect) = rest.split_at(self.uncertain_parameters());
         for (e, &u) in scratch.independent.iter_mut().zip(normals) {
             *e = fast_normal_inverse(u);
         }
@@ -460,33 +574,28 @@ impl CompiledScenario {
         for (e, &u) in scratch.parameter_normal.iter_mut().zip(parameter) {
             *e = fast_normal_inverse(u);
         }
+        scratch.effect_uniform.copy_from_slice(effect);
         self.finish_draw(scratch);
     }
 
     /// Under parameter uncertainty: this trial's parameters, `δ = R·e` added to the scenario's
-    /// values and clamped to their ranges; a drawn probability gives new thresholds
-    /// `Φ⁻¹(p·Π m)` for every strategy (and the largest per variant and per factor).
+    /// values and clamped to their ranges (a drawn probability moves the thresholds, see
+    /// [`Self::retarget`]).
     #[inline]
     fn draw_parameters(&self, uncertainty: &CompiledUncertainty, scratch: &mut TrialScratch) {
-        let k = uncertainty.targets.len();
-        for (row, delta) in scratch.parameter_delta.iter_mut().enumerate() {
-            *delta = uncertainty.root[row * k..(row + 1) * k]
-                .iter()
-                .zip(&scratch.parameter_normal)
-                .map(|(r, e)| r * e)
-                .sum();
-        }
-        let n = self.factors;
+        uncertainty
+            .table
+            .delta(&scratch.parameter_normal, &mut scratch.parameter_delta);
         let drawn = &mut scratch.parameters;
         for (&(parameter, base), &delta) in uncertainty.targets.iter().zip(&scratch.parameter_delta)
         {
-            let (low, high) = parameter.clamp_range();
-            let value = (base + delta).clamp(low, high);
+            let value = parameter.drawn(base, delta);
             match parameter {
                 Parameter::Benefit(i) => drawn.impact[i].benefit = value,
                 Parameter::Cost(i) => drawn.impact[i].cost = value,
                 Parameter::Schedule(i) => drawn.impact[i].schedule = value,
                 Parameter::Runaway(i) => drawn.impact[i].runaway = value,
+                Parameter::Probability(i) => drawn.probability[i] = value,
                 Parameter::LogCostMean => drawn.log_cost_mean = value,
                 Parameter::LogScheduleMean => drawn.log_schedule_mean = value,
                 Parameter::LogCostSd => drawn.log_cost_sd = value,
@@ -495,25 +604,62 @@ impl CompiledScenario {
                 Parameter::RunawaySize => drawn.runaway.size_min = value,
                 Parameter::RunawayTail => drawn.runaway.tail = value,
                 Parameter::RunawaySchedule => drawn.runaway.schedule = value,
-                Parameter::Probability(i) => {
-                    let variants = self.variant_offset[i]..self.variant_offset[i + 1];
-                    drawn.variant_threshold[variants].fill(f64::NEG_INFINITY);
-                    let mut max = f64::NEG_INFINITY;
-                    for s in 0..self.strategies {
-                        let mitigated = value * uncertainty.probability_scale[s * n + i];
-                        let threshold = if mitigated > 0.0 {
-                            fast_normal_inverse(mitigated)
-                        } else {
-                            f64::NEG_INFINITY
-                        };
-                        drawn.threshold[s * n + i] = threshold;
-                        max = max.max(threshold);
-                        let v = self.variant_offset[i] + self.strategy_variant[s * n + i] as usize;
-                        drawn.variant_threshold[v] = drawn.variant_threshold[v].max(threshold);
-                    }
-                    drawn.max_threshold[i] = max;
-                }
             }
+        }
+    }
+
+    /// Under parameter uncertainty with ranged effects: this trial's multipliers (triangular
+    /// inverse CDF of each uniform), and the multiplier of every severity variant they act on.
+    #[inline]
+    fn draw_effects(&self, effects: &CompiledEffects, scratch: &mut TrialScratch) {
+        for ((value, &u), multiplier) in scratch
+            .effect_value
+            .iter_mut()
+            .zip(&scratch.effect_uniform)
+            .zip(&effects.multipliers)
+        {
+            *value = multiplier.inverse_cdf(u);
+        }
+        for (k, &v) in effects.drawn_variants.iter().enumerate() {
+            let mut scale = self.variant_scale[v];
+            for &j in &effects.members[effects.offset[k]..effects.offset[k + 1]] {
+                scale *= scratch.effect_value[j];
+            }
+            scratch.parameters.variant_scale[v] = scale;
+        }
+    }
+
+    /// The trial's thresholds `Φ⁻¹(p_i · Π m)` for every strategy (and the largest per variant
+    /// and per factor) of the factors whose probability or probability multipliers are drawn:
+    /// `p_i` as drawn (or fixed), times the fixed multipliers, times the drawn ones.
+    #[inline]
+    fn retarget(&self, retarget: &Retarget, effect_value: &[f64], drawn: &mut TrialParameters) {
+        let n = self.factors;
+        for &i in &retarget.factors {
+            let probability = drawn.probability[i];
+            let variants = self.variant_offset[i]..self.variant_offset[i + 1];
+            drawn.variant_threshold[variants].fill(f64::NEG_INFINITY);
+            let mut max = f64::NEG_INFINITY;
+            for s in 0..self.strategies {
+                let slot = s * n + i;
+                let mut scale = retarget.fixed_scale[slot];
+                for &j in &retarget.members[retarget.offset[slot]..retarget.offset[slot + 1]] {
+                    scale *= effect_value[j];
+                }
+                let mitigated = probability * scale;
+                let threshold = if mitigated <= 0.0 {
+                    f64::NEG_INFINITY
+                } else if mitigated >= 1.0 {
+                    f64::INFINITY
+                } else {
+                    fast_normal_inverse(mitigated)
+                };
+                drawn.threshold[slot] = threshold;
+                max = max.max(threshold);
+                let v = self.variant_offset[i] + self.strategy_variant[slot] as usize;
+                drawn.variant_threshold[v] = drawn.variant_threshold[v].max(threshold);
+            }
+            drawn.max_threshold[i] = max;
         }
     }
 
@@ -523,6 +669,12 @@ impl CompiledScenario {
     fn finish_draw(&self, scratch: &mut TrialScratch) {
         if let Some(uncertainty) = &self.uncertainty {
             self.draw_parameters(uncertainty, scratch);
+        }
+        if let Some(effects) = &self.effects {
+            self.draw_effects(effects, scratch);
+        }
+        if let Some(retarget) = &self.retarget {
+            self.retarget(retarget, &scratch.effect_value, &mut scratch.parameters);
         }
         self.correlation
             .correlate(&scratch.independent, &mut scratch.correlated);
@@ -539,7 +691,7 @@ impl CompiledScenario {
             for v in self.variant_offset[i]..self.variant_offset[i + 1] {
                 // A variant whose strategies all leave the factor out is never read.
                 if z < parameters.variant_threshold[v] {
-                    let scaled = severity * self.variant_scale[v];
+                    let scaled = severity * parameters.variant_scale[v];
                     scratch.variant_severity[v] = scaled;
                     scratch.variant_log_keep[v] = log_keep(benefit, scaled);
                 }
@@ -669,7 +821,8 @@ impl CompiledScenario {
         let runaway_log_cost = if runaway { plan.runaway_log_size } else { 0.0 };
         let elasticity = scratch.parameters.runaway.schedule;
         let realisation = (plan.benefit_noise * log_benefit.exp()).min(1.0);
-        let duration_ratio = (plan.log_duration + log_duration + elasticity * runaway_log_cost).exp();
+        let duration_ratio =
+            (plan.log_duration + log_duration + elasticity * runaway_log_cost).exp();
         let cost_ratio = (plan.log_cost + log_cost + runaway_log_cost).exp()
             + self.burn * (duration_ratio - 1.0).max(0.0);
         let overrun = cost_ratio - 1.0;
@@ -709,7 +862,10 @@ impl CompiledScenario {
                 // A runaway's log cost (and its share of log duration) is shared among the
                 // present factors in proportion to their runaway load.
                 let runaway_terms = if load > 0.0 {
-                    [runaway_log_cost / load, elasticity * runaway_log_cost / load]
+                    [
+                        runaway_log_cost / load,
+                        elasticity * runaway_log_cost / load,
+                    ]
                 } else {
                     [0.0, 0.0]
                 };
@@ -748,5 +904,112 @@ impl CompiledScenario {
             }
         }
         best.map(|(i, _)| i)
+    }
+}
+
+/// Lists in compressed form: `members[offset[k]..offset[k + 1]]` is the k-th list.
+fn compressed<'a>(lists: impl Iterator<Item = &'a Vec<usize>>) -> (Vec<usize>, Vec<usize>) {
+    let mut offset = vec![0];
+    let mut members = Vec::new();
+    for list in lists {
+        members.extend_from_slice(list);
+        offset.push(members.len());
+    }
+    (offset, members)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::source::Source;
+    use rand::SeedableRng;
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    /// One factor that strikes often, three mitigations on its severity with the same stated
+    /// multiplier 0.5 (two with a range, one without), a fourth on its probability, and a
+    /// strategy per mitigation.
+    fn scenario() -> Scenario {
+        let mitigation = |id: &str, effect: &str| {
+            format!(
+                "[[mitigations]]\nid = \"{id}\"\ncost = {{ value = 1.0 }}\n[[mitigations.effects]]\nfactor = \"change_resistance\"\n{effect}\n"
+            )
+        };
+        let text = format!(
+            "[scenario]\nname = \"variants\"\n[project]\nbudget = 1000.0\nduration_months = 12.0\nhorizon_years = 5.0\ndiscount_rate = 0.1\n[benefits]\nmodel = \"direct\"\nannual = {{ value = 500.0 }}\n[factors.change_resistance]\nprobability = 0.9\n{}{}{}{}[[strategies]]\nid = \"base\"\nbaseline = true\n[[strategies]]\nid = \"a\"\nmitigations = [\"a\"]\n[[strategies]]\nid = \"b\"\nmitigations = [\"b\"]\n[[strategies]]\nid = \"c\"\nmitigations = [\"c\"]\n[[strategies]]\nid = \"ad\"\nmitigations = [\"a\", \"d\"]\n",
+            mitigation("a", "severity = 0.5\nseverity_range = [0.2, 0.8]"),
+            mitigation("b", "severity = 0.5\nseverity_range = [0.2, 0.8]"),
+            mitigation("c", "severity = 0.5"),
+            mitigation("d", "probability = 0.5\nprobability_range = [0.1, 1.0]"),
+        );
+        Scenario::from_source(&Source::new("variants.toml", text)).expect("valid")
+    }
+
+    #[test]
+    fn without_the_flag_nothing_is_drawn() {
+        let s = scenario();
+        let (fixed, flagged) = (
+            CompiledScenario::new(&s),
+            CompiledScenario::with_uncertainty(&s, true),
+        );
+        assert_eq!(fixed.drawn_multipliers(), 0);
+        assert_eq!(flagged.drawn_multipliers(), 3);
+        assert_eq!(flagged.dimensions(), fixed.dimensions() + 3);
+        assert!(fixed.effects.is_none() && fixed.retarget.is_none());
+    }
+
+    #[test]
+    fn drawn_variants_are_keyed_by_the_mitigations_that_act() {
+        let s = scenario();
+        let i = s
+            .factors
+            .iter()
+            .position(|f| f.id == "change_resistance")
+            .unwrap();
+        // Fixed: a, b, c and ad share the multiplier 0.5, so one variant besides the base's.
+        let fixed = CompiledScenario::new(&s);
+        assert_eq!(fixed.variant_offset[i + 1] - fixed.variant_offset[i], 2);
+        // Drawn: a (and ad, the same drawn multiplier), b and c each their own.
+        let compiled = CompiledScenario::with_uncertainty(&s, true);
+        assert_eq!(
+            compiled.variant_offset[i + 1] - compiled.variant_offset[i],
+            4
+        );
+        let n = compiled.factors;
+        let variant = |strategy: usize| compiled.strategy_variant[strategy * n + i];
+        assert_eq!(
+            variant(1),
+            variant(4),
+            "a and ad share a's drawn multiplier"
+        );
+        assert!(variant(1) != variant(2) && variant(2) != variant(3));
+
+        let mut scratch = compiled.scratch();
+        let mut presence = vec![0u64; compiled.strategies * n];
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+        let mut severities = vec![vec![0.0; n]; compiled.strategies];
+        let (mut differ, mut both) = (0, 0);
+        for _ in 0..2_000 {
+            compiled.draw(&mut rng, &mut scratch);
+            compiled.evaluate_all(&mut scratch, &mut presence);
+            for (strategy, out) in severities.iter_mut().enumerate() {
+                compiled.severities(&scratch, strategy, out);
+            }
+            let [base, a, b, c, ad] = [0, 1, 2, 3, 4].map(|k| severities[k][i]);
+            // The probability is not drawn for a, b, c: the factor strikes under all or none.
+            assert!([a, b, c].iter().all(|&x| (x > 0.0) == (base > 0.0)));
+            if base > 0.0 {
+                both += 1;
+                differ += usize::from(a != b);
+                assert_eq!(c, base * 0.5, "c's multiplier is fixed");
+                for x in [a, b] {
+                    assert!(x >= 0.2 * base * (1.0 - 1e-12) && x <= 0.8 * base * (1.0 + 1e-12));
+                }
+                // Common random numbers: ad applies a's drawn multiplier when the factor strikes.
+                assert!(ad == 0.0 || ad == a, "{ad} vs {a}");
+            } else {
+                assert_eq!(ad, 0.0, "a mitigation never adds a factor");
+            }
+        }
+        assert!(both > 1_000 && differ == both, "{differ} of {both}");
     }
 }

@@ -1,7 +1,9 @@
 //! CSV in long ("tidy") form: one row per strategy and figure, ready for pandas.
 //! Columns: `section, strategy, baseline, id, label, unit, value, se, low, high, count`.
-//! Sections: `metric`, `difference` (to the baseline), `p_beats_baseline`, `decision` (the
-//! recommended strategy's summary figures), `cause_group`, `cause_category`, `cause_factor`.
+//! Sections: `metric`, `difference` (to the baseline), `parameter_gain` (with
+//! `--parameter-uncertainty`: the gain's interval from the uncertain inputs), `p_beats_baseline`,
+//! `decision` (the recommended strategy's summary figures), `cause_group`, `cause_category`,
+//! `cause_factor`.
 
 use super::{Exporter, FactorList, View};
 use crate::analysis::report::{Estimate, Report};
@@ -113,6 +115,46 @@ impl Exporter for CsvExporter {
                 ] {
                     writer.serialize(record("decision", id, label, unit, e, None))?;
                 }
+            }
+            let gain = report
+                .gain_uncertainty
+                .as_ref()
+                .and_then(|g| g.strategies.iter().find(|g| g.id == s.id));
+            if let Some(gain) = gain {
+                // The spread across draws of the uncertain inputs: value = mean over draws,
+                // low/high = their 2.5 % and 97.5 % quantiles, se = the Monte Carlo part.
+                for f in &gain.figures {
+                    let e = Estimate {
+                        value: f.mean,
+                        se: f.monte_carlo_se,
+                        low: f.low,
+                        high: f.high,
+                    };
+                    writer.serialize(record(
+                        "parameter_gain",
+                        f.id,
+                        f.label,
+                        unit_name(f.unit),
+                        &e,
+                        None,
+                    ))?;
+                }
+                // A share of the draws: no interval of its own.
+                let share = gain.p_npv_gain_positive;
+                let e = Estimate {
+                    value: share,
+                    se: 0.0,
+                    low: share,
+                    high: share,
+                };
+                writer.serialize(record(
+                    "parameter_gain",
+                    "p_npv_gain_positive",
+                    "Share of draws with an NPV gain > 0",
+                    "probability",
+                    &e,
+                    None,
+                ))?;
             }
             if let Some(p) = &s.p_beats_baseline {
                 writer.serialize(record(

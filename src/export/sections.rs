@@ -249,6 +249,8 @@ pub fn sections(report: &Report, view: View) -> Vec<Section> {
         }
     }
 
+    out.extend(gain_section(report));
+
     let group_rows = base
         .causes
         .by_group
@@ -319,6 +321,76 @@ pub fn sections(report: &Report, view: View) -> Vec<Section> {
         rows: factor_rows,
     });
     out
+}
+
+/// With `--parameter-uncertainty`: each strategy's gain over the baseline across the draws of
+/// the uncertain inputs (the mean, and the 2.5 %–97.5 % interval of the draws), with the Monte
+/// Carlo standard error beside it, so that the two are read apart.
+fn gain_section(report: &Report) -> Option<Section> {
+    let gain = report.gain_uncertainty.as_ref()?;
+    let first = gain.strategies.first()?;
+    let mut rows = Vec::new();
+    for figure in &first.figures {
+        rows.push(
+            std::iter::once(format!("{}: gain [2.5 %, 97.5 % of draws]", figure.label))
+                .chain(gain.strategies.iter().map(|s| {
+                    s.figure(figure.id)
+                        .map(|f| {
+                            format!(
+                                "{} [{}, {}]",
+                                signed(f.unit, f.mean),
+                                signed(f.unit, f.low),
+                                signed(f.unit, f.high)
+                            )
+                        })
+                        .unwrap_or_default()
+                }))
+                .collect(),
+        );
+        rows.push(
+            std::iter::once(format!(
+                "{}: Monte Carlo SE (not in the interval)",
+                figure.label
+            ))
+            .chain(gain.strategies.iter().map(|s| {
+                s.figure(figure.id)
+                    .map(|f| match f.unit {
+                        Unit::Probability | Unit::Fraction => {
+                            format!("± {:.1} pt", 100.0 * f.monte_carlo_se)
+                        }
+                        unit => format!("± {}", error(unit, f.monte_carlo_se)),
+                    })
+                    .unwrap_or_default()
+            }))
+            .collect(),
+        );
+    }
+    rows.push(
+        std::iter::once("share of draws with an NPV gain > 0".to_string())
+            .chain(
+                gain.strategies
+                    .iter()
+                    .map(|s| value(Unit::Probability, s.p_npv_gain_positive)),
+            )
+            .collect(),
+    );
+    let drawn = match (gain.parameters.len(), gain.effect_multipliers) {
+        (0, e) => format!("{e} effect multipliers"),
+        (k, 0) => format!("{k} catalogue parameters"),
+        (k, e) => format!("{k} catalogue parameters and {e} effect multipliers"),
+    };
+    Some(Section {
+        title: format!(
+            "Gain over the baseline \"{}\" from parameter and effect uncertainty (not Monte Carlo error): {} draws of {drawn}, each on the same {} trials",
+            report.run.baseline,
+            money(gain.draws as f64),
+            money(gain.trials_per_draw as f64)
+        ),
+        header: std::iter::once("metric".to_string())
+            .chain(gain.strategies.iter().map(|s| s.id.clone()))
+            .collect(),
+        rows,
+    })
 }
 
 pub fn factor_sections(list: &super::FactorList) -> Vec<Section> {

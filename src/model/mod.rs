@@ -170,12 +170,118 @@ impl BenefitModel {
     }
 }
 
-/// A mitigation's effect on one factor: multipliers in [0, 1].
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+/// A mitigation's effect on one factor: multipliers in [0, 1], each optionally uncertain.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Effect {
     pub factor: usize,
+    /// Multiplier on the factor's probability (1 = no change).
     pub probability: f64,
+    /// Multiplier on its severity when it strikes (1 = no change).
     pub severity: f64,
+    /// `[low, high]` of the probability multiplier, with `low ≤ probability ≤ high`: under
+    /// `--parameter-uncertainty` the multiplier is drawn per trial from the triangular law
+    /// (low, probability, high) (`docs/MODEL.md` §8).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probability_range: Option<[f64; 2]>,
+    /// `[low, high]` of the severity multiplier, as `probability_range`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity_range: Option<[f64; 2]>,
+    /// Where the effect size comes from: a source, or "assumption" with a reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+}
+
+impl Effect {
+    /// An effect with fixed multipliers and no evidence given.
+    pub fn fixed(factor: usize, probability: f64, severity: f64) -> Effect {
+        Effect {
+            factor,
+            probability,
+            severity,
+            probability_range: None,
+            severity_range: None,
+            evidence: None,
+        }
+    }
+}
+
+/// Which multiplier of an effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MultiplierKind {
+    Probability,
+    Severity,
+}
+
+/// An effect multiplier with a range: drawn under `--parameter-uncertainty` from the
+/// triangular law (low, mode = the stated multiplier, high) by the inverse CDF of one uniform.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RangedMultiplier {
+    /// Index of the mitigation in the scenario, and of the effect in the mitigation.
+    pub mitigation: usize,
+    pub effect: usize,
+    /// The factor the effect acts on.
+    pub factor: usize,
+    pub kind: MultiplierKind,
+    pub low: f64,
+    pub mode: f64,
+    pub high: f64,
+}
+
+impl RangedMultiplier {
+    /// The multiplier at cumulative probability `u` ∈ [0, 1): the triangular inverse CDF of
+    /// `docs/MODEL.md` §2, kept inside `[low, high]` against rounding.
+    #[inline]
+    pub fn inverse_cdf(&self, u: f64) -> f64 {
+        Continuous::Triangular {
+            min: self.low,
+            mode: self.mode,
+            max: self.high,
+        }
+        .inverse_cdf(u)
+        .clamp(self.low, self.high)
+    }
+
+    /// The mean of the drawn multiplier: `(low + mode + high) / 3`.
+    pub fn mean(&self) -> f64 {
+        (self.low + self.mode + self.high) / 3.0
+    }
+}
+
+/// Every ranged multiplier of `mitigations`, in the order they are drawn: file order of the
+/// mitigations, then of their effects, the probability multiplier before the severity one.
+pub fn ranged_multipliers(mitigations: &[Mitigation]) -> Vec<RangedMultiplier> {
+    let mut out = Vec::new();
+    for (m, mitigation) in mitigations.iter().enumerate() {
+        for (e, effect) in mitigation.effects.iter().enumerate() {
+            let ranges = [
+                (
+                    MultiplierKind::Probability,
+                    effect.probability,
+                    effect.probability_range,
+                ),
+                (
+                    MultiplierKind::Severity,
+                    effect.severity,
+                    effect.severity_range,
+                ),
+            ];
+            for (kind, mode, range) in ranges {
+                if let Some([low, high]) = range {
+                    out.push(RangedMultiplier {
+                        mitigation: m,
+                        effect: e,
+                        factor: effect.factor,
+                        kind,
+                        low,
+                        mode,
+                        high,
+                    });
+                }
+            }
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -222,5 +328,73 @@ mod tests {
         };
         assert_eq!(direct.annual_benefit(&[0.3]), 3.0);
         assert_eq!(direct.dimensions(), 1);
+    }
+
+    #[test]
+    fn ranged_multipliers_come_in_file_order_probability_first() {
+        let ranged = |factor, p: Option<[f64; 2]>, s: Option<[f64; 2]>| Effect {
+            probability_range: p,
+            severity_range: s,
+            ..Effect::fixed(factor, 0.5, 0.6)
+        };
+        let mitigation = |effects| Mitigation {
+            id: String::new(),
+            name: String::new(),
+            description: String::new(),
+            sources: Vec::new(),
+            cost: Continuous::Fixed { value: 0.0 },
+            effects,
+        };
+        let mitigations = [
+            mitigation(vec![
+                ranged(3, None, Some([0.5, 0.9])),
+                ranged(1, Some([0.2, 0.7]), Some([0.4, 0.6])),
+            ]),
+            mitigation(vec![Effect::fixed(2, 0.5, 1.0)]),
+            mitigation(vec![ranged(0, Some([0.5, 0.5]), None)]),
+        ];
+        let found: Vec<(usize, usize, usize, MultiplierKind, f64)> =
+            ranged_multipliers(&mitigations)
+                .iter()
+                .map(|r| (r.mitigation, r.effect, r.factor, r.kind, r.mode))
+                .collect();
+        use MultiplierKind::*;
+        assert_eq!(
+            found,
+            [
+                (0, 0, 3, Severity, 0.6),
+                (0, 1, 1, Probability, 0.5),
+                (0, 1, 1, Severity, 0.6),
+                (2, 0, 0, Probability, 0.5),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_drawn_multiplier_stays_in_its_range_with_the_triangular_mean() {
+        let r = RangedMultiplier {
+            mitigation: 0,
+            effect: 0,
+            factor: 0,
+            kind: MultiplierKind::Probability,
+            low: 0.2,
+            mode: 0.3,
+            high: 0.9,
+        };
+        let n = 100_000;
+        let values: Vec<f64> = (0..n)
+            .map(|k| r.inverse_cdf((k as f64 + 0.5) / n as f64))
+            .collect();
+        assert!(values.iter().all(|&v| (0.2..=0.9).contains(&v)));
+        let mean = values.iter().sum::<f64>() / n as f64;
+        assert!((mean - r.mean()).abs() < 1e-6, "{mean} vs {}", r.mean());
+        assert_eq!(r.inverse_cdf(0.0), 0.2);
+        // A zero-width range is its multiplier.
+        let point = RangedMultiplier {
+            low: 0.3,
+            high: 0.3,
+            ..r
+        };
+        assert_eq!(point.inverse_cdf(0.77), 0.3);
     }
 }

@@ -160,12 +160,41 @@ pub struct ParameterUncertainty {
 }
 
 impl ParameterUncertainty {
+    /// `δ = R·ε` for standard normals `ε`, row by row: `δ_j = Σ_k R_jk ε_k`, summed in `k`
+    /// order (`docs/MODEL.md` §4b). The trial loop and the nested gain interval share it.
+    #[inline]
+    pub fn delta(&self, normals: &[f64], delta: &mut [f64]) {
+        correlate(&self.root, normals, delta);
+    }
+
     pub fn len(&self) -> usize {
         self.parameters.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.parameters.is_empty()
+    }
+}
+
+/// `δ = R·ε` with `R` row-major `k × k` (`k = δ.len()`), summed in column order.
+#[inline]
+pub fn correlate(root: &[f64], normals: &[f64], delta: &mut [f64]) {
+    let k = delta.len();
+    for (row, d) in delta.iter_mut().enumerate() {
+        *d = root[row * k..(row + 1) * k]
+            .iter()
+            .zip(normals)
+            .map(|(r, e)| r * e)
+            .sum();
+    }
+}
+
+impl Parameter {
+    /// The value a draw gives the parameter: `clamp(value + δ)` to [`Self::clamp_range`].
+    #[inline]
+    pub fn drawn(self, value: f64, delta: f64) -> f64 {
+        let (low, high) = self.clamp_range();
+        (value + delta).clamp(low, high)
     }
 }
 

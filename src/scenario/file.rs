@@ -373,6 +373,22 @@ pub struct RawEffect {
     /// Multiplier on its severity when it fires, 0 to 1 (1 = no change).
     #[schemars(range(min = 0.0, max = 1.0))]
     pub severity: Option<f64>,
+    /// How uncertain the `probability` multiplier is: `[low, high]`, each 0 to 1, with
+    /// low ≤ probability ≤ high (without `probability`, the multiplier 1 must lie inside).
+    /// Under `--parameter-uncertainty` the multiplier is drawn per trial from the triangular
+    /// law (low, probability, high); without the flag the range changes nothing.
+    #[schemars(length(equal = 2), extend("items" = { "type": "number", "minimum": 0.0, "maximum": 1.0 }))]
+    pub probability_range: Option<Vec<f64>>,
+    /// How uncertain the `severity` multiplier is: `[low, high]`, each 0 to 1, with
+    /// low ≤ severity ≤ high (without `severity`, the multiplier 1 must lie inside). Drawn like
+    /// `probability_range`.
+    #[schemars(length(equal = 2), extend("items" = { "type": "number", "minimum": 0.0, "maximum": 1.0 }))]
+    pub severity_range: Option<Vec<f64>>,
+    /// Where the effect size comes from: a source by author, title and year, or the word
+    /// "assumption" followed by the reason (e.g. "assumption: the remedy the article names
+    /// for this cause; no published effect size").
+    #[schemars(length(min = 1, max = 1000))]
+    pub evidence: Option<String>,
 }
 
 /// `[[mitigations]]`: something the project can do, and pay for, to lower risk.

@@ -13,8 +13,8 @@ mod validate;
 
 use crate::error::Error;
 use crate::model::{
-    BenefitModel, Catalogue, Category, CorrelationModel, Factor, Group, Mitigation,
-    ParameterUncertainty, Project, Strategy,
+    BenefitModel, Catalogue, Category, CorrelationModel, Factor, Group, Mitigation, MultiplierKind,
+    Parameter, ParameterUncertainty, Project, RangedMultiplier, Strategy,
 };
 use serde::Serialize;
 use source::{FieldPath, Problem, Source};
@@ -256,5 +256,85 @@ impl Scenario {
 
     pub fn baseline_strategy(&self) -> &Strategy {
         &self.strategies[self.baseline]
+    }
+
+    /// The effect multipliers with a range, in the order a run draws them (`docs/MODEL.md` §8):
+    /// drawn per trial under `--parameter-uncertainty`.
+    pub fn ranged_multipliers(&self) -> Vec<RangedMultiplier> {
+        crate::model::ranged_multipliers(&self.mitigations)
+    }
+
+    /// Whether `--parameter-uncertainty` has anything to draw: the catalogue's `[uncertainty]`
+    /// table, or an effect multiplier with a range.
+    pub fn has_uncertainty(&self) -> bool {
+        self.uncertainty.is_some() || !self.ranged_multipliers().is_empty()
+    }
+
+    /// The value of an uncertain parameter in this scenario (after its overrides).
+    pub fn parameter(&self, parameter: Parameter) -> f64 {
+        let (f, e, r) = (&self.factors, &self.project.estimate, &self.project.runaway);
+        match parameter {
+            Parameter::Benefit(i) => f[i].impact.benefit,
+            Parameter::Cost(i) => f[i].impact.cost,
+            Parameter::Schedule(i) => f[i].impact.schedule,
+            Parameter::Probability(i) => f[i].probability,
+            Parameter::Runaway(i) => f[i].impact.runaway,
+            Parameter::LogCostMean => e.log_cost_mean,
+            Parameter::LogScheduleMean => e.log_schedule_mean,
+            Parameter::LogCostSd => e.log_cost_sd,
+            Parameter::LogScheduleSd => e.log_schedule_sd,
+            Parameter::RunawayBase => r.base_probability,
+            Parameter::RunawaySize => r.size_min,
+            Parameter::RunawayTail => r.tail,
+            Parameter::RunawaySchedule => r.schedule,
+        }
+    }
+
+    /// Set an uncertain parameter (no range check: the caller clamps, as §4b does).
+    pub fn set_parameter(&mut self, parameter: Parameter, value: f64) {
+        let project = &mut self.project;
+        let slot = match parameter {
+            Parameter::Benefit(i) => &mut self.factors[i].impact.benefit,
+            Parameter::Cost(i) => &mut self.factors[i].impact.cost,
+            Parameter::Schedule(i) => &mut self.factors[i].impact.schedule,
+            Parameter::Probability(i) => &mut self.factors[i].probability,
+            Parameter::Runaway(i) => &mut self.factors[i].impact.runaway,
+            Parameter::LogCostMean => &mut project.estimate.log_cost_mean,
+            Parameter::LogScheduleMean => &mut project.estimate.log_schedule_mean,
+            Parameter::LogCostSd => &mut project.estimate.log_cost_sd,
+            Parameter::LogScheduleSd => &mut project.estimate.log_schedule_sd,
+            Parameter::RunawayBase => &mut project.runaway.base_probability,
+            Parameter::RunawaySize => &mut project.runaway.size_min,
+            Parameter::RunawayTail => &mut project.runaway.tail,
+            Parameter::RunawaySchedule => &mut project.runaway.schedule,
+        };
+        *slot = value;
+    }
+
+    /// This scenario with every uncertain quantity fixed at one draw: `parameters[k]` for the
+    /// k-th parameter of the `[uncertainty]` table (already clamped), `multipliers[j]` for the
+    /// j-th of [`Self::ranged_multipliers`]. The result has no `[uncertainty]` table and no
+    /// ranges: a run of it draws nothing extra (the nested gain interval, `docs/MODEL.md` §8a).
+    pub fn with_draw(&self, parameters: &[f64], multipliers: &[f64]) -> Scenario {
+        let mut fixed = self.clone();
+        if let Some(table) = fixed.uncertainty.take() {
+            for (&parameter, &value) in table.parameters.iter().zip(parameters) {
+                fixed.set_parameter(parameter, value);
+            }
+        }
+        for (ranged, &value) in self.ranged_multipliers().iter().zip(multipliers) {
+            let effect = &mut fixed.mitigations[ranged.mitigation].effects[ranged.effect];
+            match ranged.kind {
+                MultiplierKind::Probability => effect.probability = value,
+                MultiplierKind::Severity => effect.severity = value,
+            }
+        }
+        for mitigation in &mut fixed.mitigations {
+            for effect in &mut mitigation.effects {
+                effect.probability_range = None;
+                effect.severity_range = None;
+            }
+        }
+        fixed
     }
 }

@@ -2,7 +2,7 @@
 //! resolved to indices, every number range-checked, the correlation matrix factored.
 
 use super::checks::{self, Check};
-use super::file::{RawDistribution, ScenarioFile};
+use super::file::{RawDistribution, RawEffect, ScenarioFile};
 use super::limits;
 use super::source::{FieldPath, Problem};
 use super::{Scenario, SimulationSettings};
@@ -396,24 +396,7 @@ fn mitigations(raw: &ScenarioFile, factors: &[crate::model::Factor]) -> Check<Ve
                     "combine the two effects into one",
                 ));
             }
-            if raw_effect.probability.is_none() && raw_effect.severity.is_none() {
-                return Err(Problem::new(
-                    &effect_path,
-                    "this effect changes nothing",
-                    "give `probability` and/or `severity` multipliers in [0, 1]",
-                ));
-            }
-            effects.push(Effect {
-                factor,
-                probability: checks::probability(
-                    &effect_path.key("probability"),
-                    raw_effect.probability.unwrap_or(1.0),
-                )?,
-                severity: checks::probability(
-                    &effect_path.key("severity"),
-                    raw_effect.severity.unwrap_or(1.0),
-                )?,
-            });
+            effects.push(effect(&effect_path, raw_effect, factor)?);
         }
         out.push(Mitigation {
             id: m.id.clone(),
@@ -425,6 +408,165 @@ fn mitigations(raw: &ScenarioFile, factors: &[crate::model::Factor]) -> Check<Ve
         });
     }
     Ok(out)
+}
+
+/// Longest `evidence` text accepted.
+pub const MAX_EVIDENCE_CHARS: usize = 1000;
+
+/// One `[[mitigations.effects]]` entry at `path`, its factor resolved to `factor`: the two
+/// multipliers, their optional ranges and the evidence.
+fn effect(path: &FieldPath, raw: &RawEffect, factor: usize) -> Check<Effect> {
+    let (given_range, given_multiplier) = (
+        raw.probability_range.is_some() || raw.severity_range.is_some(),
+        raw.probability.is_some() || raw.severity.is_some(),
+    );
+    if !given_multiplier && !given_range {
+        return Err(Problem::new(
+            path,
+            "this effect changes nothing",
+            "give `probability` and/or `severity` multipliers in [0, 1]",
+        ));
+    }
+    let probability =
+        checks::probability(&path.key("probability"), raw.probability.unwrap_or(1.0))?;
+    let severity = checks::probability(&path.key("severity"), raw.severity.unwrap_or(1.0))?;
+    Ok(Effect {
+        factor,
+        probability,
+        severity,
+        probability_range: multiplier_range(
+            path,
+            "probability",
+            raw.probability.is_some(),
+            probability,
+            raw.probability_range.as_deref(),
+        )?,
+        severity_range: multiplier_range(
+            path,
+            "severity",
+            raw.severity.is_some(),
+            severity,
+            raw.severity_range.as_deref(),
+        )?,
+        evidence: raw
+            .evidence
+            .as_deref()
+            .map(|text| evidence(&path.key("evidence"), text))
+            .transpose()?,
+    })
+}
+
+/// The range `<key>_range = [low, high]` of the multiplier `key` (its value `multiplier`,
+/// the default 1 when the key is not `given`): two numbers in [0, 1] around the multiplier.
+fn multiplier_range(
+    path: &FieldPath,
+    key: &str,
+    given: bool,
+    multiplier: f64,
+    range: Option<&[f64]>,
+) -> Check<Option<[f64; 2]>> {
+    let Some(range) = range else {
+        return Ok(None);
+    };
+    let range_key = format!("{key}_range");
+    let at = path.key(&range_key);
+    let [low, high] = range else {
+        return Err(Problem::new(
+            &at,
+            format!(
+                "{} number{} given; a range is [low, high], two numbers",
+                range.len(),
+                if range.len() == 1 { "" } else { "s" }
+            ),
+            format!(
+                "write `{range_key} = [low, high]` with 0 ≤ low ≤ {key} ≤ high ≤ 1, e.g. [{}, {}]",
+                short((multiplier - 0.2).max(0.0)),
+                short((multiplier + 0.2).min(1.0))
+            ),
+        ));
+    };
+    let low = checks::probability(&at.index(0), *low)?;
+    let high = checks::probability(&at.index(1), *high)?;
+    if low > high {
+        return Err(Problem::new(
+            &at,
+            format!("low {low} is above high {high}"),
+            format!("write the range as [low, high]: `{range_key} = [{high}, {low}]`"),
+        ));
+    }
+    if !(low..=high).contains(&multiplier) {
+        let what = if given {
+            format!("the multiplier `{key} = {multiplier}`")
+        } else {
+            format!("without `{key}`, the multiplier is 1 (no change), which")
+        };
+        let fix = if given {
+            format!(
+                "widen the range to hold {multiplier} (e.g. [{}, {}]), or change `{key}`: the stated multiplier is the most likely value of the range",
+                short(low.min(multiplier)),
+                short(high.max(multiplier))
+            )
+        } else {
+            format!(
+                "add `{key} = …` (the most likely multiplier) inside the range, or end the range at 1"
+            )
+        };
+        return Err(Problem::new(
+            &at,
+            format!("{what} lies outside [{low}, {high}]"),
+            fix,
+        ));
+    }
+    Ok(Some([low, high]))
+}
+
+/// `evidence`: a source, or "assumption" with its reason; not blank, at most
+/// [`MAX_EVIDENCE_CHARS`] characters.
+fn evidence(path: &FieldPath, text: &str) -> Check<String> {
+    let trimmed = text.trim();
+    let example = "e.g. \"Prosci, Best Practices in Change Management (2023)\" or \"assumption: the remedy the article names for this cause; no published effect size\"";
+    if trimmed.is_empty() {
+        return Err(Problem::new(
+            path,
+            "the evidence is empty",
+            format!("say where the effect size comes from, {example}; or remove the key"),
+        ));
+    }
+    let chars = trimmed.chars().count();
+    if chars > MAX_EVIDENCE_CHARS {
+        return Err(Problem::new(
+            path,
+            format!("the evidence is {chars} characters long, more than {MAX_EVIDENCE_CHARS}"),
+            "cite the source briefly (author, title, year) and keep the discussion in a comment",
+        ));
+    }
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(Problem::new(
+            path,
+            "the evidence contains control characters",
+            "write plain text",
+        ));
+    }
+    let bare = trimmed
+        .trim_end_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace())
+        .eq_ignore_ascii_case("assumption");
+    if bare {
+        return Err(Problem::new(
+            path,
+            "\"assumption\" needs its reason",
+            "write \"assumption: …\" with why the number is what it is (e.g. \"assumption: the remedy the article names for this cause; no published effect size\")",
+        ));
+    }
+    Ok(trimmed.to_string())
+}
+
+/// A number as written in a message, rounded to two decimals.
+fn short(x: f64) -> String {
+    let rounded = (x * 100.0).round() / 100.0;
+    format!("{rounded}")
 }
 
 fn strategies(raw: &ScenarioFile, mitigations: &[Mitigation]) -> Check<(Vec<Strategy>, usize)> {
@@ -517,5 +659,156 @@ fn valid_id(path: &FieldPath, id: &str) -> Check<()> {
             ),
             "use 1 to 64 letters, digits, '_' or '-' (e.g. \"people_first\")",
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::Scenario;
+    use crate::scenario::source::Source;
+
+    /// A small scenario whose one mitigation has the effect lines `effect`.
+    fn with_effect(effect: &str) -> Result<Scenario, String> {
+        let text = format!(
+            r#"[scenario]
+name = "effects"
+[project]
+budget = 100_000.0
+duration_months = 6.0
+horizon_years = 3.0
+discount_rate = 0.08
+[benefits]
+model = "direct"
+annual = {{ value = 50_000.0 }}
+[[mitigations]]
+id = "coaching"
+cost = {{ value = 1_000.0 }}
+[[mitigations.effects]]
+factor = "change_resistance"
+{effect}
+[[strategies]]
+id = "base"
+baseline = true
+[[strategies]]
+id = "coached"
+mitigations = ["coaching"]
+"#
+        );
+        Scenario::from_source(&Source::new("effects.toml", text)).map_err(|e| e.to_string())
+    }
+
+    fn refused(effect: &str, expect: &[&str]) {
+        let message = with_effect(effect).expect_err(effect);
+        for wanted in expect.iter().chain(&["fix:"]) {
+            assert!(message.contains(wanted), "{wanted:?} missing:\n{message}");
+        }
+    }
+
+    #[test]
+    fn ranges_and_evidence_are_carried_into_the_effect() {
+        let scenario = with_effect(
+            "probability = 0.5\nprobability_range = [0.3, 0.8]\nseverity = 0.9\nseverity_range = [0.7, 1.0]\nevidence = \"  assumption: no published effect size \"",
+        )
+        .unwrap();
+        let effect = &scenario.mitigations[0].effects[0];
+        assert_eq!(effect.probability_range, Some([0.3, 0.8]));
+        assert_eq!(effect.severity_range, Some([0.7, 1.0]));
+        assert_eq!(
+            effect.evidence.as_deref(),
+            Some("assumption: no published effect size")
+        );
+        // A range without its multiplier is around the default 1 (no change).
+        let scenario = with_effect("severity_range = [0.6, 1.0]").unwrap();
+        let effect = &scenario.mitigations[0].effects[0];
+        assert_eq!((effect.probability, effect.severity), (1.0, 1.0));
+        assert_eq!(effect.severity_range, Some([0.6, 1.0]));
+        assert_eq!(effect.probability_range, None);
+        // Degenerate ranges are fine: the multiplier is then fixed even when drawn.
+        assert!(with_effect("probability = 0.5\nprobability_range = [0.5, 0.5]").is_ok());
+        assert_eq!(scenario.ranged_multipliers().len(), 1);
+    }
+
+    #[test]
+    fn bad_ranges_are_refused_with_the_key_and_a_fix() {
+        refused(
+            "probability = 0.5\nprobability_range = [0.3]",
+            &[
+                "mitigations[0].effects[0].probability_range",
+                "1 number given",
+                "[low, high]",
+            ],
+        );
+        refused(
+            "probability = 0.5\nprobability_range = [0.3, 0.5, 0.8]",
+            &["probability_range", "3 numbers given"],
+        );
+        refused(
+            "probability = 0.5\nprobability_range = [0.8, 0.3]",
+            &[
+                "probability_range",
+                "low 0.8 is above high 0.3",
+                "[0.3, 0.8]",
+            ],
+        );
+        refused(
+            "probability = 0.5\nprobability_range = [0.6, 0.9]",
+            &[
+                "probability_range",
+                "the multiplier `probability = 0.5` lies outside [0.6, 0.9]",
+                "widen the range",
+            ],
+        );
+        refused(
+            "severity = 0.5\nseverity_range = [-0.1, 0.8]",
+            &[
+                "mitigations[0].effects[0].severity_range[0]",
+                "-0.1 is outside the valid range [0, 1]",
+            ],
+        );
+        refused(
+            "severity = 0.5\nseverity_range = [0.2, 1.5]",
+            &["severity_range[1]", "1.5 is outside the valid range [0, 1]"],
+        );
+        refused(
+            "severity = 0.5\nseverity_range = [0.2, nan]",
+            &["severity_range[1]", "not a finite number"],
+        );
+        refused(
+            "probability = 0.5\nseverity_range = [0.2, 0.8]",
+            &[
+                "severity_range",
+                "without `severity`, the multiplier is 1",
+                "add `severity = …`",
+            ],
+        );
+    }
+
+    #[test]
+    fn bad_evidence_is_refused_with_the_key_and_a_fix() {
+        refused(
+            "probability = 0.5\nevidence = \"   \"",
+            &[
+                "mitigations[0].effects[0].evidence",
+                "the evidence is empty",
+            ],
+        );
+        refused(
+            "probability = 0.5\nevidence = \"Assumption.\"",
+            &["evidence", "needs its reason", "assumption: …"],
+        );
+        let long = "x".repeat(super::MAX_EVIDENCE_CHARS + 1);
+        refused(
+            &format!("probability = 0.5\nevidence = \"{long}\""),
+            &["evidence", "1001 characters long"],
+        );
+        refused(
+            "probability = 0.5\nevidence = \"a\\u0007b\"",
+            &["evidence", "control characters"],
+        );
+        // Still refused: an effect that changes nothing.
+        refused(
+            "evidence = \"assumption: nothing\"",
+            &["this effect changes nothing"],
+        );
     }
 }

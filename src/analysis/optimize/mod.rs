@@ -202,12 +202,8 @@ pub fn check(scenario: &Scenario, settings: &OptimizeSettings) -> Result<(), Err
             "give 0 (one per core) or a small number",
         ));
     }
-    if settings.parameter_uncertainty && scenario.uncertainty.is_none() {
-        return Err(bad(
-            "--parameter-uncertainty",
-            "the catalogue has no [uncertainty] table, so there is no parameter uncertainty to draw".into(),
-            "drop --parameter-uncertainty, or use a catalogue with an [uncertainty] table",
-        ));
+    if settings.parameter_uncertainty && !scenario.has_uncertainty() {
+        return Err(crate::engine::nothing_uncertain(scenario));
     }
     Ok(())
 }
