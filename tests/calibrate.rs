@@ -162,14 +162,9 @@ fn aggregate_calibration_recovers_perturbed_parameters() {
 fn what_the_targets_cannot_identify_is_named() {
     let catalogue = Catalogue::builtin().expect("catalogue");
     let scenario = Source::new("default", BUILTIN_DEFAULT);
-    let targets = targets_only(vec![target(
-        "missed",
-        "p_missed_objectives",
-        0.65,
-        0.03,
-    )]);
-    let free = calibrate::parse_free("benefit_scale,impact:change_resistance", &catalogue)
-        .expect("free");
+    let targets = targets_only(vec![target("missed", "p_missed_objectives", 0.65, 0.03)]);
+    let free =
+        calibrate::parse_free("benefit_scale,impact:change_resistance", &catalogue).expect("free");
     struct Quiet;
     impl calibrate::CalibrationObserver for Quiet {}
     // Two free parameters against one target: refused unless allowed.
@@ -303,7 +298,14 @@ fn bad_free_parameters_and_targets_exit_2_with_a_fix() {
     )
     .expect("write");
     crmcast()
-        .args(["calibrate", "--trials", "2000", "--output"])
+        .args([
+            "calibrate",
+            "--free",
+            "runaway_scale",
+            "--trials",
+            "2000",
+            "--output",
+        ])
         .arg(&out)
         .arg("--targets")
         .arg(&targets)

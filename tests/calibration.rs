@@ -16,7 +16,10 @@ fn default_scenario_reproduces_the_published_figures() {
     let text =
         std::fs::read_to_string("scenarios/calibration/published.toml").expect("published.toml");
     let set = targets::load_set(&Source::new("published.toml", text)).expect("valid targets");
-    assert!(set.targets.len() >= 15, "every published figure is a target");
+    assert!(
+        set.targets.len() >= 15,
+        "every published figure is a target"
+    );
     let scenario = Scenario::builtin_default().expect("default scenario");
     assert!(
         scenario.baseline_strategy().mitigations.is_empty(),

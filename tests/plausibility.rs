@@ -44,8 +44,10 @@ fn no_trouble(metric: &str) -> (f64, f64) {
 
 #[test]
 fn the_no_trouble_scenario_switches_off_every_factor() {
-    let scenario = Scenario::load(std::path::Path::new("scenarios/calibration/no_trouble.toml"))
-        .expect("scenario");
+    let scenario = Scenario::load(std::path::Path::new(
+        "scenarios/calibration/no_trouble.toml",
+    ))
+    .expect("scenario");
     let catalogue = Catalogue::builtin().expect("catalogue");
     assert_eq!(scenario.factors.len(), catalogue.factors.len());
     for factor in &scenario.factors {
@@ -91,12 +93,7 @@ fn without_trouble_few_projects_double_their_cost() {
 
 #[test]
 fn no_shipped_strategy_is_forecast_far_under_budget() {
-    for name in [
-        "default",
-        "retail_chain",
-        "small_business",
-        "multinational",
-    ] {
+    for name in ["default", "retail_chain", "small_business", "multinational"] {
         let report = run(&format!("scenarios/{name}.toml"));
         for strategy in &report.strategies {
             let median = strategy.metric("overrun_p50").expect("p50");
@@ -125,7 +122,11 @@ fn no_shipped_strategy_is_forecast_far_under_budget() {
 fn inside_and_outside_views_agree_within_fifteen_points() {
     let report = run("scenarios/default.toml");
     let class = BuiltinClass::builtin().distribution;
-    for (metric, level) in [("overrun_p50", 0.5), ("overrun_p80", 0.8), ("overrun_p90", 0.9)] {
+    for (metric, level) in [
+        ("overrun_p50", 0.5),
+        ("overrun_p80", 0.8),
+        ("overrun_p90", 0.9),
+    ] {
         let inside = report.baseline().metric(metric).expect("quantile").value;
         let outside = class.quantile(level);
         assert!(

@@ -251,7 +251,12 @@ impl Figure {
     }
 
     /// The figure on one strategy, `None` for a metric or group the report does not have.
-    pub fn estimate(&self, strategy: usize, report: &Report, acc: &StrategyAccumulator) -> Option<Estimate> {
+    pub fn estimate(
+        &self,
+        strategy: usize,
+        report: &Report,
+        acc: &StrategyAccumulator,
+    ) -> Option<Estimate> {
         let s = &report.strategies[strategy];
         match (&self.metric, &self.cause_group, &self.statistic) {
             (Some(metric), _, _) => s.metric(metric).copied(),
@@ -539,9 +544,23 @@ mod tests {
         let at = |s: Statistic| s.estimate(&acc).value;
         let overrun = Variable::Overrun;
         // P(overrun ≥ 0.45): ratios 1.5 … 2.4 lie above 1.45: 10 of 20.
-        assert!((at(Statistic::Exceedance { of: overrun, at: 0.45 }) - 0.5).abs() < 0.01);
+        assert!(
+            (at(Statistic::Exceedance {
+                of: overrun,
+                at: 0.45
+            }) - 0.5)
+                .abs()
+                < 0.01
+        );
         // |overrun| > 0.25: ratios ≤ 0.75 (0.5, 0.6, 0.7) and ≥ 1.25 (1.3 … 2.4): 3 + 12.
-        assert!((at(Statistic::Deviation { of: overrun, beyond: 0.25 }) - 0.75).abs() < 0.01);
+        assert!(
+            (at(Statistic::Deviation {
+                of: overrun,
+                beyond: 0.25
+            }) - 0.75)
+                .abs()
+                < 0.01
+        );
         // 0 ≤ overrun < 0.45: ratios 1.0 … 1.4: 5 of 20.
         let bin = at(Statistic::Bin {
             of: overrun,
@@ -550,7 +569,10 @@ mod tests {
         });
         assert!((bin - 0.25).abs() < 0.01, "{bin}");
         // Mean overrun of the ratios ≥ 2.0: 2.0 … 2.4 → 2.2 − 1 = 1.2.
-        let tail = at(Statistic::TailMean { of: overrun, at: 0.995 });
+        let tail = at(Statistic::TailMean {
+            of: overrun,
+            at: 0.995,
+        });
         assert!((tail - 1.2).abs() < 0.01, "{tail}");
         // Payback ≤ 4.5 years: 0 … 4 → 5 of 20.
         assert!((at(Statistic::PaybackWithin { years: 4.5 }) - 0.25).abs() < 0.01);
@@ -593,10 +615,17 @@ mod tests {
         };
         assert_eq!(independent_count(&[group("a"), group("b")], &groups), 1);
         assert_eq!(independent_count(&[group("a")], &groups), 1);
-        let classes = [metric("p_success"), metric("p_challenged"), metric("p_failed")];
+        let classes = [
+            metric("p_success"),
+            metric("p_challenged"),
+            metric("p_failed"),
+        ];
         assert_eq!(independent_count(&classes, &groups), 2);
         assert_eq!(
-            independent_count(&[metric("p_success"), metric("p_missed_objectives")], &groups),
+            independent_count(
+                &[metric("p_success"), metric("p_missed_objectives")],
+                &groups
+            ),
             1
         );
     }

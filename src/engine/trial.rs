@@ -953,7 +953,11 @@ mod tests {
         );
         assert_eq!(fixed.drawn_multipliers(), 0);
         assert_eq!(flagged.drawn_multipliers(), 3);
-        assert_eq!(flagged.dimensions(), fixed.dimensions() + 3);
+        // Flagged, the catalogue's uncertain parameters are drawn too.
+        assert_eq!(
+            flagged.dimensions(),
+            fixed.dimensions() + 3 + flagged.uncertain_parameters()
+        );
         assert!(fixed.effects.is_none() && fixed.retarget.is_none());
     }
 

@@ -276,7 +276,9 @@ mod tests {
         let (names, sigma) = catalogue_covariance(&base, &free, &[0.0], &cov).expect("moves");
         // r_i·e^x: ∂/∂x = r_i at 0, so var = r_i²·v for every factor with a runaway impact.
         for (k, name) in names.iter().enumerate() {
-            let id = name.strip_prefix("runaway:").expect("only runaway impacts move");
+            let id = name
+                .strip_prefix("runaway:")
+                .expect("only runaway impacts move");
             let r = base
                 .factors
                 .iter()

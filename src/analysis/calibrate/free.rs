@@ -14,7 +14,10 @@ use serde::Serialize;
 pub enum FreeParameter {
     /// Multiplies the benefit, cost, schedule and runaway impacts of every factor in a cause
     /// group.
-    GroupWeight { group: usize, id: String },
+    GroupWeight {
+        group: usize,
+        id: String,
+    },
     /// Multiplies one impact channel of every factor.
     BenefitScale,
     CostScale,
@@ -23,8 +26,14 @@ pub enum FreeParameter {
     /// Multiplies every factor's probability (on the odds scale).
     ProbabilityScale,
     /// One factor's probability (logit scale) or all four of its impacts (log scale).
-    Probability { factor: usize, id: String },
-    Impact { factor: usize, id: String },
+    Probability {
+        factor: usize,
+        id: String,
+    },
+    Impact {
+        factor: usize,
+        id: String,
+    },
     LogCostMean,
     LogCostSd,
     LogScheduleMean,
@@ -398,6 +407,10 @@ mod tests {
             assert!((b.impact.cost - a.impact.cost * m).abs() < 1e-12);
         }
         assert!(parse_free("group_weights,group_weight:other", &base).is_err());
-        assert!(parse_free("nonsense", &base).unwrap_err().contains("known:"));
+        assert!(
+            parse_free("nonsense", &base)
+                .unwrap_err()
+                .contains("known:")
+        );
     }
 }

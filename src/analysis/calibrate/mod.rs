@@ -298,8 +298,7 @@ pub fn evaluate(
     // unevenly. Results do not depend on threads.
     let (main, no_trouble) = if set.needs_no_trouble() && threads != 1 {
         let (a, b) = std::thread::scope(|scope| {
-            let other =
-                scope.spawn(|| baseline_run(scenario, catalogue, true, trials, seed, 1));
+            let other = scope.spawn(|| baseline_run(scenario, catalogue, true, trials, seed, 1));
             let main = baseline_run(scenario, catalogue, false, trials, seed, 1);
             (main, other.join())
         });
@@ -308,7 +307,9 @@ pub fn evaluate(
     } else {
         let main = baseline_run(scenario, catalogue, false, trials, seed, threads)?;
         let other = if set.needs_no_trouble() {
-            Some(baseline_run(scenario, catalogue, true, trials, seed, threads)?)
+            Some(baseline_run(
+                scenario, catalogue, true, trials, seed, threads,
+            )?)
         } else {
             None
         };
@@ -373,8 +374,7 @@ pub fn calibrate(
     settings: &CalibrationSettings,
     observer: &dyn CalibrationObserver,
 ) -> Result<Calibration, Error> {
-    let independent =
-        check_degrees_of_freedom(free, set, base, settings.allow_underdetermined)?;
+    let independent = check_degrees_of_freedom(free, set, base, settings.allow_underdetermined)?;
     let objective = Objective {
         scenario,
         base,
@@ -399,7 +399,12 @@ pub fn calibrate(
         evaluations: 0.into(),
         ..objective
     };
-    let (found, _) = minimise(&search, start, settings.initial_step, settings.max_iterations)?;
+    let (found, _) = minimise(
+        &search,
+        start,
+        settings.initial_step,
+        settings.max_iterations,
+    )?;
     let objective = Objective {
         settings,
         evaluations: search
@@ -543,9 +548,11 @@ fn finish(
         .collect();
     let names: Vec<String> = free.iter().map(|p| p.name()).collect();
     let active: Vec<bool> = at_bound.iter().map(|b| !b).collect();
-    let prior_sd: Vec<f64> = bounds.iter().map(|(low, high)| (high - low) / 4.0).collect();
-    let covariance =
-        evidence::coordinate_covariance(&jacobian, &noise, &active, &prior_sd, &names);
+    let prior_sd: Vec<f64> = bounds
+        .iter()
+        .map(|(low, high)| (high - low) / 4.0)
+        .collect();
+    let covariance = evidence::coordinate_covariance(&jacobian, &noise, &active, &prior_sd, &names);
     let (unmovable, conflicts) = if all_within_tolerance {
         (Vec::new(), Vec::new())
     } else {
@@ -558,8 +565,8 @@ fn finish(
             let x = coordinates[j];
             let value = parameter.reported(x, base);
             // d value / d coordinate: the value itself for a multiplier, 1 for a shift.
-            let slope = (parameter.reported(x + 1e-6, base) - parameter.reported(x - 1e-6, base))
-                / 2e-6;
+            let slope =
+                (parameter.reported(x + 1e-6, base) - parameter.reported(x - 1e-6, base)) / 2e-6;
             let sd = |m: &DMatrix<f64>| slope.abs() * m[(j, j)].max(0.0).sqrt();
             FittedParameter {
                 name: parameter.name(),

@@ -8,8 +8,8 @@ use crate::engine::{NoObserver, RunSettings, simulate};
 use crate::model::Catalogue;
 use crate::scenario::source::Source;
 
-/// A scenario with no noise, a fixed benefit of 500 a year on a budget of 1000, and every
-/// factor switched off but `poor_data_quality`, which strikes with `probability` at severity 1,
+/// A scenario with no noise and no runaway, a fixed benefit of 500 a year on a budget of 1000,
+/// and every factor switched off but `poor_data_quality`, which strikes with `probability` at severity 1,
 /// halves the benefit and doubles the cost. Mitigations: `fix` (removes it, costs 100),
 /// `weaken` (severity × 0.6, costs 50), `useless` (acts on a factor that never strikes,
 /// costs 30).
@@ -31,6 +31,8 @@ log_cost_sd = 0.0
 log_schedule_mean = 0.0
 log_schedule_sd = 0.0
 benefit_sd = 0.0
+[project.runaway]
+base_probability = 0.0
 [benefits]
 model = "direct"
 annual = { value = 500.0 }
@@ -39,7 +41,7 @@ annual = { value = 500.0 }
     for factor in &catalogue.factors {
         if factor.id == "poor_data_quality" {
             text.push_str(&format!(
-                "[factors.poor_data_quality]\nprobability = {probability}\nseverity = {{ kind = \"fixed\", value = 1.0 }}\nimpact = {{ benefit = 0.5, cost = {}, schedule = 0.0 }}\n",
+                "[factors.poor_data_quality]\nprobability = {probability}\nseverity = {{ kind = \"fixed\", value = 1.0 }}\nimpact = {{ benefit = 0.5, cost = {}, schedule = 0.0, runaway = 0.0 }}\n",
                 std::f64::consts::LN_2
             ));
         } else {
@@ -147,6 +149,9 @@ fn bad_settings_are_refused_with_a_fix() {
             "--parameter-uncertainty",
         ),
     ];
+    // Nothing uncertain: a catalogue without [uncertainty] and no ranged effect.
+    let mut scenario = scenario;
+    scenario.uncertainty = None;
     for (change, option) in cases {
         let mut s = settings(Objective::ExpectedNpv, 100.0);
         change(&mut s);
