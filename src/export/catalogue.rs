@@ -152,6 +152,66 @@ fn strip_header(text: &str) -> &str {
     text
 }
 
+/// The catalogue's numbers as `docs/MODEL.md` §2 shows them (Markdown): every factor with
+/// its probability and impacts, then the estimating error and the runaway. `tests/docs.rs`
+/// checks that the page holds exactly this text between its markers, so the page cannot go
+/// stale when the catalogue is re-calibrated.
+pub fn model_tables(catalogue: &Catalogue) -> String {
+    let mut text = format!(
+        "Catalogue version `{}`: {} factors. p is the probability, b, c, d and r the benefit, cost, \
+         schedule and runaway impacts; sources are seed numbers.\n\n\
+         | id | category | cause group | p | b | c | d | r | sources |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
+        catalogue.version,
+        catalogue.factors.len()
+    );
+    for f in &catalogue.factors {
+        let seeds: Vec<&str> = f
+            .sources
+            .iter()
+            .map(|s| s.split('_').next().unwrap_or(s))
+            .collect();
+        text.push_str(&format!(
+            "| `{}` | {} | {} | {:.2} | {:.4} | {:.4} | {:.4} | {:.4} | {} |\n",
+            f.id,
+            catalogue.categories[f.category].id,
+            catalogue.groups[f.cause_group].id,
+            f.probability,
+            f.impact.benefit,
+            f.impact.cost,
+            f.impact.schedule,
+            f.impact.runaway,
+            seeds.join(", ")
+        ));
+    }
+    let e = &catalogue.estimate;
+    let r = &catalogue.runaway;
+    text.push_str("\n| `[estimate]` | value | `[runaway]` | value |\n|---|---|---|---|\n");
+    for ((a, x), (b, y)) in [
+        ("log_cost_mean", e.log_cost_mean),
+        ("log_cost_sd", e.log_cost_sd),
+        ("log_schedule_mean", e.log_schedule_mean),
+        ("log_schedule_sd", e.log_schedule_sd),
+        ("cost_schedule_correlation", e.cost_schedule_correlation),
+        ("benefit_sd", e.benefit_sd),
+    ]
+    .into_iter()
+    .zip([
+        ("base_probability", format!("{:.4}", r.base_probability)),
+        ("size_min", format!("{:.4}", r.size_min)),
+        ("tail", format!("{:.4}", r.tail)),
+        ("schedule", format!("{:.4}", r.schedule)),
+        (
+            "(base hazard λ₀)",
+            format!("{:.6}", r.base_hazard()),
+        ),
+        ("", String::new()),
+    ]) {
+        text.push_str(&format!("| {a} | {x:.4} | {b} | {y} |\n"));
+    }
+    text
+}
+
 /// Today's date (UTC) as YYYY-MM-DD, or the date of `SOURCE_DATE_EPOCH` when it is set, so that
 /// a calibration can be reproduced byte for byte.
 pub fn today() -> String {

@@ -10,6 +10,10 @@ pub struct JsonExporter;
 #[derive(serde::Serialize)]
 struct FactorsDocument<'a> {
     catalogue_version: &'a str,
+    /// The plain estimating error (after the scenario's overrides).
+    estimate: &'a crate::model::Estimate,
+    /// The runaway mechanism (after the scenario's overrides).
+    runaway: &'a crate::model::Runaway,
     groups: &'a [crate::model::Group],
     categories: &'a [crate::model::Category],
     factors: &'a [crate::model::Factor],
@@ -23,6 +27,8 @@ impl Exporter for JsonExporter {
     fn factors(&self, list: &FactorList, out: &mut dyn Write) -> std::io::Result<()> {
         let document = FactorsDocument {
             catalogue_version: &list.scenario.catalogue_version,
+            estimate: &list.scenario.project.estimate,
+            runaway: &list.scenario.project.runaway,
             groups: &list.scenario.groups,
             categories: &list.scenario.categories,
             factors: list.factors,

@@ -398,6 +398,7 @@ pub(super) fn factor_sheet(book: &mut Book, list: &FactorList) -> Result<()> {
         "impact on benefit",
         "impact on log cost",
         "impact on log duration",
+        "impact on runaway log hazard",
         "sources",
     ]
     .map(String::from);
@@ -415,9 +416,23 @@ pub(super) fn factor_sheet(book: &mut Book, list: &FactorList) -> Result<()> {
             Cell::number(f.impact.benefit, Style::Fixed(3)),
             Cell::number(f.impact.cost, Style::Fixed(3)),
             Cell::number(f.impact.schedule, Style::Fixed(3)),
+            Cell::number(f.impact.runaway, Style::Fixed(3)),
             Cell::text(f.sources.join(" ")),
         ])?;
     }
+    let e = &s.project.estimate;
+    let r = &s.project.runaway;
+    sheet.note(&format!(
+        "Every trial: log cost mean {:.4}, sd {:.4}; log schedule mean {:.4}, sd {:.4}; runaway base probability {:.4}, smallest multiplier {:.4}, tail index {:.4}, schedule elasticity {:.4} (docs/MODEL.md §5, §5a)",
+        e.log_cost_mean,
+        e.log_cost_sd,
+        e.log_schedule_mean,
+        e.log_schedule_sd,
+        r.base_probability,
+        r.size_min,
+        r.tail,
+        r.schedule
+    ))?;
     sheet.note(&format!(
         "Factor catalogue {} ({} factors; sources are seed files in shared/seeds)",
         s.catalogue_version,
