@@ -26,3 +26,16 @@ fn model_md_shows_the_shipped_catalogue() {
         );
     }
 }
+
+#[test]
+fn output_md_lists_every_metric_id() {
+    let page = std::fs::read_to_string("docs/OUTPUT.md").expect("docs/OUTPUT.md");
+    let missing: Vec<&str> = crmcast::analysis::report::metric_ids()
+        .into_iter()
+        .filter(|id| !page.contains(&format!("`{id}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/OUTPUT.md does not document the metrics {missing:?}"
+    );
+}

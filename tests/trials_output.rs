@@ -12,7 +12,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// The columns before the severities (docs/OUTPUT.md).
-const COLUMNS: [&str; 12] = [
+const COLUMNS: [&str; 13] = [
     "trial",
     "strategy",
     "outcome",
@@ -25,6 +25,7 @@ const COLUMNS: [&str; 12] = [
     "roi",
     "payback_years",
     "primary_cause",
+    "runaway",
 ];
 const OUTCOMES: [&str; 3] = ["success", "challenged", "failed"];
 const BATCH: u64 = 16_384;

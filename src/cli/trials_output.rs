@@ -18,7 +18,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 /// The columns before the per-factor severities, in file order (the notebooks rely on it).
-pub const COLUMNS: [&str; 12] = [
+pub const COLUMNS: [&str; 13] = [
     "trial",
     "strategy",
     "outcome",
@@ -31,6 +31,7 @@ pub const COLUMNS: [&str; 12] = [
     "roi",
     "payback_years",
     "primary_cause",
+    "runaway",
 ];
 
 /// Above this estimated size the user is warned before the file is written.
@@ -58,6 +59,7 @@ struct Row<'a> {
     roi: f64,
     payback_years: f64,
     primary_cause: &'a str,
+    runaway: bool,
     severities: &'a [f64],
 }
 
@@ -370,6 +372,7 @@ impl<'a> Rows<'a> {
                     roi: o.roi,
                     payback_years: o.payback_years,
                     primary_cause: o.primary_cause.map_or("", |i| self.factors[i]),
+                    runaway: o.runaway,
                     severities,
                 };
                 failed = csv.serialize(row).err();

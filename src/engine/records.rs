@@ -236,6 +236,8 @@ pub struct TrialRecord {
     pub payback_years: f64,
     /// Factor id of the primary cause; empty for a success or an unattributed miss.
     pub primary_cause: String,
+    /// Whether the project ran away (docs/MODEL.md §5a).
+    pub runaway: bool,
     /// Per factor in catalogue order ([`factor_columns`]): its severity, 0 when it did not strike.
     pub severities: Vec<f64>,
 }
@@ -269,6 +271,7 @@ pub fn record(scenario: &Scenario, view: &TrialView<'_>, s: usize) -> TrialRecor
         primary_cause: o
             .primary_cause
             .map_or_else(String::new, |i| scenario.factors[i].id.clone()),
+        runaway: o.runaway,
         severities,
     }
 }

@@ -218,6 +218,7 @@ fn trials_sheet(
         "ROI".into(),
         "payback (years)".into(),
         "primary cause".into(),
+        "runaway".into(),
     ];
     header.extend(columns.iter().cloned());
     let mut sheet = book.sheet("trials", None, &header)?;
@@ -238,6 +239,7 @@ fn trials_sheet(
             Cell::number(r.roi, Style::Percent),
             super::report::figure(Unit::Years, r.payback_years),
             Cell::Text(Cow::Borrowed(r.primary_cause.as_str())),
+            Cell::text(if r.runaway { "yes" } else { "no" }),
         ]);
         row.extend(
             r.severities
