@@ -6,7 +6,8 @@
 use crmcast::export::catalogue::model_tables;
 use crmcast::model::Catalogue;
 
-const BEGIN: &str = "<!-- catalogue tables: generated from data/catalogue.toml by tests/docs.rs -->\n";
+const BEGIN: &str =
+    "<!-- catalogue tables: generated from data/catalogue.toml by tests/docs.rs -->\n";
 const END: &str = "<!-- end of catalogue tables -->";
 
 #[test]

@@ -201,10 +201,7 @@ pub fn model_tables(catalogue: &Catalogue) -> String {
         ("size_min", format!("{:.4}", r.size_min)),
         ("tail", format!("{:.4}", r.tail)),
         ("schedule", format!("{:.4}", r.schedule)),
-        (
-            "(base hazard λ₀)",
-            format!("{:.6}", r.base_hazard()),
-        ),
+        ("(base hazard λ₀)", format!("{:.6}", r.base_hazard())),
         ("", String::new()),
     ]) {
         text.push_str(&format!("| {a} | {x:.4} | {b} | {y} |\n"));

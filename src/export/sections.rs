@@ -417,29 +417,32 @@ pub fn factor_sections(list: &super::FactorList) -> Vec<Section> {
             ]
         })
         .collect();
-    vec![Section {
-        title: format!(
-            "Factor catalogue {} ({} factors; sources are seed files in shared/seeds)",
-            s.catalogue_version,
-            list.factors.len()
-        ),
-        header: [
-            "id",
-            "category",
-            "survey group",
-            "probability",
-            "mean severity",
-            "benefit",
-            "log cost",
-            "log duration",
-            "runaway (log hazard)",
-            "seeds",
-        ]
-        .iter()
-        .map(|h| h.to_string())
-        .collect(),
-        rows,
-    }, estimate_section(s)]
+    vec![
+        Section {
+            title: format!(
+                "Factor catalogue {} ({} factors; sources are seed files in shared/seeds)",
+                s.catalogue_version,
+                list.factors.len()
+            ),
+            header: [
+                "id",
+                "category",
+                "survey group",
+                "probability",
+                "mean severity",
+                "benefit",
+                "log cost",
+                "log duration",
+                "runaway (log hazard)",
+                "seeds",
+            ]
+            .iter()
+            .map(|h| h.to_string())
+            .collect(),
+            rows,
+        },
+        estimate_section(s),
+    ]
 }
 
 /// The estimating error and the runaway mechanism every trial shares (docs/MODEL.md §5, §5a).
@@ -453,16 +456,52 @@ fn estimate_section(s: &crate::scenario::Scenario) -> Section {
         title: "Estimating error and runaway (every trial, factors or not)".into(),
         header: ["parameter", "value", "meaning"].map(String::from).to_vec(),
         rows: vec![
-            row("log_cost_mean", e.log_cost_mean, "mean of the log cost ratio without trouble"),
+            row(
+                "log_cost_mean",
+                e.log_cost_mean,
+                "mean of the log cost ratio without trouble",
+            ),
             row("log_cost_sd", e.log_cost_sd, "its standard deviation"),
-            row("log_schedule_mean", e.log_schedule_mean, "mean of the log duration ratio without trouble"),
-            row("log_schedule_sd", e.log_schedule_sd, "its standard deviation"),
-            row("cost_schedule_correlation", e.cost_schedule_correlation, "correlation of the two errors"),
-            row("benefit_sd", e.benefit_sd, "sd of the log benefit noise (mean one)"),
-            row("runaway base_probability", r.base_probability, "chance a project no factor strikes runs away"),
-            row("runaway size_min", r.size_min, "smallest cost multiplier of a runaway (Pareto scale)"),
-            row("runaway tail", r.tail, "Pareto tail index of the runaway's cost multiplier"),
-            row("runaway schedule", r.schedule, "log duration grows by this times ln(multiplier)"),
+            row(
+                "log_schedule_mean",
+                e.log_schedule_mean,
+                "mean of the log duration ratio without trouble",
+            ),
+            row(
+                "log_schedule_sd",
+                e.log_schedule_sd,
+                "its standard deviation",
+            ),
+            row(
+                "cost_schedule_correlation",
+                e.cost_schedule_correlation,
+                "correlation of the two errors",
+            ),
+            row(
+                "benefit_sd",
+                e.benefit_sd,
+                "sd of the log benefit noise (mean one)",
+            ),
+            row(
+                "runaway base_probability",
+                r.base_probability,
+                "chance a project no factor strikes runs away",
+            ),
+            row(
+                "runaway size_min",
+                r.size_min,
+                "smallest cost multiplier of a runaway (Pareto scale)",
+            ),
+            row(
+                "runaway tail",
+                r.tail,
+                "Pareto tail index of the runaway's cost multiplier",
+            ),
+            row(
+                "runaway schedule",
+                r.schedule,
+                "log duration grows by this times ln(multiplier)",
+            ),
         ],
     }
 }
