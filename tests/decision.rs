@@ -1,5 +1,6 @@
 //! The decision summary of `run`/`compare` against closed forms: one factor that strikes half
-//! the time with a fixed effect, and a mitigation that removes it.
+//! the time with a fixed effect, and a mitigation that removes it (no estimating noise and no
+//! runaway: tests/common).
 
 mod common;
 
@@ -7,7 +8,7 @@ use common::controlled;
 use crmcast::analysis::Report;
 use crmcast::engine::{NoObserver, RunSettings, simulate};
 
-const FACTOR: &str = "probability = 0.5\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.0, cost = 0.5, schedule = 0.0 }";
+const FACTOR: &str = "probability = 0.5\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.0, cost = 0.5, schedule = 0.0, runaway = 0.0 }";
 
 fn report(extra: &str) -> Report {
     let scenario = controlled(&[("poor_data_quality", FACTOR)], extra);

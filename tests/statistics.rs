@@ -6,10 +6,17 @@ use crmcast::model::Catalogue;
 use crmcast::scenario::Scenario;
 use crmcast::scenario::source::Source;
 
-/// A scenario with no noise, a fixed benefit, and every factor switched off but those given.
+/// A scenario with no noise, no runaway, a fixed benefit, and every factor switched off but
+/// those given.
 fn controlled(active: &[(&str, &str)], extra: &str) -> Scenario {
+    controlled_with("base_probability = 0.0", active, extra)
+}
+
+/// [`controlled`] with the body of its `[project.runaway]` table given: with
+/// `base_probability = 0.0` the base hazard is 0 and no factor load can trigger a runaway.
+fn controlled_with(runaway: &str, active: &[(&str, &str)], extra: &str) -> Scenario {
     let catalogue = Catalogue::builtin().expect("catalogue");
-    let mut text = String::from(
+    let mut text = format!(
         r#"
 [scenario]
 name = "controlled"
@@ -25,9 +32,11 @@ log_cost_sd = 0.0
 log_schedule_mean = 0.0
 log_schedule_sd = 0.0
 benefit_sd = 0.0
+[project.runaway]
+{runaway}
 [benefits]
 model = "direct"
-annual = { value = 500.0 }
+annual = {{ value = 500.0 }}
 "#,
     );
     for factor in &catalogue.factors {
@@ -90,7 +99,7 @@ fn no_factors_gives_the_deterministic_npv() {
 fn one_factor_with_probability_p_fails_a_share_p_of_trials() {
     let p = 0.3;
     let body = format!(
-        "probability = {p}\nseverity = {{ kind = \"fixed\", value = 1.0 }}\nimpact = {{ benefit = 0.9, cost = 0.0, schedule = 0.0 }}"
+        "probability = {p}\nseverity = {{ kind = \"fixed\", value = 1.0 }}\nimpact = {{ benefit = 0.9, cost = 0.0, schedule = 0.0, runaway = 0.0 }}"
     );
     let scenario = controlled(&[("poor_data_quality", &body)], "");
     let n = 200_000;
@@ -113,7 +122,7 @@ fn one_factor_with_probability_p_fails_a_share_p_of_trials() {
 
 #[test]
 fn a_mitigation_halving_the_probability_halves_the_failure_rate_and_costs_its_price() {
-    let body = "probability = 0.4\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.9, cost = 0.0, schedule = 0.0 }";
+    let body = "probability = 0.4\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.9, cost = 0.0, schedule = 0.0, runaway = 0.0 }";
     let extra = r#"
 [[mitigations]]
 id = "cleanse"
@@ -222,8 +231,8 @@ const PINNED: ([u64; 3], u64, u64) = ([6984, 11133, 1883], 3183, 7260);
 fn primary_cause_is_the_largest_contribution_to_the_broken_objective() {
     // Both factors always strike at severity 1; only benefit is hurt, and the larger benefit
     // impact must be the primary cause of every (benefit-broken) miss.
-    let small = "probability = 1.0\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.2, cost = 0.0, schedule = 0.0 }";
-    let large = "probability = 1.0\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.5, cost = 0.0, schedule = 0.0 }";
+    let small = "probability = 1.0\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.2, cost = 0.0, schedule = 0.0, runaway = 0.0 }";
+    let large = "probability = 1.0\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.5, cost = 0.0, schedule = 0.0, runaway = 0.0 }";
     let scenario = controlled(
         &[("poor_data_quality", small), ("change_resistance", large)],
         "",
@@ -241,7 +250,7 @@ fn primary_cause_is_the_largest_contribution_to_the_broken_objective() {
         .unwrap();
     assert_eq!(primary.count, 2_000);
     // A cost-only factor does not take the blame for a benefit miss.
-    let cost_only = "probability = 1.0\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.0, cost = 0.1, schedule = 0.0 }";
+    let cost_only = "probability = 1.0\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.0, cost = 0.1, schedule = 0.0, runaway = 0.0 }";
     let scenario = controlled(
         &[
             ("change_resistance", large),
