@@ -224,8 +224,13 @@ fn values_are_stable_for_a_fixed_seed() {
     assert_eq!(pinned, PINNED, "pinned values changed: {pinned:?}");
 }
 
-// Re-pinned when `crmcast calibrate` replaced the hand-tuned catalogue (issue #4).
-const PINNED: ([u64; 3], u64, u64) = ([6984, 11133, 1883], 3183, 7260);
+// Re-pinned when `crmcast calibrate` replaced the hand-tuned catalogue (issue #4), and again
+// for outcome model v2 (two runaway uniforms per trial, the re-calibrated catalogue): was
+// ([6984, 11133, 1883], 3183, 7260). Sanity check of the new values: 64.9 % missed
+// objectives (target 65 %), 6.0 % failed, 8.4 % at least double the budget (the runaways
+// carry the tail now, with fewer middling failures), 33.8 % with a negative NPV; the same run
+// reports a mean overrun of 30.9 %, median +5.1 %, worst sixth +190 % and P(runaway) 8.9 %.
+const PINNED: ([u64; 3], u64, u64) = ([7023, 11785, 1192], 1679, 6752);
 
 #[test]
 fn primary_cause_is_the_largest_contribution_to_the_broken_objective() {
