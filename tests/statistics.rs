@@ -289,3 +289,228 @@ fn misses_without_any_factor_are_unattributed_and_count_as_other() {
     let overrun = report.baseline().metric("overrun_mean").unwrap();
     assert!((overrun.value - 0.4).abs() <= QUANTUM);
 }
+
+// --- the runaway (outcome model v2) -------------------------------------------------------------
+
+/// `[project.runaway]` lines: base probability `b0`, Pareto(`size_min`, `tail`) cost multiplier,
+/// log duration growing by `schedule`·ln Y.
+fn runaway_table(b0: f64, size_min: f64, tail: f64, schedule: f64) -> String {
+    format!("base_probability = {b0}\nsize_min = {size_min}\ntail = {tail}\nschedule = {schedule}")
+}
+
+/// A factor that always strikes at severity 1 and acts only on the runaway hazard (impact `r`).
+fn runaway_only(r: f64) -> String {
+    format!(
+        "probability = 1.0\nseverity = {{ kind = \"fixed\", value = 1.0 }}\nimpact = {{ benefit = 0.0, cost = 0.0, schedule = 0.0, runaway = {r} }}"
+    )
+}
+
+fn assert_within(what: &str, value: f64, expected: f64, se: f64) {
+    assert!(se > 0.0, "{what}: no standard error");
+    assert!(
+        (value - expected).abs() <= 4.0 * se,
+        "{what}: {value} vs expected {expected} (4 SE = {})",
+        4.0 * se
+    );
+}
+
+/// The hazard of a runaway is λ₀·e^L with λ₀ = −ln(1 − b₀) and L = Σ r_i s_i over the factors
+/// that strike, so P(runaway) = 1 − exp(−λ₀·e^L): b₀ with no factor, and mitigations lower it
+/// through the factor's presence (a mixture) or its severity (a smaller load). On common random
+/// numbers a mitigated strategy runs away only in trials where the baseline does, by the same
+/// cost multiplier.
+#[test]
+fn the_runaway_hazard_rises_with_the_factors_that_strike() {
+    let (b0, r) = (0.05f64, 1.5f64);
+    let lambda = -(1.0 - b0).ln();
+    let hazard = |load: f64| 1.0 - (-lambda * load.exp()).exp();
+    let extra = r#"
+[[mitigations]]
+id = "halve"
+cost = { value = 0.0 }
+[[mitigations.effects]]
+factor = "poor_data_quality"
+probability = 0.5
+[[mitigations]]
+id = "weaken"
+cost = { value = 0.0 }
+[[mitigations.effects]]
+factor = "poor_data_quality"
+severity = 0.4
+[[mitigations]]
+id = "fix"
+cost = { value = 0.0 }
+[[mitigations.effects]]
+factor = "poor_data_quality"
+probability = 0.0
+[[strategies]]
+id = "base"
+baseline = true
+[[strategies]]
+id = "halved"
+mitigations = ["halve"]
+[[strategies]]
+id = "weakened"
+mitigations = ["weaken"]
+[[strategies]]
+id = "fixed"
+mitigations = ["fix"]
+"#;
+    let scenario = controlled_with(
+        &runaway_table(b0, 2.0, 3.0, 0.5),
+        &[("poor_data_quality", &runaway_only(r))],
+        extra,
+    );
+    let n = 200_000u64;
+    let report = run(&scenario, n, 0);
+    for (s, expected) in [
+        (0, hazard(r)),
+        (1, 0.5 * hazard(r) + 0.5 * b0),
+        (2, hazard(0.4 * r)),
+        (3, b0),
+    ] {
+        let p = report.strategies[s].metric("p_runaway").unwrap().value;
+        let se = (expected * (1.0 - expected) / n as f64).sqrt();
+        assert_within(&format!("strategy {s}: P(runaway)"), p, expected, se);
+    }
+    // The answers are far apart: the test tells the load's effect from none.
+    assert!(hazard(r) - hazard(0.4 * r) > 0.1 && hazard(0.4 * r) - b0 > 0.03);
+
+    // Trial by trial: a mitigated strategy never runs away where the baseline does not, and a
+    // runaway costs the same multiplier under every strategy (no other cost in this scenario).
+    let settings = RunSettings {
+        trials: 50_000,
+        seed: 11,
+        threads: 1,
+        ..RunSettings::default()
+    };
+    let replay = crmcast::engine::records::Replay::new(&scenario, &settings);
+    let mut runaways = [0u64; 4];
+    replay.replay(&mut replay.cursor(), 0..settings.trials, |view| {
+        let base = view.outcome(0);
+        for (s, count) in runaways.iter_mut().enumerate() {
+            let o = view.outcome(s);
+            *count += o.runaway as u64;
+            if o.runaway {
+                assert!(base.runaway, "trial {}: strategy {s} alone", view.trial);
+                assert_eq!(o.overrun, base.overrun, "trial {}", view.trial);
+                assert!(o.overrun >= 1.0, "at least size_min = 2 times the budget");
+            } else {
+                assert_eq!(o.overrun, 0.0, "trial {}", view.trial);
+            }
+        }
+    });
+    assert!(runaways.iter().all(|&c| c > 1_000), "{runaways:?}");
+}
+
+/// With every trial running away (base probability 0.5 and a factor load of 4: λ₀·e⁴ ≈ 37.8
+/// exceeds the largest unit exponential a uniform below 1 − 2⁻⁵³ gives, ≈ 36.7), no noise and
+/// no burn, the cost ratio is the Pareto(x_m, α) multiplier Y itself and the duration ratio
+/// Y^φ: known means, quantiles, worst-sixth means and tail index.
+#[test]
+fn a_runaway_costs_a_pareto_multiplier() {
+    let (xm, alpha, phi) = (1.5f64, 4.0f64, 0.5f64);
+    let scenario = controlled_with(
+        &runaway_table(0.5, xm, alpha, phi),
+        &[("poor_data_quality", &runaway_only(4.0))],
+        "",
+    );
+    let n = 200_000u64;
+    let report = run(&scenario, n, 0);
+    let base = report.baseline();
+    let get = |id: &str| {
+        let e = base.metric(id).unwrap();
+        (e.value, e.se)
+    };
+    assert_eq!(get("p_runaway").0, 1.0, "every trial runs away");
+    // E[Y] = x_m·α/(α − 1); E[Y^φ] = x_m^φ·α/(α − φ) (finite variances: α > 2, α > 2φ).
+    let (mean, se) = get("overrun_mean");
+    assert_within("mean overrun", mean, xm * alpha / (alpha - 1.0) - 1.0, se);
+    let (slip, se) = get("slip_mean");
+    assert_within(
+        "mean slip",
+        slip,
+        xm.powf(phi) * alpha / (alpha - phi) - 1.0,
+        se,
+    );
+    // Quantiles: Q(q) = x_m·(1 − q)^(−1/α), to the sketch's resolution (2⁻⁸, MODEL.md §10).
+    for (id, q) in [("overrun_p50", 0.5), ("overrun_p90", 0.9)] {
+        let expected = xm * (1.0f64 - q).powf(-1.0 / alpha);
+        let (value, se) = get(id);
+        let tolerance = 4.0 * se + expected / 256.0;
+        assert!(
+            (value + 1.0 - expected).abs() <= tolerance,
+            "{id}: {value} vs {} (± {tolerance})",
+            expected - 1.0
+        );
+    }
+    // P(Y ≥ 2) = (2/x_m)^(−α).
+    let p = (2.0 / xm).powf(-alpha);
+    let (double, _) = get("p_overrun_100");
+    assert_within("P(overrun ≥ 100 %)", double, p, (p * (1.0 - p) / n as f64).sqrt());
+    // The worst sixth of a Pareto is Pareto(x_m·6^(1/α), α): its mean cost and mean slip.
+    let edge = xm * 6f64.powf(1.0 / alpha);
+    let (tail, se) = get("black_swan_overrun");
+    assert_within(
+        "worst-sixth overrun",
+        tail,
+        edge * alpha / (alpha - 1.0) - 1.0,
+        se,
+    );
+    let (tail_slip, se) = get("black_swan_slip");
+    assert_within(
+        "worst-sixth slip",
+        tail_slip,
+        edge.powf(phi) * alpha / (alpha - phi) - 1.0,
+        se,
+    );
+    // Hill's estimator over the worst sixth recovers α.
+    let (index, se) = get("tail_index");
+    assert_within("tail index", index, alpha, se);
+}
+
+/// A runaway's cost and slip are shared among the factors that strike in proportion to their
+/// runaway load r_i·s_i, so the larger load is the primary cause even when it is listed later;
+/// a runaway without any factor (load 0) is unattributed, and happens with probability b₀.
+#[test]
+fn a_runaway_is_blamed_on_the_largest_load_or_on_nothing() {
+    // Loads 2 + 3 = 5: λ₀·e⁵ ≈ 103 with b₀ = 0.5, so every trial runs away; size_min 1.5
+    // breaks the 25 % cost objective in every trial.
+    let runaway = runaway_table(0.5, 1.5, 3.0, 0.5);
+    let scenario = controlled_with(
+        &runaway,
+        &[
+            ("change_resistance", &runaway_only(2.0)),
+            ("poor_data_quality", &runaway_only(3.0)),
+        ],
+        "",
+    );
+    let n = 20_000u64;
+    let report = run(&scenario, n, 1);
+    let causes = &report.baseline().causes;
+    assert_eq!(causes.missed_objectives, n);
+    let count = |id: &str| {
+        causes
+            .by_factor
+            .iter()
+            .find(|f| f.id == id)
+            .unwrap()
+            .count
+    };
+    assert_eq!(count("poor_data_quality"), n);
+    assert_eq!(count("change_resistance"), 0);
+
+    // No factor: a runaway (probability b₀ = 1 − e^(−λ₀)) misses the cost objective, nothing
+    // else does, and nobody is to blame.
+    let b0 = 0.3;
+    let scenario = controlled_with(&runaway_table(b0, 1.5, 3.0, 0.5), &[], "");
+    let n = 100_000u64;
+    let report = run(&scenario, n, 0);
+    let base = report.baseline();
+    let causes = &base.causes;
+    let runaways = base.metric("p_runaway").unwrap().value;
+    assert_within("P(runaway)", runaways, b0, (b0 * (1.0 - b0) / n as f64).sqrt());
+    let missed = base.metric("p_missed_objectives").unwrap().value;
+    assert_eq!(missed, runaways);
+    assert_eq!(causes.unattributed.count, causes.missed_objectives);
+}
