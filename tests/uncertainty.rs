@@ -14,11 +14,26 @@ use crmcast::scenario::{BUILTIN_DEFAULT, CatalogueText, Scenario};
 use statrs::distribution::{Continuous, ContinuousCDF, Normal};
 use std::path::{Path, PathBuf};
 
-/// The built-in catalogue with an `[uncertainty]` table appended.
+/// The built-in catalogue without its `[uncertainty]` table (the calibration's Laplace
+/// covariance, the last table of the file).
+fn builtin_without_table() -> String {
+    let start = BUILTIN_CATALOGUE
+        .find("\n[uncertainty]\n")
+        .expect("the built-in catalogue has an [uncertainty] table");
+    // The table runs to the next table header (a `[` at the start of a line) or the end.
+    let end = BUILTIN_CATALOGUE[start + 1..]
+        .find("\n[")
+        .map_or(BUILTIN_CATALOGUE.len(), |k| start + 1 + k);
+    let text = format!("{}{}", &BUILTIN_CATALOGUE[..start + 1], &BUILTIN_CATALOGUE[end..]);
+    assert!(!text.contains("[uncertainty]") && !text.contains("\ncovariance ="));
+    text
+}
+
+/// The built-in catalogue with its `[uncertainty]` table replaced by `table` (empty: none).
 fn builtin_with(table: &str) -> CatalogueText {
     CatalogueText {
         origin: "test catalogue".into(),
-        text: format!("{BUILTIN_CATALOGUE}\n{table}\n"),
+        text: format!("{}\n{table}\n", builtin_without_table()),
     }
 }
 
@@ -36,8 +51,8 @@ fn scenario(text: &str, catalogue: Option<CatalogueText>) -> Scenario {
         .expect("valid test scenario")
 }
 
-/// A scenario with a fixed benefit, no burn, every factor switched off but those given, and the
-/// `[project.estimate]` lines given.
+/// A scenario with a fixed benefit, no burn, no runaway (a zero base hazard), every factor
+/// switched off but those given, and the `[project.estimate]` lines given.
 fn controlled(estimate: &str, active: &[(&str, &str)], extra: &str) -> String {
     let catalogue = Catalogue::builtin().expect("catalogue");
     let mut text = format!(
@@ -52,6 +67,8 @@ discount_rate = 0.1
 team_burn_share = 0.0
 [project.estimate]
 {estimate}
+[project.runaway]
+base_probability = 0.0
 [benefits]
 model = "direct"
 annual = {{ value = 500.0 }}
@@ -120,30 +137,40 @@ covariance = [
 ]
 "#;
 
-/// Without the flag, a catalogue with an `[uncertainty]` table gives, bit for bit, the run on
-/// the same catalogue without it: every accumulator and the exported JSON, under every design.
+/// Without the flag, a catalogue with an `[uncertainty]` table (a test table, or the built-in
+/// catalogue's own) gives, bit for bit, the run on the same catalogue without it: every
+/// accumulator and the exported JSON, under every design.
 #[test]
 fn without_the_flag_the_table_changes_nothing() {
     let retail = std::fs::read_to_string("scenarios/retail_chain.toml").expect("retail_chain");
+    let parameters = Catalogue::builtin()
+        .expect("catalogue")
+        .uncertainty
+        .map(|u| u.len());
+    assert!(parameters.is_some_and(|k| k > 7), "{parameters:?}");
     for text in [BUILTIN_DEFAULT, retail.as_str()] {
-        let plain = scenario(text, None);
-        let with_table = scenario(text, Some(builtin_with(BROAD_TABLE)));
+        let plain = scenario(text, Some(builtin_with("")));
         assert!(plain.uncertainty.is_none());
-        assert_eq!(with_table.uncertainty.as_ref().map(|u| u.len()), Some(7));
-        for sampling in [Sampling::Random, Sampling::Lhs, Sampling::Sobol] {
-            let settings = RunSettings {
-                sampling,
-                ..settings(40_000, 17, false)
-            };
-            let (a, report_a) = run(&plain, &settings);
-            let (b, report_b) = run(&with_table, &settings);
-            assert_eq!(a, b, "{sampling:?}: accumulators differ");
-            assert_eq!(
-                serde_json::to_string(&report_a).unwrap(),
-                serde_json::to_string(&report_b).unwrap(),
-                "{sampling:?}: exported JSON differs"
-            );
-            assert!(!report_b.run.parameter_uncertainty);
+        for (with_table, k) in [
+            (scenario(text, Some(builtin_with(BROAD_TABLE))), Some(7)),
+            (scenario(text, None), parameters),
+        ] {
+            assert_eq!(with_table.uncertainty.as_ref().map(|u| u.len()), k);
+            for sampling in [Sampling::Random, Sampling::Lhs, Sampling::Sobol] {
+                let settings = RunSettings {
+                    sampling,
+                    ..settings(40_000, 17, false)
+                };
+                let (a, report_a) = run(&plain, &settings);
+                let (b, report_b) = run(&with_table, &settings);
+                assert_eq!(a, b, "{sampling:?}, {k:?} parameters: accumulators differ");
+                assert_eq!(
+                    serde_json::to_string(&report_a).unwrap(),
+                    serde_json::to_string(&report_b).unwrap(),
+                    "{sampling:?}, {k:?} parameters: exported JSON differs"
+                );
+                assert!(!report_b.run.parameter_uncertainty);
+            }
         }
     }
 }
@@ -294,7 +321,7 @@ fn a_drawn_cost_impact_acts_on_its_factor_and_is_clamped() {
         &[(
             "no_executive_sponsor",
             &format!(
-                "probability = 1.0\nseverity = {{ kind = \"fixed\", value = 1.0 }}\nimpact = {{ benefit = 0.0, cost = {c}, schedule = 0.0 }}"
+                "probability = 1.0\nseverity = {{ kind = \"fixed\", value = 1.0 }}\nimpact = {{ benefit = 0.0, cost = {c}, schedule = 0.0, runaway = 0.0 }}"
             ),
         )],
         "",
@@ -367,7 +394,7 @@ mitigations = ["halve"]
         "log_cost_mean = -0.5\nlog_cost_sd = 0.0\nlog_schedule_mean = 0.0\nlog_schedule_sd = 0.0\nbenefit_sd = 0.0",
         &[(
             "change_resistance",
-            "probability = 0.4\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.0, cost = 1.5, schedule = 0.0 }",
+            "probability = 0.4\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.0, cost = 1.5, schedule = 0.0, runaway = 0.0 }",
         )],
         "",
     );
@@ -431,9 +458,11 @@ fn drawn_parameters_are_deterministic_across_threads_and_shards() {
 #[test]
 fn the_flag_without_a_table_is_refused() {
     // The shipped scenarios give their effects ranges, so they have something to draw: use a
-    // scenario without ranges on the built-in catalogue (no [uncertainty] table).
+    // scenario without ranges, on the built-in catalogue without its [uncertainty] table.
     let text = std::fs::read_to_string(catalogues().join("scenario.toml")).unwrap();
-    let scenario = scenario(&text, None);
+    // The built-in catalogue's own table is enough for the flag.
+    assert!(simulate(&scenario(&text, None), &settings(1_000, 1, true), &NoObserver).is_ok());
+    let scenario = scenario(&text, Some(builtin_with("")));
     let error = simulate(&scenario, &settings(1_000, 1, true), &NoObserver).unwrap_err();
     assert_eq!(error.exit_code(), 2);
     let message = error.to_string();
@@ -465,7 +494,7 @@ fn bad_tables_are_refused_with_the_key_and_a_fix() {
     let cases: &[(&str, usize, &[&str])] = &[
         (
             "bad_unknown_parameter.toml",
-            78,
+            85,
             &[
                 "uncertainty.parameters[1]",
                 "no factor \"unclear_stratgy\"",
@@ -474,41 +503,43 @@ fn bad_tables_are_refused_with_the_key_and_a_fix() {
         ),
         (
             "bad_unknown_kind.toml",
-            78,
+            85,
             &[
                 "uncertainty.parameters[1]",
                 "\"impact\" is not one of",
                 "log_cost_mean",
+                "runaway:<factor id>",
+                "runaway_base_probability",
             ],
         ),
         (
             "bad_duplicate.toml",
-            78,
+            85,
             &["uncertainty.parameters[2]", "listed twice"],
         ),
         (
             "bad_wrong_size.toml",
-            79,
+            86,
             &["uncertainty.covariance", "2 rows for 3 parameters"],
         ),
         (
             "bad_short_row.toml",
-            79,
+            86,
             &["uncertainty.covariance[1]", "must be 2 × 2"],
         ),
         (
             "bad_asymmetric.toml",
-            79,
+            86,
             &["uncertainty.covariance[1][0]", "symmetric"],
         ),
         (
             "bad_not_psd.toml",
-            79,
+            86,
             &["uncertainty.covariance[1][0]", "not positive semi-definite"],
         ),
         (
             "bad_not_psd_triple.toml",
-            79,
+            86,
             &[
                 "uncertainty.covariance",
                 "not positive semi-definite (smallest eigenvalue -8.0000e-3)",
@@ -516,17 +547,17 @@ fn bad_tables_are_refused_with_the_key_and_a_fix() {
         ),
         (
             "bad_nan.toml",
-            79,
+            86,
             &["uncertainty.covariance[0][1]", "NaN is not a finite number"],
         ),
         (
             "bad_negative_variance.toml",
-            79,
+            86,
             &["uncertainty.covariance[1][1]", "outside [0, 36]"],
         ),
         (
             "bad_unknown_key.toml",
-            79,
+            86,
             &["covarance", "did you mean \"covariance\""],
         ),
     ];
@@ -564,35 +595,41 @@ fn bad_tables_are_refused_with_the_key_and_a_fix() {
 
 #[test]
 fn the_command_line_flag() {
-    // Without a table: refused, with the fix.
-    for catalogue in [None, Some("no_uncertainty.toml")] {
-        let mut args = vec!["run", "scenario.toml", "--parameter-uncertainty", "--quiet"];
-        args.extend(catalogue.iter().flat_map(|c| ["--catalogue", *c]));
-        let output = crmcast(&args);
-        let text = stderr(&output);
-        assert_eq!(output.status.code(), Some(2), "{text}");
-        assert!(
-            text.contains("has no [uncertainty] table") && text.contains("fix:"),
-            "{text}"
-        );
-    }
-    // With a table named by the scenario: the flag is shown in the table title and in JSON.
+    // Without a table (and no ranged effect): refused, with the fix.
     let output = crmcast(&[
-        "compare",
-        "scenario_names_catalogue.toml",
+        "run",
+        "scenario.toml",
+        "--catalogue",
+        "no_uncertainty.toml",
         "--parameter-uncertainty",
-        "--trials",
-        "20000",
         "--quiet",
     ]);
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
     assert!(
-        text.lines()
-            .next()
-            .is_some_and(|l| l.contains("parameter uncertainty drawn per trial")),
+        text.contains("has no [uncertainty] table") && text.contains("fix:"),
         "{text}"
     );
+    // With a table, the built-in catalogue's or one named by the scenario: the flag is shown
+    // in the table title and in JSON.
+    for scenario in ["scenario.toml", "scenario_names_catalogue.toml"] {
+        let output = crmcast(&[
+            "compare",
+            scenario,
+            "--parameter-uncertainty",
+            "--trials",
+            "20000",
+            "--quiet",
+        ]);
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{scenario}: {}", stderr(&output));
+        assert!(
+            text.lines()
+                .next()
+                .is_some_and(|l| l.contains("parameter uncertainty drawn per trial")),
+            "{scenario}: {text}"
+        );
+    }
     for (flag, expected) in [(true, true), (false, false)] {
         let mut args = vec![
             "run",
@@ -618,7 +655,8 @@ fn the_command_line_flag() {
     );
 }
 
-/// Shards run with and without the flag are not merged; shards that agree merge into the run.
+/// Shards run with and without the flag are not merged; shards that agree merge into the run
+/// (all but its nested gain interval, which only a whole run computes).
 #[test]
 fn shards_must_agree_on_the_flag() {
     let dir = tempfile::tempdir().unwrap();
@@ -669,5 +707,14 @@ fn shards_must_agree_on_the_flag() {
         "--quiet",
     ]);
     assert!(whole.status.success(), "{}", stderr(&whole));
-    assert_eq!(merged.stdout, whole.stdout);
+    // The nested gain interval (MODEL.md §8a) is computed by a whole run, never for shards nor
+    // by `merge`; everything else is the single run's.
+    let json = |out: &std::process::Output| -> serde_json::Value {
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    };
+    let (merged, mut whole) = (json(&merged), json(&whole));
+    assert!(merged["gain_uncertainty"].is_null(), "merge has no interval");
+    assert!(whole["gain_uncertainty"]["strategies"].is_array(), "{whole}");
+    whole["gain_uncertainty"] = serde_json::Value::Null;
+    assert_eq!(merged, whole);
 }
