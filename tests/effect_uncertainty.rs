@@ -37,7 +37,10 @@ fn builtin_with(table: &str) -> CatalogueText {
         &BUILTIN_CATALOGUE[..start + 1],
         &BUILTIN_CATALOGUE[end..]
     );
-    assert_eq!(text.matches("[uncertainty]").count(), usize::from(!table.is_empty()));
+    assert_eq!(
+        text.matches("[uncertainty]").count(),
+        usize::from(!table.is_empty())
+    );
     CatalogueText {
         origin: "test catalogue".into(),
         text,

@@ -447,7 +447,12 @@ fn a_runaway_costs_a_pareto_multiplier() {
     // P(Y ≥ 2) = (2/x_m)^(−α).
     let p = (2.0 / xm).powf(-alpha);
     let (double, _) = get("p_overrun_100");
-    assert_within("P(overrun ≥ 100 %)", double, p, (p * (1.0 - p) / n as f64).sqrt());
+    assert_within(
+        "P(overrun ≥ 100 %)",
+        double,
+        p,
+        (p * (1.0 - p) / n as f64).sqrt(),
+    );
     // The worst sixth of a Pareto is Pareto(x_m·6^(1/α), α): its mean cost and mean slip.
     let edge = xm * 6f64.powf(1.0 / alpha);
     let (tail, se) = get("black_swan_overrun");
@@ -489,14 +494,7 @@ fn a_runaway_is_blamed_on_the_largest_load_or_on_nothing() {
     let report = run(&scenario, n, 1);
     let causes = &report.baseline().causes;
     assert_eq!(causes.missed_objectives, n);
-    let count = |id: &str| {
-        causes
-            .by_factor
-            .iter()
-            .find(|f| f.id == id)
-            .unwrap()
-            .count
-    };
+    let count = |id: &str| causes.by_factor.iter().find(|f| f.id == id).unwrap().count;
     assert_eq!(count("poor_data_quality"), n);
     assert_eq!(count("change_resistance"), 0);
 
@@ -509,7 +507,12 @@ fn a_runaway_is_blamed_on_the_largest_load_or_on_nothing() {
     let base = report.baseline();
     let causes = &base.causes;
     let runaways = base.metric("p_runaway").unwrap().value;
-    assert_within("P(runaway)", runaways, b0, (b0 * (1.0 - b0) / n as f64).sqrt());
+    assert_within(
+        "P(runaway)",
+        runaways,
+        b0,
+        (b0 * (1.0 - b0) / n as f64).sqrt(),
+    );
     let missed = base.metric("p_missed_objectives").unwrap().value;
     assert_eq!(missed, runaways);
     assert_eq!(causes.unattributed.count, causes.missed_objectives);

@@ -24,7 +24,11 @@ fn builtin_without_table() -> String {
     let end = BUILTIN_CATALOGUE[start + 1..]
         .find("\n[")
         .map_or(BUILTIN_CATALOGUE.len(), |k| start + 1 + k);
-    let text = format!("{}{}", &BUILTIN_CATALOGUE[..start + 1], &BUILTIN_CATALOGUE[end..]);
+    let text = format!(
+        "{}{}",
+        &BUILTIN_CATALOGUE[..start + 1],
+        &BUILTIN_CATALOGUE[end..]
+    );
     assert!(!text.contains("[uncertainty]") && !text.contains("\ncovariance ="));
     text
 }
@@ -466,7 +470,14 @@ fn the_flag_without_a_table_is_refused() {
     // scenario without ranges, on the built-in catalogue without its [uncertainty] table.
     let text = std::fs::read_to_string(catalogues().join("scenario.toml")).unwrap();
     // The built-in catalogue's own table is enough for the flag.
-    assert!(simulate(&scenario(&text, None), &settings(1_000, 1, true), &NoObserver).is_ok());
+    assert!(
+        simulate(
+            &scenario(&text, None),
+            &settings(1_000, 1, true),
+            &NoObserver
+        )
+        .is_ok()
+    );
     let scenario = scenario(&text, Some(builtin_with("")));
     let error = simulate(&scenario, &settings(1_000, 1, true), &NoObserver).unwrap_err();
     assert_eq!(error.exit_code(), 2);
@@ -498,8 +509,7 @@ fn normal_expectation(mean: f64, sd: f64, f: impl Fn(f64) -> f64) -> f64 {
 }
 
 /// The estimate with no noise (the runaway's closed forms need none).
-const QUIET: &str =
-    "log_cost_mean = 0.0\nlog_cost_sd = 0.0\nlog_schedule_mean = 0.0\nlog_schedule_sd = 0.0\nbenefit_sd = 0.0";
+const QUIET: &str = "log_cost_mean = 0.0\nlog_cost_sd = 0.0\nlog_schedule_mean = 0.0\nlog_schedule_sd = 0.0\nbenefit_sd = 0.0";
 
 /// A factor that always strikes at severity 1 and acts only on the runaway hazard.
 fn runaway_only(r: f64) -> String {
@@ -612,8 +622,9 @@ fn drawn_runaway_size_parameters_have_known_answers() {
 
     let report = always(xm, alpha, 0.5, ("runaway_size_min", 0.09));
     let (p, _) = metric(&report, 0, "p_overrun_100");
-    let expected =
-        normal_expectation(xm, 0.3, |x| (x.clamp(1.0, 100.0) / 2.0).powf(alpha).min(1.0));
+    let expected = normal_expectation(xm, 0.3, |x| {
+        (x.clamp(1.0, 100.0) / 2.0).powf(alpha).min(1.0)
+    });
     let se = proportion_se(expected, n);
     assert_within("P(Y ≥ 2), drawn size_min", p, expected, se);
     assert!((expected - (xm / 2.0).powf(alpha)).abs() > 8.0 * se);
@@ -897,8 +908,14 @@ fn shards_must_agree_on_the_flag() {
         serde_json::from_slice(&out.stdout).expect("JSON")
     };
     let (merged, mut whole) = (json(&merged), json(&whole));
-    assert!(merged["gain_uncertainty"].is_null(), "merge has no interval");
-    assert!(whole["gain_uncertainty"]["strategies"].is_array(), "{whole}");
+    assert!(
+        merged["gain_uncertainty"].is_null(),
+        "merge has no interval"
+    );
+    assert!(
+        whole["gain_uncertainty"]["strategies"].is_array(),
+        "{whole}"
+    );
     whole["gain_uncertainty"] = serde_json::Value::Null;
     assert_eq!(merged, whole);
 }
@@ -917,7 +934,11 @@ fn catalogues_without_the_runaway_are_refused() {
     for (file, expect) in [
         (
             "bad_v1_no_runaway.toml",
-            &["bad_v1_no_runaway.toml:2:", "no [runaway] table", "add [runaway]"][..],
+            &[
+                "bad_v1_no_runaway.toml:2:",
+                "no [runaway] table",
+                "add [runaway]",
+            ][..],
         ),
         (
             no_impact.as_str(),
@@ -927,7 +948,10 @@ fn catalogues_without_the_runaway_are_refused() {
         let output = crmcast(&["validate", "scenario.toml", "--catalogue", file]);
         let text = stderr(&output);
         assert_eq!(output.status.code(), Some(2), "{text}");
-        assert!(text.contains("fix:") && !text.contains("panicked"), "{text}");
+        assert!(
+            text.contains("fix:") && !text.contains("panicked"),
+            "{text}"
+        );
         for wanted in expect {
             assert!(text.contains(wanted), "missing {wanted:?}: {text}");
         }
