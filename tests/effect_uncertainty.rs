@@ -22,6 +22,38 @@ fn parse(text: &str) -> Scenario {
     Scenario::from_source(&Source::new("test scenario", text)).expect("valid test scenario")
 }
 
+/// The built-in catalogue without its `[uncertainty]` table (the calibration's Laplace
+/// covariance, the last table of the file), with `table` in its place.
+fn builtin_with(table: &str) -> CatalogueText {
+    let start = BUILTIN_CATALOGUE
+        .find("\n[uncertainty]\n")
+        .expect("the built-in catalogue has an [uncertainty] table");
+    // The table runs to the next table header (a `[` at the start of a line) or the end.
+    let end = BUILTIN_CATALOGUE[start + 1..]
+        .find("\n[")
+        .map_or(BUILTIN_CATALOGUE.len(), |k| start + 1 + k);
+    let text = format!(
+        "{}{}\n{table}\n",
+        &BUILTIN_CATALOGUE[..start + 1],
+        &BUILTIN_CATALOGUE[end..]
+    );
+    assert_eq!(
+        text.matches("[uncertainty]").count(),
+        usize::from(!table.is_empty())
+    );
+    CatalogueText {
+        origin: "test catalogue".into(),
+        text,
+    }
+}
+
+/// `text` on the built-in catalogue without its `[uncertainty]` table: only the effect
+/// ranges can be drawn.
+fn parse_without_table(text: &str) -> Scenario {
+    Scenario::from_source_with(&Source::new("test scenario", text), Some(builtin_with("")))
+        .expect("valid test scenario")
+}
+
 fn settings(trials: u64, seed: u64, flag: bool) -> RunSettings {
     RunSettings {
         trials,
@@ -175,8 +207,9 @@ fn without_the_flag_ranges_change_nothing() {
     assert_ne!(on.strategies, off.strategies);
 }
 
-/// A scenario where only `change_resistance` can strike (probability 0.5, severity fixed at 1)
-/// and one mitigation acts on it with the effect lines `effect`.
+/// A scenario where only `change_resistance` can strike (probability 0.5, severity fixed at 1),
+/// no runaway (a zero base hazard: the known answers below are about the effects), and one
+/// mitigation acts on it with the effect lines `effect`.
 fn controlled(effect: &str) -> String {
     let catalogue = Catalogue::builtin().expect("catalogue");
     let mut text = String::from(
@@ -189,6 +222,8 @@ duration_months = 12.0
 horizon_years = 5.0
 discount_rate = 0.1
 team_burn_share = 0.0
+[project.runaway]
+base_probability = 0.0
 [benefits]
 model = "direct"
 annual = { value = 500.0 }
@@ -197,7 +232,7 @@ annual = { value = 500.0 }
     for factor in &catalogue.factors {
         if factor.id == "change_resistance" {
             text.push_str(
-                "[factors.change_resistance]\nprobability = 0.5\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.5, cost = 1.0, schedule = 0.5 }\n",
+                "[factors.change_resistance]\nprobability = 0.5\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.5, cost = 1.0, schedule = 0.5, runaway = 0.0 }\n",
             );
         } else {
             text.push_str(&format!("[factors.{}]\nprobability = 0.0\n", factor.id));
@@ -223,7 +258,7 @@ fn assert_within(what: &str, value: f64, expected: f64, se: f64) {
 /// (severity multiplier), each within 4 standard errors.
 #[test]
 fn drawn_multipliers_have_the_triangular_mean() {
-    let scenario = parse(&controlled(
+    let scenario = parse_without_table(&controlled(
         "probability = 0.3\nprobability_range = [0.2, 0.9]\nseverity = 0.5\nseverity_range = [0.4, 1.0]",
     ));
     let i = scenario
@@ -268,15 +303,18 @@ fn drawn_multipliers_have_the_triangular_mean() {
     }
 }
 
-/// `--parameter-uncertainty` on a scenario with ranges and no `[uncertainty]` table runs; on a
-/// scenario with neither it is refused, saying that nothing is uncertain.
+/// `--parameter-uncertainty` on a scenario with ranges and no `[uncertainty]` table runs, as
+/// does one without ranges on the built-in catalogue (its own table); on a scenario with
+/// neither it is refused, saying that nothing is uncertain.
 #[test]
 fn the_flag_needs_something_uncertain() {
-    let ranged = parse(&controlled(
+    let ranged = parse_without_table(&controlled(
         "probability = 0.5\nprobability_range = [0.3, 0.8]",
     ));
     assert!(simulate(&ranged, &settings(1_000, 1, true), &NoObserver).is_ok());
-    let plain = parse(&controlled("probability = 0.5"));
+    let builtin = parse(&controlled("probability = 0.5"));
+    assert!(simulate(&builtin, &settings(1_000, 1, true), &NoObserver).is_ok());
+    let plain = parse_without_table(&controlled("probability = 0.5"));
     let error = simulate(&plain, &settings(1_000, 1, true), &NoObserver).unwrap_err();
     assert_eq!(error.exit_code(), 2);
     let message = error.to_string();
@@ -310,7 +348,7 @@ fn nested(scenario: &Scenario, draws: usize, trials: u64, threads: usize) -> Gai
 /// Monte Carlo error.
 #[test]
 fn without_uncertainty_the_interval_collapses_to_the_point() {
-    let scenario = parse(&controlled(
+    let scenario = parse_without_table(&controlled(
         "probability = 0.5\nprobability_range = [0.5, 0.5]\nseverity = 0.8\nseverity_range = [0.8, 0.8]",
     ));
     let (draws, trials) = (40, 4_000);
@@ -373,7 +411,7 @@ fn without_uncertainty_the_interval_collapses_to_the_point() {
 #[test]
 fn a_wide_range_widens_the_interval() {
     let width = |effect: &str| {
-        let gain = nested(&parse(&controlled(effect)), 200, 2_000, 0);
+        let gain = nested(&parse_without_table(&controlled(effect)), 200, 2_000, 0);
         let figure = gain.strategies[0].figure("p_success").unwrap().clone();
         (figure.high - figure.low, figure)
     };
@@ -393,15 +431,13 @@ fn a_wide_range_widens_the_interval() {
     assert!(figure.high > 1.5 * figure.mean, "{figure:?}");
 }
 
-/// Catalogue uncertainty alone (no ranges) also gives an interval.
+/// Catalogue uncertainty alone (no ranges) also gives an interval: a test table, and the
+/// built-in catalogue's own (which draws, among others, change_resistance's benefit impact).
 #[test]
 fn catalogue_uncertainty_alone_gives_an_interval() {
-    let catalogue = CatalogueText {
-        origin: "test catalogue".into(),
-        text: format!(
-            "{BUILTIN_CATALOGUE}\n[uncertainty]\nparameters = [\"probability:change_resistance\", \"cost:change_resistance\"]\ncovariance = [[0.01, 0.0], [0.0, 0.04]]\n"
-        ),
-    };
+    let catalogue = builtin_with(
+        "[uncertainty]\nparameters = [\"probability:change_resistance\", \"cost:change_resistance\"]\ncovariance = [[0.01, 0.0], [0.0, 0.04]]",
+    );
     let scenario = Scenario::from_source_with(
         &Source::new("scenario.toml", controlled("probability = 0.5")),
         Some(catalogue),
@@ -412,6 +448,20 @@ fn catalogue_uncertainty_alone_gives_an_interval() {
     assert_eq!(
         gain.parameters,
         ["probability:change_resistance", "cost:change_resistance"]
+    );
+    let figure = gain.strategies[0].figure("npv_mean").unwrap();
+    assert!(figure.high > figure.low, "{figure:?}");
+
+    let builtin = parse(&controlled("probability = 0.5"));
+    let table = builtin.uncertainty.as_ref().expect("the built-in table");
+    assert!(table.len() > 2);
+    let gain = nested(&builtin, 60, 2_000, 0);
+    assert_eq!(gain.effect_multipliers, 0);
+    assert_eq!(gain.parameters.len(), table.len());
+    assert!(
+        gain.parameters
+            .iter()
+            .any(|p| p == "benefit:change_resistance")
     );
     let figure = gain.strategies[0].figure("npv_mean").unwrap();
     assert!(figure.high > figure.low, "{figure:?}");
@@ -575,10 +625,12 @@ fn bad_interval_options_are_refused() {
     let output = crmcast(&["run", "--uncertainty-draws", "100", "--quiet"]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stderr(&output).contains("--parameter-uncertainty"));
-    // Nothing uncertain: refused before the run.
+    // Nothing uncertain (no ranges, a catalogue without a table): refused before the run.
     let output = crmcast(&[
         "compare",
         "tests/catalogues/scenario.toml",
+        "--catalogue",
+        "tests/catalogues/no_uncertainty.toml",
         "--parameter-uncertainty",
         "--quiet",
     ]);

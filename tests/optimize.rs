@@ -37,20 +37,20 @@ fn json_of(args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{text}"))
 }
 
-/// The controlled scenario's text: no noise, a fixed benefit of 500 a year on a budget of
-/// 1000, every factor off but `poor_data_quality` (strikes with probability `p` at severity 1,
-/// halves the benefit, doubles the cost). Mitigations: `fix` removes it (costs 100), `weaken`
-/// scales its severity by 0.6 (costs 50), `useless` acts on a factor that never strikes
-/// (costs 30).
+/// The controlled scenario's text: no noise, no runaway (a zero base hazard), a fixed benefit
+/// of 500 a year on a budget of 1000, every factor off but `poor_data_quality` (strikes with
+/// probability `p` at severity 1, halves the benefit, doubles the cost). Mitigations: `fix`
+/// removes it (costs 100), `weaken` scales its severity by 0.6 (costs 50), `useless` acts on a
+/// factor that never strikes (costs 30).
 fn controlled_text(p: f64) -> String {
     let catalogue = Catalogue::builtin().expect("catalogue");
     let mut text = String::from(
-        "[scenario]\nname = \"controlled\"\n[project]\nbudget = 1000.0\nduration_months = 12.0\nhorizon_years = 5.0\ndiscount_rate = 0.1\nteam_burn_share = 0.0\n[project.estimate]\nlog_cost_mean = 0.0\nlog_cost_sd = 0.0\nlog_schedule_mean = 0.0\nlog_schedule_sd = 0.0\nbenefit_sd = 0.0\n[benefits]\nmodel = \"direct\"\nannual = { value = 500.0 }\n",
+        "[scenario]\nname = \"controlled\"\n[project]\nbudget = 1000.0\nduration_months = 12.0\nhorizon_years = 5.0\ndiscount_rate = 0.1\nteam_burn_share = 0.0\n[project.estimate]\nlog_cost_mean = 0.0\nlog_cost_sd = 0.0\nlog_schedule_mean = 0.0\nlog_schedule_sd = 0.0\nbenefit_sd = 0.0\n[project.runaway]\nbase_probability = 0.0\n[benefits]\nmodel = \"direct\"\nannual = { value = 500.0 }\n",
     );
     for factor in &catalogue.factors {
         if factor.id == "poor_data_quality" {
             text.push_str(&format!(
-                "[factors.poor_data_quality]\nprobability = {p}\nseverity = {{ kind = \"fixed\", value = 1.0 }}\nimpact = {{ benefit = 0.5, cost = {}, schedule = 0.0 }}\n",
+                "[factors.poor_data_quality]\nprobability = {p}\nseverity = {{ kind = \"fixed\", value = 1.0 }}\nimpact = {{ benefit = 0.5, cost = {}, schedule = 0.0, runaway = 0.0 }}\n",
                 std::f64::consts::LN_2
             ));
         } else {

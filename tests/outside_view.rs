@@ -12,7 +12,7 @@ use crmcast::engine::{NoObserver, RunSettings, simulate};
 use crmcast::scenario::Scenario;
 use crmcast::scenario::source::Source;
 
-const FACTOR: &str = "probability = 0.5\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.0, cost = 0.5, schedule = 0.0 }";
+const FACTOR: &str = "probability = 0.5\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.0, cost = 0.5, schedule = 0.0, runaway = 0.0 }";
 
 fn report_with_weight(weight: f64) -> Report {
     let text = controlled_text(

@@ -227,13 +227,18 @@ fn precision_runs_until_every_target_is_met() {
             0.5 * (metric["high"].as_f64().expect("high") - metric["low"].as_f64().expect("low"));
         assert!(half <= target, "half-width {half}");
     }
-    // The rule was checked at the previous checkpoint too, and was not met there: the run did
+    // The run stops at a checkpoint (MODEL.md §11: after 8, 16, 32 and 64 batches, then every
+    // 64), and the rule was checked at the previous one too and was not met there: the run did
     // not stop later than it had to.
-    let previous = if trials <= 8 * 16_384 {
-        0
-    } else {
-        trials - 64 * 16_384
-    };
+    let batches = trials / 16_384;
+    let previous = match batches {
+        8 => 0,
+        16 | 32 | 64 => batches / 2,
+        b => {
+            assert!(b % 64 == 0, "{trials} trials is not a checkpoint");
+            b - 64
+        }
+    } * 16_384;
     if previous > 0 {
         let output = run_ok(&["run", "--trials", &previous.to_string(), "--format", "json"]);
         let earlier = json(&output);
@@ -396,24 +401,46 @@ fn batch_means_standard_errors_match_the_spread_over_replicates() {
     }
 }
 
-/// On the shipped scenarios Sobol sampling needs fewer trials than pseudo-random sampling for
-/// the same precision of the mean NPV (reported variance ratio above 2).
+/// Sobol sampling needs fewer trials than pseudo-random sampling for the same precision of a
+/// mean (reported variance ratio above 2), on a shipped scenario.
+///
+/// A variance ratio exists only for a figure with a finite variance. The runaway's cost
+/// multiplier is Pareto with the catalogue's tail index 2, whose variance is infinite, and so
+/// are those of the cost and the NPV: their standard errors are ruled by the few largest draws
+/// and no variance reduction can be claimed for them (retail_chain, seeds 8–13, gave NPV ratios
+/// from 1.3 to 6.1). So the property is checked where it applies:
+/// - as shipped, on the mean annual benefit (bounded; measured ratios 4.9–8.9);
+/// - with the runaway's tail index set to 5 (finite variance and fourth moment, so that both
+///   standard errors are consistent), on the mean NPV, the runaway's trigger and size included
+///   (measured ratios 6.9–17.6 over seeds 8–19).
+///
+/// Each variance ratio, the square of a ratio of standard errors whose Sobol one comes from 16
+/// batch means, has a relative spread of about 2/√(2·15) ≈ 37 %: 2 is well below the smallest
+/// ratio measured.
 #[test]
-fn sobol_reduces_the_variance_of_the_mean_npv() {
-    let scenario = load("retail_chain");
-    let trials = 16 * 16_384;
-    let random = Report::build(
-        &scenario,
-        &simulate_with(&scenario, trials, 8, 0, Sampling::Random, Shard::WHOLE),
-    );
-    let sobol = Report::build(
-        &scenario,
-        &simulate_with(&scenario, trials, 8, 0, Sampling::Sobol, Shard::WHOLE),
-    );
-    let (_, random_se) = estimate(&random, 0, "npv_mean");
-    let (_, sobol_se) = estimate(&sobol, 0, "npv_mean");
-    let ratio = (random_se / sobol_se).powi(2);
-    assert!(ratio > 2.0, "variance ratio {ratio:.2}");
+fn sobol_reduces_the_variance_of_a_mean() {
+    let ratio = |scenario: &Scenario, id: &str| {
+        let trials = 16 * 16_384;
+        let random = Report::build(
+            scenario,
+            &simulate_with(scenario, trials, 8, 0, Sampling::Random, Shard::WHOLE),
+        );
+        let sobol = Report::build(
+            scenario,
+            &simulate_with(scenario, trials, 8, 0, Sampling::Sobol, Shard::WHOLE),
+        );
+        let (_, random_se) = estimate(&random, 0, id);
+        let (_, sobol_se) = estimate(&sobol, 0, id);
+        (random_se / sobol_se).powi(2)
+    };
+    let shipped = load("retail_chain");
+    assert_eq!(shipped.project.runaway.tail, 2.0, "the premise above");
+    let benefit = ratio(&shipped, "annual_benefit_mean");
+    assert!(benefit > 2.0, "annual benefit: variance ratio {benefit:.2}");
+    let mut finite = shipped.clone();
+    finite.project.runaway.tail = 5.0;
+    let npv = ratio(&finite, "npv_mean");
+    assert!(npv > 2.0, "NPV, tail index 5: variance ratio {npv:.2}");
 }
 
 proptest! {

@@ -32,15 +32,16 @@ fn uncorrelated_catalogue() -> CatalogueText {
 }
 
 /// Only poor_data_quality can strike (probability 0.5, severity 1, log-cost impact 0.5); no
-/// estimating noise, no burn: the overrun is e^0.5 − 1 when it strikes and 0 otherwise.
+/// estimating noise, no runaway (a zero base hazard), no burn: the overrun is e^0.5 − 1 when
+/// it strikes and 0 otherwise.
 fn one_factor_scenario() -> Scenario {
     let catalogue = crmcast::model::Catalogue::builtin().expect("catalogue");
     let mut text = String::from(
-        "[scenario]\nname = \"one factor\"\n[project]\nbudget = 1000.0\nduration_months = 12.0\nhorizon_years = 5.0\ndiscount_rate = 0.1\nteam_burn_share = 0.0\n[project.estimate]\nlog_cost_mean = 0.0\nlog_cost_sd = 0.0\nlog_schedule_mean = 0.0\nlog_schedule_sd = 0.0\nbenefit_sd = 0.0\n[benefits]\nmodel = \"direct\"\nannual = { value = 500.0 }\n",
+        "[scenario]\nname = \"one factor\"\n[project]\nbudget = 1000.0\nduration_months = 12.0\nhorizon_years = 5.0\ndiscount_rate = 0.1\nteam_burn_share = 0.0\n[project.estimate]\nlog_cost_mean = 0.0\nlog_cost_sd = 0.0\nlog_schedule_mean = 0.0\nlog_schedule_sd = 0.0\nbenefit_sd = 0.0\n[project.runaway]\nbase_probability = 0.0\n[benefits]\nmodel = \"direct\"\nannual = { value = 500.0 }\n",
     );
     for factor in &catalogue.factors {
         if factor.id == "poor_data_quality" {
-            text.push_str("[factors.poor_data_quality]\nprobability = 0.5\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.0, cost = 0.5, schedule = 0.0 }\n");
+            text.push_str("[factors.poor_data_quality]\nprobability = 0.5\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.0, cost = 0.5, schedule = 0.0, runaway = 0.0 }\n");
         } else {
             text.push_str(&format!("[factors.{}]\nprobability = 0.0\n", factor.id));
         }

@@ -14,11 +14,30 @@ use crmcast::scenario::{BUILTIN_DEFAULT, CatalogueText, Scenario};
 use statrs::distribution::{Continuous, ContinuousCDF, Normal};
 use std::path::{Path, PathBuf};
 
-/// The built-in catalogue with an `[uncertainty]` table appended.
+/// The built-in catalogue without its `[uncertainty]` table (the calibration's Laplace
+/// covariance, the last table of the file).
+fn builtin_without_table() -> String {
+    let start = BUILTIN_CATALOGUE
+        .find("\n[uncertainty]\n")
+        .expect("the built-in catalogue has an [uncertainty] table");
+    // The table runs to the next table header (a `[` at the start of a line) or the end.
+    let end = BUILTIN_CATALOGUE[start + 1..]
+        .find("\n[")
+        .map_or(BUILTIN_CATALOGUE.len(), |k| start + 1 + k);
+    let text = format!(
+        "{}{}",
+        &BUILTIN_CATALOGUE[..start + 1],
+        &BUILTIN_CATALOGUE[end..]
+    );
+    assert!(!text.contains("[uncertainty]") && !text.contains("\ncovariance ="));
+    text
+}
+
+/// The built-in catalogue with its `[uncertainty]` table replaced by `table` (empty: none).
 fn builtin_with(table: &str) -> CatalogueText {
     CatalogueText {
         origin: "test catalogue".into(),
-        text: format!("{BUILTIN_CATALOGUE}\n{table}\n"),
+        text: format!("{}\n{table}\n", builtin_without_table()),
     }
 }
 
@@ -36,9 +55,14 @@ fn scenario(text: &str, catalogue: Option<CatalogueText>) -> Scenario {
         .expect("valid test scenario")
 }
 
-/// A scenario with a fixed benefit, no burn, every factor switched off but those given, and the
-/// `[project.estimate]` lines given.
+/// A scenario with a fixed benefit, no burn, no runaway (a zero base hazard), every factor
+/// switched off but those given, and the `[project.estimate]` lines given.
 fn controlled(estimate: &str, active: &[(&str, &str)], extra: &str) -> String {
+    with_runaway(estimate, "base_probability = 0.0", active, extra)
+}
+
+/// [`controlled`] with the `[project.runaway]` lines given.
+fn with_runaway(estimate: &str, runaway: &str, active: &[(&str, &str)], extra: &str) -> String {
     let catalogue = Catalogue::builtin().expect("catalogue");
     let mut text = format!(
         r#"
@@ -52,6 +76,8 @@ discount_rate = 0.1
 team_burn_share = 0.0
 [project.estimate]
 {estimate}
+[project.runaway]
+{runaway}
 [benefits]
 model = "direct"
 annual = {{ value = 500.0 }}
@@ -120,30 +146,40 @@ covariance = [
 ]
 "#;
 
-/// Without the flag, a catalogue with an `[uncertainty]` table gives, bit for bit, the run on
-/// the same catalogue without it: every accumulator and the exported JSON, under every design.
+/// Without the flag, a catalogue with an `[uncertainty]` table (a test table, or the built-in
+/// catalogue's own) gives, bit for bit, the run on the same catalogue without it: every
+/// accumulator and the exported JSON, under every design.
 #[test]
 fn without_the_flag_the_table_changes_nothing() {
     let retail = std::fs::read_to_string("scenarios/retail_chain.toml").expect("retail_chain");
+    let parameters = Catalogue::builtin()
+        .expect("catalogue")
+        .uncertainty
+        .map(|u| u.len());
+    assert!(parameters.is_some_and(|k| k > 7), "{parameters:?}");
     for text in [BUILTIN_DEFAULT, retail.as_str()] {
-        let plain = scenario(text, None);
-        let with_table = scenario(text, Some(builtin_with(BROAD_TABLE)));
+        let plain = scenario(text, Some(builtin_with("")));
         assert!(plain.uncertainty.is_none());
-        assert_eq!(with_table.uncertainty.as_ref().map(|u| u.len()), Some(7));
-        for sampling in [Sampling::Random, Sampling::Lhs, Sampling::Sobol] {
-            let settings = RunSettings {
-                sampling,
-                ..settings(40_000, 17, false)
-            };
-            let (a, report_a) = run(&plain, &settings);
-            let (b, report_b) = run(&with_table, &settings);
-            assert_eq!(a, b, "{sampling:?}: accumulators differ");
-            assert_eq!(
-                serde_json::to_string(&report_a).unwrap(),
-                serde_json::to_string(&report_b).unwrap(),
-                "{sampling:?}: exported JSON differs"
-            );
-            assert!(!report_b.run.parameter_uncertainty);
+        for (with_table, k) in [
+            (scenario(text, Some(builtin_with(BROAD_TABLE))), Some(7)),
+            (scenario(text, None), parameters),
+        ] {
+            assert_eq!(with_table.uncertainty.as_ref().map(|u| u.len()), k);
+            for sampling in [Sampling::Random, Sampling::Lhs, Sampling::Sobol] {
+                let settings = RunSettings {
+                    sampling,
+                    ..settings(40_000, 17, false)
+                };
+                let (a, report_a) = run(&plain, &settings);
+                let (b, report_b) = run(&with_table, &settings);
+                assert_eq!(a, b, "{sampling:?}, {k:?} parameters: accumulators differ");
+                assert_eq!(
+                    serde_json::to_string(&report_a).unwrap(),
+                    serde_json::to_string(&report_b).unwrap(),
+                    "{sampling:?}, {k:?} parameters: exported JSON differs"
+                );
+                assert!(!report_b.run.parameter_uncertainty);
+            }
         }
     }
 }
@@ -294,7 +330,7 @@ fn a_drawn_cost_impact_acts_on_its_factor_and_is_clamped() {
         &[(
             "no_executive_sponsor",
             &format!(
-                "probability = 1.0\nseverity = {{ kind = \"fixed\", value = 1.0 }}\nimpact = {{ benefit = 0.0, cost = {c}, schedule = 0.0 }}"
+                "probability = 1.0\nseverity = {{ kind = \"fixed\", value = 1.0 }}\nimpact = {{ benefit = 0.0, cost = {c}, schedule = 0.0, runaway = 0.0 }}"
             ),
         )],
         "",
@@ -367,7 +403,7 @@ mitigations = ["halve"]
         "log_cost_mean = -0.5\nlog_cost_sd = 0.0\nlog_schedule_mean = 0.0\nlog_schedule_sd = 0.0\nbenefit_sd = 0.0",
         &[(
             "change_resistance",
-            "probability = 0.4\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.0, cost = 1.5, schedule = 0.0 }",
+            "probability = 0.4\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.0, cost = 1.5, schedule = 0.0, runaway = 0.0 }",
         )],
         "",
     );
@@ -431,15 +467,203 @@ fn drawn_parameters_are_deterministic_across_threads_and_shards() {
 #[test]
 fn the_flag_without_a_table_is_refused() {
     // The shipped scenarios give their effects ranges, so they have something to draw: use a
-    // scenario without ranges on the built-in catalogue (no [uncertainty] table).
+    // scenario without ranges, on the built-in catalogue without its [uncertainty] table.
     let text = std::fs::read_to_string(catalogues().join("scenario.toml")).unwrap();
-    let scenario = scenario(&text, None);
+    // The built-in catalogue's own table is enough for the flag.
+    assert!(
+        simulate(
+            &scenario(&text, None),
+            &settings(1_000, 1, true),
+            &NoObserver
+        )
+        .is_ok()
+    );
+    let scenario = scenario(&text, Some(builtin_with("")));
     let error = simulate(&scenario, &settings(1_000, 1, true), &NoObserver).unwrap_err();
     assert_eq!(error.exit_code(), 2);
     let message = error.to_string();
     assert!(message.contains("--parameter-uncertainty"), "{message}");
     assert!(message.contains("no [uncertainty] table"), "{message}");
     assert!(message.contains("fix:"), "{message}");
+}
+
+/// E[f(X)] for X ~ N(mean, sd²), by Simpson's rule over ±10 sd (error far below the Monte
+/// Carlo error of the tests).
+fn normal_expectation(mean: f64, sd: f64, f: impl Fn(f64) -> f64) -> f64 {
+    let (steps, width) = (4_000, 20.0);
+    let h = width / steps as f64;
+    let sum: f64 = (0..=steps)
+        .map(|k| {
+            let z = -width / 2.0 + k as f64 * h;
+            let weight = if k == 0 || k == steps {
+                1.0
+            } else if k % 2 == 1 {
+                4.0
+            } else {
+                2.0
+            };
+            weight * f(mean + sd * z) * Normal::standard().pdf(z)
+        })
+        .sum();
+    sum * h / 3.0
+}
+
+/// The estimate with no noise (the runaway's closed forms need none).
+const QUIET: &str = "log_cost_mean = 0.0\nlog_cost_sd = 0.0\nlog_schedule_mean = 0.0\nlog_schedule_sd = 0.0\nbenefit_sd = 0.0";
+
+/// A factor that always strikes at severity 1 and acts only on the runaway hazard.
+fn runaway_only(r: f64) -> String {
+    format!(
+        "probability = 1.0\nseverity = {{ kind = \"fixed\", value = 1.0 }}\nimpact = {{ benefit = 0.0, cost = 0.0, schedule = 0.0, runaway = {r} }}"
+    )
+}
+
+/// The built-in catalogue with a diagonal `[uncertainty]` table of `(name, variance)`.
+fn diagonal(parameters: &[(&str, f64)]) -> CatalogueText {
+    let names: Vec<String> = parameters.iter().map(|(n, _)| format!("\"{n}\"")).collect();
+    let rows: Vec<String> = (0..parameters.len())
+        .map(|i| {
+            let row: Vec<String> = (0..parameters.len())
+                .map(|j| if i == j { parameters[i].1 } else { 0.0 }.to_string())
+                .collect();
+            format!("[{}]", row.join(", "))
+        })
+        .collect();
+    builtin_with(&format!(
+        "[uncertainty]\nparameters = [{}]\ncovariance = [{}]",
+        names.join(", "),
+        rows.join(", ")
+    ))
+}
+
+fn proportion_se(p: f64, n: u64) -> f64 {
+    (p * (1.0 - p) / n as f64).sqrt()
+}
+
+/// Drawn hazard parameters. `runaway_base_probability` b̃ = clamp(b₀ + δ, 0, 0.5): with no
+/// factor a trial runs away with probability b̃ exactly (1 − e^(−λ₀), λ₀ = −ln(1 − b̃)), so
+/// P(runaway) = E[b̃], above b₀ because of the clamp at 0. `runaway:<factor>` r̃ = clamp(r + δ,
+/// 0, 10) of a factor that always strikes at severity 1: P = E[1 − exp(−λ₀·e^r̃)], above the
+/// fixed r's answer (convexity); the drawn impact of a factor that never strikes must not matter.
+#[test]
+fn drawn_runaway_hazard_parameters_have_known_answers() {
+    let n = 300_000u64;
+    let (b0, w) = (0.05f64, 0.05f64 * 0.05);
+    let text = with_runaway(
+        QUIET,
+        &format!("base_probability = {b0}\nsize_min = 1.5\ntail = 3.0"),
+        &[],
+        "",
+    );
+    let base = scenario(&text, Some(diagonal(&[("runaway_base_probability", w)])));
+    let (_, on) = run(&base, &settings(n, 41, true));
+    let (p, _) = metric(&on, 0, "p_runaway");
+    let expected = normal_expectation(b0, w.sqrt(), |b| b.clamp(0.0, 0.5));
+    let se = proportion_se(expected, n);
+    assert_within("P(runaway), drawn base", p, expected, se);
+    assert!((expected - b0).abs() > 8.0 * se, "clamping must show");
+
+    let (r, v) = (1.0f64, 0.64f64);
+    let lambda = -(1.0 - b0).ln();
+    let text = with_runaway(
+        QUIET,
+        &format!("base_probability = {b0}\nsize_min = 1.5\ntail = 3.0"),
+        &[("poor_data_quality", &runaway_only(r))],
+        "",
+    );
+    let impact = scenario(
+        &text,
+        Some(diagonal(&[
+            ("runaway:unclear_strategy", 4.0),
+            ("runaway:poor_data_quality", v),
+        ])),
+    );
+    let (_, on) = run(&impact, &settings(n, 43, true));
+    let (p, _) = metric(&on, 0, "p_runaway");
+    let hazard = |load: f64| 1.0 - (-lambda * load.exp()).exp();
+    let expected = normal_expectation(r, v.sqrt(), |x| hazard(x.clamp(0.0, 10.0)));
+    let se = proportion_se(expected, n);
+    assert_within("P(runaway), drawn runaway impact", p, expected, se);
+    assert!((expected - hazard(r)).abs() > 8.0 * se);
+}
+
+/// Drawn size parameters, with every trial running away (base probability 0.5 and a factor
+/// load of 4: λ₀·e⁴ ≈ 37.8 exceeds the largest unit exponential of a uniform, ≈ 36.7), no noise
+/// and no burn, so that the cost ratio is the Pareto multiplier Y = x̃·e^(E′/α̃) and the duration
+/// ratio Y^φ̃:
+/// - `runaway_tail` α̃ = clamp(α + δ, 1.5, 20): P(Y ≥ 2) = E[(2/x_m)^(−α̃)];
+/// - `runaway_size_min` x̃ = clamp(x_m + δ, 1, 100): P(Y ≥ 2) = E[min(1, (x̃/2)^α)];
+/// - `runaway_schedule` φ̃ = clamp(φ + δ, 0, 2): E[T] = E[x_m^φ̃·α/(α − φ̃)] (finite variance:
+///   α = 5 > 2φ̃).
+///
+/// Proportions have binomial standard errors; each answer is far from the undrawn one.
+#[test]
+fn drawn_runaway_size_parameters_have_known_answers() {
+    let n = 300_000u64;
+    let always = |xm: f64, alpha: f64, phi: f64, parameter: (&str, f64)| {
+        let text = with_runaway(
+            QUIET,
+            &format!("base_probability = 0.5\nsize_min = {xm}\ntail = {alpha}\nschedule = {phi}"),
+            &[("poor_data_quality", &runaway_only(4.0))],
+            "",
+        );
+        let scenario = scenario(&text, Some(diagonal(&[parameter])));
+        let (result, report) = run(&scenario, &settings(n, 47, true));
+        assert_eq!(result.strategies[0].runaways, n, "every trial runs away");
+        report
+    };
+    let (xm, alpha) = (1.5f64, 4.0f64);
+    let report = always(xm, alpha, 0.5, ("runaway_tail", 1.0));
+    let (p, _) = metric(&report, 0, "p_overrun_100");
+    let expected = normal_expectation(alpha, 1.0, |a| (2.0 / xm).powf(-a.clamp(1.5, 20.0)));
+    let se = proportion_se(expected, n);
+    assert_within("P(Y ≥ 2), drawn tail", p, expected, se);
+    assert!((expected - (2.0 / xm).powf(-alpha)).abs() > 8.0 * se);
+
+    let report = always(xm, alpha, 0.5, ("runaway_size_min", 0.09));
+    let (p, _) = metric(&report, 0, "p_overrun_100");
+    let expected = normal_expectation(xm, 0.3, |x| {
+        (x.clamp(1.0, 100.0) / 2.0).powf(alpha).min(1.0)
+    });
+    let se = proportion_se(expected, n);
+    assert_within("P(Y ≥ 2), drawn size_min", p, expected, se);
+    assert!((expected - (xm / 2.0).powf(alpha)).abs() > 8.0 * se);
+
+    let (phi, alpha) = (0.5f64, 5.0f64);
+    let report = always(xm, alpha, phi, ("runaway_schedule", 0.09));
+    let (slip, se) = metric(&report, 0, "slip_mean");
+    let mean_t = |p: f64| xm.powf(p) * alpha / (alpha - p);
+    let expected = normal_expectation(phi, 0.3, |p| mean_t(p.clamp(0.0, 2.0))) - 1.0;
+    assert_within("mean slip, drawn schedule elasticity", slip, expected, se);
+    assert!((expected - (mean_t(phi) - 1.0)).abs() > 8.0 * se);
+}
+
+/// Drawn estimating spreads, no factor and no runaway: ln C = σ̃_c·η_c with σ̃_c =
+/// clamp(σ_c + δ, 0, 3), so E[C] = E[exp(σ̃_c²/2)]; likewise E[T] = E[exp(σ̃_s²/2)] for
+/// `log_schedule_sd` (its normal, ρ·η_c + √(1 − ρ²)·η_s, is standard whatever ρ).
+#[test]
+fn drawn_estimating_spreads_have_known_answers() {
+    let n = 300_000u64;
+    let (sc, vc, ss, vs) = (0.3f64, 0.0225f64, 0.2f64, 0.01f64);
+    let text = controlled(
+        &format!(
+            "log_cost_mean = 0.0\nlog_cost_sd = {sc}\nlog_schedule_mean = 0.0\nlog_schedule_sd = {ss}\nbenefit_sd = 0.0"
+        ),
+        &[],
+        "",
+    );
+    let scenario = scenario(
+        &text,
+        Some(diagonal(&[("log_cost_sd", vc), ("log_schedule_sd", vs)])),
+    );
+    let (_, on) = run(&scenario, &settings(n, 53, true));
+    let spread = |s: f64| (0.5 * s.clamp(0.0, 3.0).powi(2)).exp();
+    for (id, sd, v) in [("overrun_mean", sc, vc), ("slip_mean", ss, vs)] {
+        let (mean, se) = metric(&on, 0, id);
+        let expected = normal_expectation(sd, v.sqrt(), spread) - 1.0;
+        assert_within(id, mean, expected, se);
+        assert!((expected - (spread(sd) - 1.0)).abs() > 8.0 * se, "{id}");
+    }
 }
 
 // --- the command line --------------------------------------------------------------------------
@@ -465,7 +689,7 @@ fn bad_tables_are_refused_with_the_key_and_a_fix() {
     let cases: &[(&str, usize, &[&str])] = &[
         (
             "bad_unknown_parameter.toml",
-            78,
+            85,
             &[
                 "uncertainty.parameters[1]",
                 "no factor \"unclear_stratgy\"",
@@ -474,41 +698,43 @@ fn bad_tables_are_refused_with_the_key_and_a_fix() {
         ),
         (
             "bad_unknown_kind.toml",
-            78,
+            85,
             &[
                 "uncertainty.parameters[1]",
                 "\"impact\" is not one of",
                 "log_cost_mean",
+                "runaway:<factor id>",
+                "runaway_base_probability",
             ],
         ),
         (
             "bad_duplicate.toml",
-            78,
+            85,
             &["uncertainty.parameters[2]", "listed twice"],
         ),
         (
             "bad_wrong_size.toml",
-            79,
+            86,
             &["uncertainty.covariance", "2 rows for 3 parameters"],
         ),
         (
             "bad_short_row.toml",
-            79,
+            86,
             &["uncertainty.covariance[1]", "must be 2 × 2"],
         ),
         (
             "bad_asymmetric.toml",
-            79,
+            86,
             &["uncertainty.covariance[1][0]", "symmetric"],
         ),
         (
             "bad_not_psd.toml",
-            79,
+            86,
             &["uncertainty.covariance[1][0]", "not positive semi-definite"],
         ),
         (
             "bad_not_psd_triple.toml",
-            79,
+            86,
             &[
                 "uncertainty.covariance",
                 "not positive semi-definite (smallest eigenvalue -8.0000e-3)",
@@ -516,17 +742,17 @@ fn bad_tables_are_refused_with_the_key_and_a_fix() {
         ),
         (
             "bad_nan.toml",
-            79,
+            86,
             &["uncertainty.covariance[0][1]", "NaN is not a finite number"],
         ),
         (
             "bad_negative_variance.toml",
-            79,
+            86,
             &["uncertainty.covariance[1][1]", "outside [0, 36]"],
         ),
         (
             "bad_unknown_key.toml",
-            79,
+            86,
             &["covarance", "did you mean \"covariance\""],
         ),
     ];
@@ -564,35 +790,41 @@ fn bad_tables_are_refused_with_the_key_and_a_fix() {
 
 #[test]
 fn the_command_line_flag() {
-    // Without a table: refused, with the fix.
-    for catalogue in [None, Some("no_uncertainty.toml")] {
-        let mut args = vec!["run", "scenario.toml", "--parameter-uncertainty", "--quiet"];
-        args.extend(catalogue.iter().flat_map(|c| ["--catalogue", *c]));
-        let output = crmcast(&args);
-        let text = stderr(&output);
-        assert_eq!(output.status.code(), Some(2), "{text}");
-        assert!(
-            text.contains("has no [uncertainty] table") && text.contains("fix:"),
-            "{text}"
-        );
-    }
-    // With a table named by the scenario: the flag is shown in the table title and in JSON.
+    // Without a table (and no ranged effect): refused, with the fix.
     let output = crmcast(&[
-        "compare",
-        "scenario_names_catalogue.toml",
+        "run",
+        "scenario.toml",
+        "--catalogue",
+        "no_uncertainty.toml",
         "--parameter-uncertainty",
-        "--trials",
-        "20000",
         "--quiet",
     ]);
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
     assert!(
-        text.lines()
-            .next()
-            .is_some_and(|l| l.contains("parameter uncertainty drawn per trial")),
+        text.contains("has no [uncertainty] table") && text.contains("fix:"),
         "{text}"
     );
+    // With a table, the built-in catalogue's or one named by the scenario: the flag is shown
+    // in the table title and in JSON.
+    for scenario in ["scenario.toml", "scenario_names_catalogue.toml"] {
+        let output = crmcast(&[
+            "compare",
+            scenario,
+            "--parameter-uncertainty",
+            "--trials",
+            "20000",
+            "--quiet",
+        ]);
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{scenario}: {}", stderr(&output));
+        assert!(
+            text.lines()
+                .next()
+                .is_some_and(|l| l.contains("parameter uncertainty drawn per trial")),
+            "{scenario}: {text}"
+        );
+    }
     for (flag, expected) in [(true, true), (false, false)] {
         let mut args = vec![
             "run",
@@ -618,7 +850,8 @@ fn the_command_line_flag() {
     );
 }
 
-/// Shards run with and without the flag are not merged; shards that agree merge into the run.
+/// Shards run with and without the flag are not merged; shards that agree merge into the run
+/// (all but its nested gain interval, which only a whole run computes).
 #[test]
 fn shards_must_agree_on_the_flag() {
     let dir = tempfile::tempdir().unwrap();
@@ -669,5 +902,58 @@ fn shards_must_agree_on_the_flag() {
         "--quiet",
     ]);
     assert!(whole.status.success(), "{}", stderr(&whole));
-    assert_eq!(merged.stdout, whole.stdout);
+    // The nested gain interval (MODEL.md §8a) is computed by a whole run, never for shards nor
+    // by `merge`; everything else is the single run's.
+    let json = |out: &std::process::Output| -> serde_json::Value {
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    };
+    let (merged, mut whole) = (json(&merged), json(&whole));
+    assert!(
+        merged["gain_uncertainty"].is_null(),
+        "merge has no interval"
+    );
+    assert!(
+        whole["gain_uncertainty"]["strategies"].is_array(),
+        "{whole}"
+    );
+    whole["gain_uncertainty"] = serde_json::Value::Null;
+    assert_eq!(merged, whole);
+}
+
+/// A catalogue written before outcome model v2 (no `[runaway]` table, no `runaway` impacts) is
+/// refused with exit code 2, the key and a fix, as is a factor without its `runaway` impact.
+#[test]
+fn catalogues_without_the_runaway_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let no_impact = dir.path().join("no_impact.toml");
+    let text = std::fs::read_to_string(catalogues().join("no_uncertainty.toml")).unwrap();
+    let edited = text.replacen(", runaway = 0.6 }", " }", 1);
+    assert_ne!(edited, text);
+    std::fs::write(&no_impact, edited).unwrap();
+    let no_impact = no_impact.display().to_string();
+    for (file, expect) in [
+        (
+            "bad_v1_no_runaway.toml",
+            &[
+                "bad_v1_no_runaway.toml:2:",
+                "no [runaway] table",
+                "add [runaway]",
+            ][..],
+        ),
+        (
+            no_impact.as_str(),
+            &["factors[0].impact.runaway", "this impact is missing"][..],
+        ),
+    ] {
+        let output = crmcast(&["validate", "scenario.toml", "--catalogue", file]);
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{text}");
+        assert!(
+            text.contains("fix:") && !text.contains("panicked"),
+            "{text}"
+        );
+        for wanted in expect {
+            assert!(text.contains(wanted), "missing {wanted:?}: {text}");
+        }
+    }
 }

@@ -10,7 +10,7 @@ use crmcast::analysis::value_of_information::value_of_information;
 fn evpi_and_evppi_of_the_only_factor_match_the_closed_form() {
     // The factor strikes with p = 0.5 and then costs e^0.5 × budget; without it the project
     // gains. All uncertainty is the factor, so EVPPI(factor) = EVPI = E[max(NPV, 0)] − max(E NPV, 0).
-    let factor = "probability = 0.5\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.0, cost = 0.5, schedule = 0.0 }";
+    let factor = "probability = 0.5\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.0, cost = 0.5, schedule = 0.0, runaway = 0.0 }";
     let scenario = controlled(&[("poor_data_quality", factor)], "");
     let d = crmcast::model::economics::Discounting::new(0.1, 5.0);
     let value = d.present_value(500.0, 1.0);

@@ -1,5 +1,5 @@
 //! Shared by the integration tests: scenarios with no randomness but the factors a test turns
-//! on, so that outcomes have closed forms.
+//! on (no estimating noise and no runaway), so that outcomes have closed forms.
 
 // Each test file compiles this module on its own and uses only some of it.
 #![allow(dead_code)]
@@ -8,14 +8,15 @@ use crmcast::model::Catalogue;
 use crmcast::scenario::Scenario;
 use crmcast::scenario::source::Source;
 
-/// A scenario with no estimating noise, no burn, a fixed annual benefit of 500 on a budget of
-/// 1000 over 12 months, 5 years at 10 %; every catalogue factor off except `active`
-/// (`(id, TOML body)`); `extra` is appended (mitigations, strategies). Without strategies in
-/// `extra`, one baseline strategy "base".
+/// A scenario with no estimating noise, no runaway (`[project.runaway] base_probability = 0`:
+/// with a zero base hazard no factor load can trigger one), no burn, a fixed annual benefit of
+/// 500 on a budget of 1000 over 12 months, 5 years at 10 %; every catalogue factor off except
+/// `active` (`(id, TOML body)`); `extra` is appended (mitigations, strategies). Without
+/// strategies in `extra`, one baseline strategy "base".
 pub fn controlled_text(active: &[(&str, &str)], extra: &str) -> String {
     let catalogue = Catalogue::builtin().expect("catalogue");
     let mut text = String::from(
-        "[scenario]\nname = \"controlled\"\n[project]\nbudget = 1000.0\nduration_months = 12.0\nhorizon_years = 5.0\ndiscount_rate = 0.1\nteam_burn_share = 0.0\n[project.estimate]\nlog_cost_mean = 0.0\nlog_cost_sd = 0.0\nlog_schedule_mean = 0.0\nlog_schedule_sd = 0.0\nbenefit_sd = 0.0\n[benefits]\nmodel = \"direct\"\nannual = { value = 500.0 }\n",
+        "[scenario]\nname = \"controlled\"\n[project]\nbudget = 1000.0\nduration_months = 12.0\nhorizon_years = 5.0\ndiscount_rate = 0.1\nteam_burn_share = 0.0\n[project.estimate]\nlog_cost_mean = 0.0\nlog_cost_sd = 0.0\nlog_schedule_mean = 0.0\nlog_schedule_sd = 0.0\nbenefit_sd = 0.0\n[project.runaway]\nbase_probability = 0.0\n[benefits]\nmodel = \"direct\"\nannual = { value = 500.0 }\n",
     );
     for factor in &catalogue.factors {
         match active.iter().find(|(id, _)| *id == factor.id) {
