@@ -154,7 +154,7 @@ fn document(study: &SensitivityStudy, scenario_name: &str) -> Document {
         rows.sort_by(|a, b| b.0.total_cmp(&a.0));
         sections.push(Section {
             title: format!(
-                "Sobol indices of the independent inputs (Saltelli/Jansen, {} base rows, {} trials; bootstrap 95 % intervals)",
+                "Sobol indices of the independent inputs, on the output's rank (Saltelli/Jansen, {} base rows, {} trials; bootstrap 95 % intervals)",
                 sobol.samples, sobol.evaluations
             ),
             header: ["input", "first order", "95 % interval", "total", "95 % interval"]
@@ -168,7 +168,7 @@ fn document(study: &SensitivityStudy, scenario_name: &str) -> Document {
         effects.sort_by(|a, b| b.estimate.total_cmp(&a.estimate));
         sections.push(Section {
             title: format!(
-                "Shapley effects: shares of the output's variance, valid with correlated factors ({} permutations, {} trials)",
+                "Shapley effects: shares of the variance of the output's rank, valid with correlated factors ({} permutations, {} trials)",
                 shapley.permutations, shapley.evaluations
             ),
             header: ["input", "effect", "95 % interval"].map(String::from).to_vec(),

@@ -188,7 +188,15 @@ fn inputs(scenario: &Scenario) -> Vec<Input> {
             coordinates: vec![2 * n + k],
         });
     }
-    let benefit_start = 2 * n + 3;
+    // The runaway's two uniforms (MODEL.md §5a): whether it strikes, and how large it is.
+    for (k, name) in ["runaway: trigger", "runaway: size"].iter().enumerate() {
+        list.push(Input {
+            name: (*name).into(),
+            kind: "continuous",
+            coordinates: vec![2 * n + 3 + k],
+        });
+    }
+    let benefit_start = 2 * n + 5;
     match &scenario.benefits {
         BenefitModel::Direct { .. } => list.push(Input {
             name: "annual benefit".into(),
@@ -290,6 +298,27 @@ pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
         0.0
     } else {
         sxy / (sxx * syy).sqrt()
+    }
+}
+
+/// The empirical CDF of a sample, at mid-ranks: `(#below + #equal/2) / n`, so ties share their
+/// mean rank and a sample's own values map to its normalised mid-ranks.
+pub struct EmpiricalCdf {
+    sorted: Vec<f64>,
+}
+
+impl EmpiricalCdf {
+    pub fn new(sample: &[f64]) -> Self {
+        let mut sorted = sample.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        EmpiricalCdf { sorted }
+    }
+
+    pub fn at(&self, x: f64) -> f64 {
+        let n = self.sorted.len().max(1) as f64;
+        let below = self.sorted.partition_point(|&v| v < x) as f64;
+        let up_to = self.sorted.partition_point(|&v| v <= x) as f64;
+        (below + 0.5 * (up_to - below)) / n
     }
 }
 
@@ -437,7 +466,13 @@ pub fn study(scenario: &Scenario, settings: &StudySettings) -> Result<Sensitivit
         .iter()
         .map(|i| (i.name.clone(), i.coordinates.clone()))
         .collect();
-    let model = |u: &[f64]| metric.value(&outcome_at(&compiled, strategy, u));
+    // The variance-based measures work on the output's rank: its value under the base
+    // sample's empirical CDF. With the runaway's tail index 2 (MODEL.md §5a) the variance of the
+    // NPV, the ROI and the overrun does not exist, and their variance shares would be set by a
+    // handful of trials; the rank's variance always exists, and a monotone transform keeps
+    // which inputs move the output and how. For a 0/1 output the rank is affine in it.
+    let rank = EmpiricalCdf::new(&output);
+    let model = |u: &[f64]| rank.at(metric.value(&outcome_at(&compiled, strategy, u)));
     let failed = |e: super::SensitivityError| Error::BadOption {
         option: "sensitivity".into(),
         message: e.to_string(),
@@ -465,7 +500,11 @@ pub fn study(scenario: &Scenario, settings: &StudySettings) -> Result<Sensitivit
         players.push(("costs of mitigations not bought".into(), idle));
     }
     let shapley = (settings.shapley_permutations > 0)
-        .then(|| shapley(&compiled, scenario, metric, strategy, &players, settings))
+        .then(|| {
+            shapley(
+                &compiled, scenario, metric, strategy, &players, settings, &rank,
+            )
+        })
         .transpose()
         .map_err(failed)?;
     Ok(SensitivityStudy {
@@ -493,6 +532,7 @@ fn shapley(
     strategy: usize,
     groups: &[(String, Vec<usize>)],
     settings: &StudySettings,
+    rank: &EmpiricalCdf,
 ) -> Result<ShapleyEffects, super::SensitivityError> {
     let n = scenario.factors.len();
     let dimensions = compiled.dimensions();
@@ -516,7 +556,7 @@ fn shapley(
             let value = if k < n { e[k] } else { x[k] };
             *slot = inside(standard_normal_cdf(value));
         }
-        metric.value(&outcome_at(compiled, strategy, &u))
+        rank.at(metric.value(&outcome_at(compiled, strategy, &u)))
     };
     shapley_effects(
         model,
@@ -532,6 +572,16 @@ fn shapley(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_empirical_cdf_is_at_mid_ranks() {
+        let cdf = EmpiricalCdf::new(&[3.0, 1.0, 2.0, 2.0]);
+        assert_eq!(cdf.at(0.0), 0.0);
+        assert_eq!(cdf.at(1.0), 0.125);
+        assert_eq!(cdf.at(2.0), 0.5);
+        assert_eq!(cdf.at(2.5), 0.75);
+        assert_eq!(cdf.at(9.0), 1.0);
+    }
 
     #[test]
     fn spearman_of_known_cases() {
