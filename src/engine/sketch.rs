@@ -287,7 +287,7 @@ fn hill_over(buckets: impl Iterator<Item = (u64, f64, usize)>, wanted: f64) -> (
             break;
         }
     }
-    if count < 2.0 || !(threshold > 0.0) {
+    if count < 2.0 || threshold.is_nan() || threshold <= 0.0 {
         return (f64::NAN, f64::NAN);
     }
     let mean_log = log_sum / count;
