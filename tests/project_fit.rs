@@ -1,6 +1,10 @@
 //! `crmcast calibrate --data`: parameter recovery on project records drawn from a known truth
 //! (the built-in catalogue), interval coverage over repeated draws, and the CLI's handling of
 //! bad cells, missing values and unknown columns.
+//!
+//! Under outcome model v2 a runaway multiplies a project's cost by its size Y and its duration
+//! by Y^φ: the records say which projects ran away, the cost and schedule models are fitted on
+//! the others, and the runaway hazard is fitted on all of them.
 
 use assert_cmd::Command;
 use crmcast::analysis::project_fit::{self, FitOptions, ProjectData};
@@ -12,10 +16,10 @@ fn crmcast() -> Command {
 }
 
 /// Over repeated data sets drawn from the built-in catalogue, the 95 % intervals of the cost,
-/// schedule and benefit impacts and of the probabilities cover the true values at the nominal
-/// rate. Tolerance: 4 binomial standard errors of the pooled coverage, the intervals being
-/// treated as independent (they are nearly so: the factors are rated independently of the
-/// estimate noise).
+/// schedule and benefit impacts, of the probabilities and of the runaway hazard (ln λ₀ and the
+/// r_i) cover the true values at the nominal rate. Tolerance: 4 binomial standard errors of
+/// the pooled coverage, the intervals being treated as independent (they are nearly so: the
+/// factors are rated independently of the estimate noise).
 #[test]
 fn intervals_cover_the_true_weights_at_about_the_nominal_rate() {
     let scenario = Scenario::builtin_default().expect("default");
@@ -26,7 +30,8 @@ fn intervals_cover_the_true_weights_at_about_the_nominal_rate() {
         seed: 1,
     };
     let catalogue = crmcast::model::Catalogue::builtin().expect("catalogue");
-    let (mut covered, mut intervals) = ([0usize; 4], [0usize; 4]);
+    let (mut covered, mut intervals) = ([0usize; 5], [0usize; 5]);
+    let log_base_hazard = (-(-scenario.project.runaway.base_probability).ln_1p()).ln();
     let replicates = 30;
     for replicate in 0..replicates {
         let records = simulate_projects(&scenario, scenario.baseline, 1500, 100 + replicate, 0.0);
@@ -59,8 +64,16 @@ fn intervals_cover_the_true_weights_at_about_the_nominal_rate() {
             intervals[3] += 1;
             covered[3] += usize::from(p.low <= factor.probability && factor.probability <= p.high);
         }
+        let runaway = fit.runaway.as_ref().expect("runaway model");
+        let hazard = runaway.fit.as_ref().expect("hazard fitted");
+        let truths = std::iter::once(log_base_hazard)
+            .chain(scenario.factors.iter().map(|f| f.impact.runaway));
+        for (c, truth) in hazard.coefficients.iter().zip(truths) {
+            intervals[4] += 1;
+            covered[4] += usize::from(c.low <= truth && truth <= c.high);
+        }
     }
-    for (channel, name) in ["cost", "schedule", "benefit", "probability"]
+    for (channel, name) in ["cost", "schedule", "benefit", "probability", "runaway"]
         .iter()
         .enumerate()
     {
@@ -75,7 +88,8 @@ fn intervals_cover_the_true_weights_at_about_the_nominal_rate() {
 }
 
 /// The estimating error is recovered too: the cost model's intercept and residual sd are the
-/// catalogue's log-cost mean and sd, the benefit noise's σ its benefit_sd.
+/// catalogue's log-cost mean and sd, the benefit noise's σ its benefit_sd (the runaways left
+/// out of the cost and schedule models, which the records mark).
 #[test]
 fn the_estimating_error_is_recovered() {
     let scenario = Scenario::builtin_default().expect("default");
@@ -90,7 +104,12 @@ fn the_estimating_error_is_recovered() {
     };
     let fit = project_fit::fit(&data, &catalogue, &options).expect("fit");
     let estimate = scenario.project.estimate;
-    let cost = &fit.cost.as_ref().expect("cost").fit;
+    let cost_model = fit.cost.as_ref().expect("cost");
+    let runaways = records.iter().filter(|r| r.outcome.runaway).count();
+    assert_eq!(cost_model.runaways_excluded, runaways);
+    assert_eq!(cost_model.rows_used + cost_model.runaways_excluded, 20_000);
+    assert!(fit.warnings.is_empty(), "{:?}", fit.warnings);
+    let cost = &cost_model.fit;
     let intercept = &cost.coefficients[0];
     assert!((intercept.estimate - estimate.log_cost_mean).abs() < 4.0 * intercept.standard_error);
     // The sd of a normal sample's sd is σ/√(2n).
@@ -142,17 +161,42 @@ fn the_cli_fits_simulated_projects_with_missing_values_and_writes_a_catalogue() 
     let record: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
     let cost = &record["cost"];
+    let count = |v: &serde_json::Value| v.as_u64().expect("a count");
+    let runaways = count(&cost["runaways_excluded"]);
+    assert!(runaways >= 10, "about 9 % of projects run away");
     assert_eq!(
-        cost["rows_used"].as_u64().unwrap_or(0) + cost["rows_left_out"].as_u64().unwrap_or(0),
+        count(&cost["rows_used"]) + count(&cost["rows_left_out"]) + runaways,
         600
     );
     assert!(
-        cost["rows_left_out"].as_u64().unwrap_or(0) > 0,
+        count(&cost["rows_left_out"]) > 0,
         "missing ratings leave rows out, and say so"
     );
+    let runaway = &record["runaway"];
+    assert_eq!(runaway["written"], true, "{runaway}");
+    assert!(count(&runaway["runaways"]) >= 10);
+    assert!(
+        runaway["fit"]["coefficients"]
+            .as_array()
+            .expect("list")
+            .len()
+            > 1
+    );
+    assert!(runaway["base_probability"]["estimate"].as_f64().expect("p") > 0.0);
+    for scores in ["in_sample", "cross_validated"] {
+        assert!(
+            runaway[scores]["auc"].as_f64().expect("auc") > 0.5,
+            "{scores}"
+        );
+    }
+    assert!(record["impacts"][0]["runaway"].as_f64().is_some());
+    assert_eq!(record["warnings"].as_array().map(Vec::len), Some(0));
     let text = std::fs::read_to_string(&fitted).expect("catalogue");
     assert!(text.contains("[uncertainty]"));
     assert!(text.contains("# project data:"));
+    assert!(text.contains("# runaway model: fitted on"));
+    assert!(text.contains("\"runaway_base_probability\""));
+    assert!(text.contains("\"runaway:unclear_strategy\""));
     // The fitted catalogue is a catalogue: a run can use it.
     crmcast()
         .args(["run", "--trials", "2000", "-q", "--catalogue"])
@@ -288,7 +332,316 @@ fn simulated_projects_are_reproducible_and_rate_every_factor() {
     assert_eq!(&header[1..=factors.len()], factors.as_slice());
     assert_eq!(
         &header[factors.len() + 1..],
-        ["outcome", "overrun", "slip", "benefit_realisation"]
+        [
+            "outcome",
+            "overrun",
+            "slip",
+            "benefit_realisation",
+            "runaway"
+        ]
     );
     assert_eq!(text.lines().count(), 51);
+    assert!(
+        text.lines()
+            .skip(1)
+            .all(|l| l.ends_with(",yes") || l.ends_with(",no"))
+    );
+}
+
+fn options(scenario: &Scenario) -> FitOptions {
+    FitOptions {
+        burn: scenario.project.team_burn_share,
+        failed_share: scenario.project.failed_benefit_share,
+        folds: 2,
+        seed: 1,
+    }
+}
+
+/// The runaway hazard is recovered from 20,000 simulated projects (about 1,700 runaways): each
+/// r_i and the base probability within 4 SEs of the truth, and the fitted catalogue carries
+/// them with their covariance (`runaway:<factor>`, `runaway_base_probability`).
+#[test]
+fn the_runaway_hazard_is_recovered_and_written() {
+    let scenario = Scenario::builtin_default().expect("default");
+    let catalogue = crmcast::model::Catalogue::builtin().expect("catalogue");
+    let records = simulate_projects(&scenario, scenario.baseline, 20_000, 5, 0.0);
+    let data = ProjectData::from_records(&records, scenario.factors.len(), "simulated");
+    let fit = project_fit::fit(&data, &catalogue, &options(&scenario)).expect("fit");
+    let model = fit.runaway.as_ref().expect("runaway model");
+    assert!(model.written, "{:?}", model.note);
+    assert_eq!(model.rows_used, 20_000);
+    assert_eq!(
+        model.runaways,
+        records.iter().filter(|r| r.outcome.runaway).count()
+    );
+    let hazard = model.fit.as_ref().expect("fitted");
+    for (k, factor) in scenario.factors.iter().enumerate() {
+        let c = &hazard.coefficients[k + 1];
+        assert_eq!(c.name, factor.id);
+        assert!(
+            (c.estimate - factor.impact.runaway).abs() < 4.0 * c.standard_error,
+            "{}: {c:?} vs {}",
+            factor.id,
+            factor.impact.runaway
+        );
+        assert!(c.standard_error < 0.12, "{c:?}");
+    }
+    let truth = scenario.project.runaway.base_probability;
+    let base = model.base_probability.as_ref().expect("base probability");
+    assert!(
+        (base.estimate - truth).abs() < 4.0 * base.standard_error,
+        "{base:?} vs {truth}"
+    );
+    assert!(base.low < base.estimate && base.estimate < base.high);
+    // The ratings predict runaways: better than chance, in sample and out of it.
+    let cross_validated = model.cross_validated.as_ref().expect("scored");
+    assert!(cross_validated.auc > 0.7, "{cross_validated:?}");
+
+    let (fitted, names, covariance) = project_fit::fitted_catalogue(&catalogue, &data, &fit);
+    assert!((fitted.runaway.base_probability - base.estimate).abs() < 1e-12);
+    // Not fitted from the records: the runaway's size and schedule elasticity.
+    assert_eq!(fitted.runaway.size_min, catalogue.runaway.size_min);
+    assert_eq!(fitted.runaway.tail, catalogue.runaway.tail);
+    assert_eq!(fitted.runaway.schedule, catalogue.runaway.schedule);
+    let at = |name: &str| names.iter().position(|n| n == name).expect(name);
+    let b = at("runaway_base_probability");
+    assert!((covariance[(b, b)].sqrt() / base.standard_error - 1.0).abs() < 1e-9);
+    for (k, factor) in fitted.factors.iter().enumerate() {
+        let c = &hazard.coefficients[k + 1];
+        assert!((factor.impact.runaway - c.estimate.max(0.0)).abs() < 1e-12);
+        let i = at(&format!("runaway:{}", factor.id));
+        assert!((covariance[(i, i)] - c.standard_error.powi(2)).abs() < 1e-15);
+    }
+}
+
+/// Without a `runaway` column the cost and schedule models take the runaways in: the fit still
+/// runs, warns, and its impacts come out biased upward (here by about 4 SEs on average).
+#[test]
+fn without_the_runaway_column_the_fit_warns_of_the_bias() {
+    let scenario = Scenario::builtin_default().expect("default");
+    let catalogue = crmcast::model::Catalogue::builtin().expect("catalogue");
+    let records = simulate_projects(&scenario, scenario.baseline, 20_000, 5, 0.0);
+    let data =
+        ProjectData::from_records(&records, scenario.factors.len(), "simulated").without_runaways();
+    let fit = project_fit::fit(&data, &catalogue, &options(&scenario)).expect("fit");
+    assert!(fit.runaway.is_none());
+    assert_eq!(fit.warnings.len(), 1);
+    assert!(
+        fit.warnings[0].contains("biased upward"),
+        "{:?}",
+        fit.warnings
+    );
+    let cost = fit.cost.as_ref().expect("cost");
+    assert_eq!((cost.rows_used, cost.runaways_excluded), (20_000, 0));
+    let mean_z = scenario
+        .factors
+        .iter()
+        .enumerate()
+        .map(|(k, f)| {
+            let c = &cost.fit.coefficients[k + 1];
+            (c.estimate - f.impact.cost) / c.standard_error
+        })
+        .sum::<f64>()
+        / scenario.factors.len() as f64;
+    assert!(mean_z > 2.0, "mean standardised bias {mean_z}");
+    assert!(cost.fit.residual_sd > 1.2 * scenario.project.estimate.log_cost_sd);
+    let (fitted, names, _) = project_fit::fitted_catalogue(&catalogue, &data, &fit);
+    assert!(!names.iter().any(|n| n.starts_with("runaway")));
+    assert_eq!(
+        fitted.runaway.base_probability,
+        catalogue.runaway.base_probability
+    );
+    for (a, b) in fitted.factors.iter().zip(&catalogue.factors) {
+        assert_eq!(a.impact.runaway, b.impact.runaway);
+    }
+}
+
+/// Fewer than 10 runaways: the hazard is not fitted, the catalogue keeps the input's runaway
+/// values, and the fit says so; the cost and schedule models still leave the runaways out.
+#[test]
+fn too_few_runaways_keep_the_input_hazard() {
+    let scenario = Scenario::builtin_default().expect("default");
+    let catalogue = crmcast::model::Catalogue::builtin().expect("catalogue");
+    let records = simulate_projects(&scenario, scenario.baseline, 2_000, 6, 0.0);
+    let mut data = ProjectData::from_records(&records, scenario.factors.len(), "simulated");
+    // Keep 9 runaways on record; the status of the others is not recorded.
+    let mut seen = 0;
+    for status in &mut data.runaway {
+        if *status == Some(true) {
+            seen += 1;
+            if seen > 9 {
+                *status = None;
+            }
+        }
+    }
+    assert!(seen > 9, "the draw has enough runaways to thin");
+    let fit = project_fit::fit(&data, &catalogue, &options(&scenario)).expect("fit");
+    let model = fit.runaway.as_ref().expect("runaway model");
+    assert_eq!(model.runaways, 9);
+    assert!(!model.written && model.fit.is_none());
+    assert!(
+        model
+            .note
+            .as_deref()
+            .unwrap_or("")
+            .contains("fewer than 10"),
+        "{:?}",
+        model.note
+    );
+    assert!(fit.warnings.iter().any(|w| w.contains("not written")));
+    let cost = fit.cost.as_ref().expect("cost");
+    assert_eq!(cost.runaways_excluded, 9);
+    assert_eq!(cost.rows_left_out, seen - 9, "unrecorded status: left out");
+    let (fitted, names, _) = project_fit::fitted_catalogue(&catalogue, &data, &fit);
+    assert!(!names.iter().any(|n| n.starts_with("runaway")));
+    assert_eq!(fitted.runaway, catalogue.runaway);
+    for (a, b) in fitted.factors.iter().zip(&catalogue.factors) {
+        assert_eq!(a.impact.runaway, b.impact.runaway);
+    }
+}
+
+/// A presence-only rating measures the hazard per presence; it is divided by the factor's mean
+/// severity before it is written, as the other channels' coefficients are.
+#[test]
+fn presence_only_runaway_impacts_are_divided_by_the_mean_severity() {
+    let scenario = Scenario::builtin_default().expect("default");
+    let catalogue = crmcast::model::Catalogue::builtin().expect("catalogue");
+    let records = simulate_projects(&scenario, scenario.baseline, 3_000, 7, 0.0);
+    let mut data = ProjectData::from_records(&records, scenario.factors.len(), "simulated");
+    for row in &mut data.ratings {
+        for rating in row.iter_mut() {
+            *rating = rating.map(|s| f64::from(u8::from(s > 0.0)));
+        }
+    }
+    data.presence_only = vec![true; scenario.factors.len()];
+    let fit = project_fit::fit(&data, &catalogue, &options(&scenario)).expect("fit");
+    let model = fit.runaway.as_ref().expect("runaway model");
+    assert!(model.written, "{:?}", model.note);
+    let hazard = model.fit.as_ref().expect("fitted");
+    let (_, names, covariance) = project_fit::fitted_catalogue(&catalogue, &data, &fit);
+    for (k, factor) in catalogue.factors.iter().enumerate() {
+        let scale = factor.severity.mean();
+        assert!((fit.impacts[k].scale - scale).abs() < 1e-12);
+        let c = &hazard.coefficients[k + 1];
+        let written = fit.impacts[k].runaway.expect("written");
+        assert!((written - (c.estimate / scale).clamp(0.0, 10.0)).abs() < 1e-12);
+        let i = names
+            .iter()
+            .position(|n| *n == format!("runaway:{}", factor.id))
+            .expect("listed");
+        assert!((covariance[(i, i)] - (c.standard_error / scale).powi(2)).abs() < 1e-12);
+    }
+}
+
+/// The `runaway` column is checked cell by cell like the others (yes/no, true/false, 1/0, any
+/// case; empty or NA = not recorded), and nothing is fitted until a bad cell is fixed.
+#[test]
+fn bad_runaway_cells_are_reported_and_good_ones_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("bad.csv");
+    std::fs::write(
+        &data,
+        "project,unclear_strategy,overrun,runaway\n\
+         A,0.5,0.1,no\n\
+         B,0.2,2.9,maybe\n\
+         C,0,0.1,\n\
+         D,1,4.0,2\n",
+    )
+    .expect("write");
+    let out = dir.path().join("out.toml");
+    crmcast()
+        .args(["calibrate", "--data"])
+        .arg(&data)
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("2 bad cell(s)"))
+        .stderr(predicates::str::contains(
+            "row 3, column `runaway`: \"maybe\" — expected yes or no",
+        ))
+        .stderr(predicates::str::contains("row 5, column `runaway`: \"2\""))
+        .stderr(predicates::str::contains("fix:"));
+    assert!(!out.exists());
+
+    // Every spelling read: 15 runaways, 15 not, 10 unrecorded; the cost model uses the 15 that
+    // did not run away, and leaves the unrecorded out as missing values.
+    let spellings = ["yes", "No", "TRUE", "false", "1", "0", "", "NA"];
+    let mut text = String::from("unclear_strategy,overrun,runaway\n");
+    for k in 0..40 {
+        text.push_str(&format!(
+            "{},{},{}\n",
+            (k % 5) as f64 / 4.0,
+            0.05 * (k % 7) as f64,
+            spellings[k % spellings.len()]
+        ));
+    }
+    std::fs::write(&data, text).expect("write");
+    let report = dir.path().join("report.json");
+    crmcast()
+        .args(["calibrate", "--format", "json", "--data"])
+        .arg(&data)
+        .arg("--output")
+        .arg(&out)
+        .arg("--report")
+        .arg(&report)
+        .assert()
+        .success();
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+    let cost = &record["cost"];
+    assert_eq!(
+        [
+            &cost["rows_used"],
+            &cost["runaways_excluded"],
+            &cost["rows_left_out"]
+        ],
+        [15, 15, 10]
+    );
+    let runaway = &record["runaway"];
+    assert_eq!(
+        [
+            &runaway["rows_used"],
+            &runaway["runaways"],
+            &runaway["rows_left_out"]
+        ],
+        [30, 15, 10]
+    );
+}
+
+/// Without the column the CLI fits as before, and warns on standard error and in the report.
+#[test]
+fn the_cli_warns_without_a_runaway_column() {
+    let scenario = Scenario::builtin_default().expect("default");
+    let records = simulate_projects(&scenario, scenario.baseline, 300, 9, 0.0);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("projects.csv");
+    let mut text = String::from("unclear_strategy,no_executive_sponsor,overrun,slip\n");
+    for r in &records {
+        text.push_str(&format!(
+            "{},{},{},{}\n",
+            r.ratings[0].unwrap_or(0.0),
+            r.ratings[1].unwrap_or(0.0),
+            r.outcome.overrun,
+            r.outcome.slip
+        ));
+    }
+    std::fs::write(&data, text).expect("write");
+    let out = dir.path().join("out.toml");
+    for format in ["table", "markdown"] {
+        crmcast()
+            .args(["calibrate", "--format", format, "--data"])
+            .arg(&data)
+            .arg("--output")
+            .arg(&out)
+            .assert()
+            .success()
+            .stderr(predicates::str::contains(
+                "warning: no `runaway` column: projects that ran away",
+            ))
+            .stdout(predicates::str::contains("Warnings"))
+            .stdout(predicates::str::contains("biased upward"));
+    }
+    let text = std::fs::read_to_string(&out).expect("catalogue");
+    assert!(text.contains("# runaway model: not fitted (no `runaway` column"));
 }

@@ -3,8 +3,11 @@
 //!
 //! - probability of each factor: the share of projects where it struck (binomial);
 //! - cost impacts: `ln(cost before burn) = μ_c + Σ c_i s_i + σ_c η`, a Gaussian linear model,
-//!   where cost before burn = `1 + overrun − burn·max(slip, 0)` (MODEL.md §5);
+//!   where cost before burn = `1 + overrun − burn·max(slip, 0)` (MODEL.md §5), on the projects
+//!   that did not run away when the data say which did (a runaway multiplies cost by its size);
 //! - schedule impacts: `ln(1 + slip) = μ_d + Σ d_i s_i + σ_d η'`, likewise;
+//! - runaway impacts (outcome model v2): `P(runaway | s) = 1 − exp(−exp(ln λ₀ + Σ r_i s_i))`, a
+//!   binary regression with the complementary log-log link, when the data record runaways;
 //! - benefit impacts: `ln R = α + Σ ln(1 − b_i s_i) + σ_b ε`, observed capped at 1 (a Tobit
 //!   model), with a failed project's realisation divided by the failed share first;
 //! - the outcome class on the ratings, by proportional-odds logistic regression, with its
@@ -14,12 +17,13 @@
 //! cases); the report counts the rows each model left out. Pure: no files.
 
 use super::regression::{
-    self, CalibrationBin, CensoredFit, Coefficient, LinearFit, OrdinalFit, Z95,
+    self, CalibrationBin, CensoredFit, CloglogFit, Coefficient, LinearFit, OrdinalFit, Z95,
 };
 use crate::engine::projects::ProjectRecord;
 use crate::error::Error;
 use crate::model::Catalogue;
-use crate::model::catalogue::MAX_LOG_IMPACT;
+use crate::model::catalogue::{MAX_LOG_IMPACT, MAX_RUNAWAY_IMPACT};
+use crate::model::uncertainty::Parameter;
 use nalgebra::DMatrix;
 use serde::Serialize;
 
@@ -42,6 +46,10 @@ pub struct ProjectData {
     pub overrun: Vec<Option<f64>>,
     pub slip: Vec<Option<f64>>,
     pub benefit_realisation: Vec<Option<f64>>,
+    /// Whether the data have a `runaway` column at all (then `runaway` has one entry per row).
+    pub runaway_recorded: bool,
+    /// Whether each project ran away (outcome model v2); `None` = not recorded.
+    pub runaway: Vec<Option<bool>>,
 }
 
 impl ProjectData {
@@ -62,9 +70,33 @@ impl ProjectData {
                 .iter()
                 .map(|r| Some(r.outcome.benefit_realisation))
                 .collect(),
+            runaway_recorded: true,
+            runaway: records.iter().map(|r| Some(r.outcome.runaway)).collect(),
         }
     }
+
+    /// The same data without the `runaway` column (as past records that do not say).
+    pub fn without_runaways(mut self) -> ProjectData {
+        self.runaway_recorded = false;
+        self.runaway = vec![None; self.ratings.len()];
+        self
+    }
+
+    /// Whether row `r` is known not to have run away, or runaways are not recorded at all: the
+    /// rows the cost and schedule models use.
+    fn in_body(&self, r: usize) -> bool {
+        !self.runaway_recorded || self.runaway[r] == Some(false)
+    }
+
+    /// The rows known to have run away.
+    fn runaway_rows(&self) -> usize {
+        self.runaway.iter().filter(|r| **r == Some(true)).count()
+    }
 }
+
+/// Fewer runaways than this among the rows the runaway model can use, and the hazard is not
+/// fitted: the catalogue keeps the input's runaway values.
+pub const MIN_RUNAWAYS: usize = 10;
 
 /// What the fit needs from the model besides the data.
 #[derive(Debug, Clone)]
@@ -92,7 +124,12 @@ pub struct ProbabilityEstimate {
 pub struct Fitted<F> {
     pub fit: F,
     pub rows_used: usize,
+    /// Rows not used for a missing value (an outcome, a rating, a covariate, or, for the cost
+    /// and schedule models, whether the project ran away).
     pub rows_left_out: usize,
+    /// Rows not used because the project ran away (cost and schedule models, when the data
+    /// record runaways; 0 otherwise). `rows_used + rows_left_out + runaways_excluded = rows`.
+    pub runaways_excluded: usize,
     /// k-fold cross-validated root mean squared error of the prediction (linear models), or
     /// the scores of [`OutcomeScores`] (outcome model).
     pub cross_validated_rmse: Option<f64>,
@@ -118,6 +155,33 @@ pub struct OutcomeModel {
     pub calibration: Vec<CalibrationBin>,
 }
 
+/// The runaway hazard, `P(runaway | s) = 1 − exp(−exp(ln λ₀ + Σ r_i s_i))`, fitted when the data
+/// record runaways.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunawayModel {
+    /// The complementary log-log fit (intercept = ln λ₀, then r_i per rating column and the
+    /// covariates); `None` when it was not fitted (`note` says why).
+    pub fit: Option<CloglogFit>,
+    /// Rows with the runaway status and every regressor present.
+    pub rows_used: usize,
+    pub rows_left_out: usize,
+    /// Runaways among the rows used.
+    pub runaways: usize,
+    /// `1 − exp(−λ₀)`: the chance that a project no factor strikes runs away (covariates at 0);
+    /// SE by the delta method, interval mapped from ln λ₀'s.
+    pub base_probability: Option<Coefficient>,
+    /// Scores of the predicted probability of a runaway, in sample and by k-fold refits.
+    pub in_sample: Option<OutcomeScores>,
+    pub cross_validated: Option<OutcomeScores>,
+    pub folds: usize,
+    /// Whether the hazard was written to the catalogue (`impact.runaway`, `[runaway]
+    /// base_probability`); when not, the input catalogue's values are kept and `note` says why.
+    pub written: bool,
+    pub note: Option<String>,
+    /// Rated factors whose estimate was negative, written as 0.
+    pub negative: Vec<String>,
+}
+
 /// Every fit of one data set.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProjectFit {
@@ -128,12 +192,16 @@ pub struct ProjectFit {
     pub schedule: Option<Fitted<LinearFit>>,
     pub benefit: Option<Fitted<CensoredFit>>,
     pub outcome: Option<OutcomeModel>,
+    /// `None` without a `runaway` column.
+    pub runaway: Option<RunawayModel>,
     /// Correlation of the cost and schedule residuals (the catalogue's
     /// `cost_schedule_correlation`), over the rows both models used.
     pub cost_schedule_correlation: Option<f64>,
     /// The catalogue's impacts per rated factor, as written (a presence-only column's
     /// coefficient divided by the factor's mean severity).
     pub impacts: Vec<WrittenImpact>,
+    /// What the reader should know before using the fit (also printed on standard error).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -142,6 +210,8 @@ pub struct WrittenImpact {
     pub benefit: Option<f64>,
     pub cost: Option<f64>,
     pub schedule: Option<f64>,
+    /// The runaway impact (log hazard per unit of severity); `None` = kept.
+    pub runaway: Option<f64>,
     /// The rating unit's scale: 1 for severities, the mean severity for presence-only columns.
     pub scale: f64,
 }
@@ -234,19 +304,39 @@ pub fn fit(
         })
         .collect();
 
+    // A runaway multiplies cost by its size Y and duration by Y^φ: the cost and schedule models
+    // are the body of the distribution, fitted on the projects known not to have run away.
+    let runaways_excluded = if data.runaway_recorded {
+        data.runaway_rows()
+    } else {
+        0
+    };
     let cost_outcome = |r: usize| -> Option<f64> {
+        if !data.in_body(r) {
+            return None;
+        }
         let overrun = data.overrun[r]?;
         let slip = data.slip[r].unwrap_or(0.0);
         let before_burn = 1.0 + overrun - options.burn * slip.max(0.0);
         (before_burn > 0.0).then(|| before_burn.ln())
     };
-    let schedule_outcome = |r: usize| data.slip[r].filter(|s| *s > -1.0).map(f64::ln_1p);
-    let cost = linear_model(data, catalogue, options, &cost_outcome)
+    let schedule_outcome = |r: usize| {
+        data.slip[r]
+            .filter(|s| data.in_body(r) && *s > -1.0)
+            .map(f64::ln_1p)
+    };
+    let cost = linear_model(data, catalogue, options, &cost_outcome, runaways_excluded)
         .map(|m| m.map_err(|e| fit_error("cost", e)))
         .transpose()?;
-    let schedule = linear_model(data, catalogue, options, &schedule_outcome)
-        .map(|m| m.map_err(|e| fit_error("schedule", e)))
-        .transpose()?;
+    let schedule = linear_model(
+        data,
+        catalogue,
+        options,
+        &schedule_outcome,
+        runaways_excluded,
+    )
+    .map(|m| m.map_err(|e| fit_error("schedule", e)))
+    .transpose()?;
     let cost_schedule_correlation = residual_correlation(
         data,
         catalogue,
@@ -281,6 +371,7 @@ pub fn fit(
                 fit,
                 rows_used: d.rows.len(),
                 rows_left_out: data.ratings.len() - d.rows.len(),
+                runaways_excluded: 0,
                 cross_validated_rmse: None,
             })
         }
@@ -288,6 +379,21 @@ pub fn fit(
     let outcome = outcome_model(data, catalogue, options)
         .map(|m| m.map_err(|e| fit_error("outcome", e)))
         .transpose()?;
+    let scales: Vec<f64> = data
+        .factors
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            if data.presence_only[k] {
+                catalogue.factors[i].severity.mean()
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    let runaway = data
+        .runaway_recorded
+        .then(|| runaway_model(data, catalogue, options, &scales));
 
     let impacts = data
         .factors
@@ -295,11 +401,7 @@ pub fn fit(
         .enumerate()
         .map(|(k, &i)| {
             let factor = &catalogue.factors[i];
-            let scale = if data.presence_only[k] {
-                factor.severity.mean()
-            } else {
-                1.0
-            };
+            let scale = scales[k];
             let coefficient = |m: &Option<Fitted<LinearFit>>| {
                 m.as_ref().map(|m| {
                     (m.fit.coefficients[k + 1].estimate / scale).clamp(0.0, MAX_LOG_IMPACT)
@@ -312,10 +414,29 @@ pub fn fit(
                     .map(|m| (m.fit.impacts[k].estimate / scale).clamp(0.0, 0.95)),
                 cost: coefficient(&cost),
                 schedule: coefficient(&schedule),
+                runaway: runaway
+                    .as_ref()
+                    .filter(|m| m.written)
+                    .and_then(|m| m.fit.as_ref())
+                    .map(|fit| {
+                        (fit.coefficients[k + 1].estimate / scale).clamp(0.0, MAX_RUNAWAY_IMPACT)
+                    }),
                 scale,
             }
         })
         .collect();
+    let mut warnings = Vec::new();
+    if !data.runaway_recorded && (cost.is_some() || schedule.is_some()) {
+        warnings.push(format!(
+            "no `{RUNAWAY_COLUMN}` column: projects that ran away, if any, are fitted as ordinary ones, so the cost and schedule impacts and residual sds come out biased upward (and the log means with them), and the runaway hazard is not fitted; add a `{RUNAWAY_COLUMN}` column (yes/no) to fit the two apart"
+        ));
+    }
+    if let Some(m) = runaway.as_ref().filter(|m| !m.written) {
+        warnings.push(format!(
+            "the runaway hazard was not written: {}",
+            m.note.as_deref().unwrap_or("not fitted")
+        ));
+    }
     Ok(ProjectFit {
         origin: data.origin.clone(),
         rows: data.ratings.len(),
@@ -324,9 +445,141 @@ pub fn fit(
         schedule,
         benefit,
         outcome,
+        runaway,
         cost_schedule_correlation,
         impacts,
+        warnings,
     })
+}
+
+/// The name of the column that says whether a project ran away.
+pub const RUNAWAY_COLUMN: &str = "runaway";
+
+/// The runaway hazard by complementary log-log regression on the ratings (and covariates), on
+/// the rows whose runaway status and regressors are present. Never an error: too few runaways
+/// or a fit that fails leave the input catalogue's runaway values in place, with a note.
+fn runaway_model(
+    data: &ProjectData,
+    catalogue: &Catalogue,
+    options: &FitOptions,
+    scales: &[f64],
+) -> RunawayModel {
+    let d = design(data, catalogue, |r| data.runaway[r].is_some());
+    let outcome: Vec<bool> = d.rows.iter().filter_map(|&r| data.runaway[r]).collect();
+    let runaways = outcome.iter().filter(|&&y| y).count();
+    let mut model = RunawayModel {
+        fit: None,
+        rows_used: d.rows.len(),
+        rows_left_out: data.ratings.len() - d.rows.len(),
+        runaways,
+        base_probability: None,
+        in_sample: None,
+        cross_validated: None,
+        folds: options.folds,
+        written: false,
+        note: None,
+        negative: Vec::new(),
+    };
+    let kept = "the catalogue keeps the input's runaway values";
+    if runaways < MIN_RUNAWAYS {
+        model.note = Some(format!(
+            "{runaways} runaway(s) among {} usable rows, fewer than {MIN_RUNAWAYS}: too few to fit the hazard; {kept}",
+            d.rows.len()
+        ));
+        return model;
+    }
+    let fit = match regression::cloglog(&d.x, &outcome, &d.names) {
+        Ok(fit) => fit,
+        Err(e) => {
+            model.note = Some(format!("the runaway model cannot be fitted: {e}; {kept}"));
+            return model;
+        }
+    };
+    let scores = |p: &[f64], y: &[bool]| OutcomeScores {
+        brier: regression::brier(p, y),
+        auc: regression::auc(p, y),
+        log_loss: regression::log_loss(p, y),
+    };
+    let row = |i: usize| -> Vec<f64> { d.x.row(i).iter().copied().collect() };
+    let in_sample: Vec<f64> = (0..d.rows.len())
+        .map(|i| fit.probability(&row(i)))
+        .collect();
+    model.in_sample = Some(scores(&in_sample, &outcome));
+    let mut held_out_p = vec![f64::NAN; d.rows.len()];
+    for held_out in regression::folds(d.rows.len(), options.folds, options.seed) {
+        let training: Vec<usize> = (0..d.rows.len())
+            .filter(|i| !held_out.contains(i))
+            .collect();
+        let training_outcome: Vec<bool> = training.iter().map(|&i| outcome[i]).collect();
+        let Ok(part) = regression::cloglog(&rows_of(&d.x, &training), &training_outcome, &d.names)
+        else {
+            continue;
+        };
+        for &i in &held_out {
+            held_out_p[i] = part.probability(&row(i));
+        }
+    }
+    let scored: Vec<usize> = (0..d.rows.len())
+        .filter(|&i| held_out_p[i].is_finite())
+        .collect();
+    if !scored.is_empty() {
+        let p: Vec<f64> = scored.iter().map(|&i| held_out_p[i]).collect();
+        let y: Vec<bool> = scored.iter().map(|&i| outcome[i]).collect();
+        model.cross_validated = Some(scores(&p, &y));
+    }
+
+    // P(runaway | nothing struck) = 1 − exp(−λ₀), dP/d ln λ₀ = λ₀·exp(−λ₀).
+    let intercept = &fit.coefficients[0];
+    let base = |log_hazard: f64| -(-log_hazard.exp()).exp_m1();
+    let lambda = intercept.estimate.exp();
+    model.base_probability = Some(Coefficient {
+        name: "base_probability".into(),
+        estimate: base(intercept.estimate),
+        standard_error: lambda * (-lambda).exp() * intercept.standard_error,
+        low: base(intercept.low),
+        high: base(intercept.high),
+    });
+    // Written only if the catalogue can hold it: an SE wider than a parameter's valid range
+    // would be refused by the `[uncertainty]` table (and says the data do not pin it down).
+    let too_wide = data
+        .factors
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            (
+                Parameter::Runaway(i).name(&catalogue.factors),
+                fit.coefficients[k + 1].standard_error / scales[k],
+                Parameter::Runaway(i).max_sd(),
+            )
+        })
+        .chain(std::iter::once((
+            "runaway_base_probability".to_string(),
+            model
+                .base_probability
+                .as_ref()
+                .map_or(0.0, |b| b.standard_error),
+            Parameter::RunawayBase.max_sd(),
+        )))
+        .find(|(_, se, max)| se.is_nan() || se > max);
+    match too_wide {
+        Some((name, se, max)) => {
+            model.note = Some(format!(
+                "the SE of {name} is {se:.3}, wider than its valid range ({max}): the data do not pin the hazard down; {kept}"
+            ));
+        }
+        None => {
+            model.written = true;
+            model.negative = data
+                .factors
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| fit.coefficients[k + 1].estimate < 0.0)
+                .map(|(_, &i)| catalogue.factors[i].id.clone())
+                .collect();
+        }
+    }
+    model.fit = Some(fit);
+    model
 }
 
 /// A linear model of `outcome` on the ratings and covariates, with its k-fold RMSE; `None`
@@ -336,6 +589,7 @@ fn linear_model(
     catalogue: &Catalogue,
     options: &FitOptions,
     outcome: &dyn Fn(usize) -> Option<f64>,
+    runaways_excluded: usize,
 ) -> Option<Result<Fitted<LinearFit>, regression::FitError>> {
     let d = design(data, catalogue, |r| outcome(r).is_some());
     if d.rows.is_empty() {
@@ -362,7 +616,8 @@ fn linear_model(
     }
     Some(Ok(Fitted {
         rows_used: d.rows.len(),
-        rows_left_out: data.ratings.len() - d.rows.len(),
+        rows_left_out: data.ratings.len() - d.rows.len() - runaways_excluded,
+        runaways_excluded,
         cross_validated_rmse: Some((squared / d.rows.len() as f64).sqrt()),
         fit,
     }))
@@ -484,6 +739,16 @@ pub fn fitted_catalogue(
         factor.impact.benefit = written.benefit.unwrap_or(factor.impact.benefit);
         factor.impact.cost = written.cost.unwrap_or(factor.impact.cost);
         factor.impact.schedule = written.schedule.unwrap_or(factor.impact.schedule);
+        factor.impact.runaway = written.runaway.unwrap_or(factor.impact.runaway);
+    }
+    let runaway = fit
+        .runaway
+        .as_ref()
+        .filter(|m| m.written)
+        .and_then(|m| Some((m.fit.as_ref()?, m.base_probability.as_ref()?)));
+    if let Some((_, base_probability)) = runaway {
+        let (low, high) = Parameter::RunawayBase.clamp_range();
+        catalogue.runaway.base_probability = base_probability.estimate.clamp(low, high);
     }
     let estimate = &mut catalogue.estimate;
     if let Some(cost) = &fit.cost {
@@ -502,7 +767,8 @@ pub fn fitted_catalogue(
     }
 
     // Blocks: each linear model's intercept and factor coefficients, the benefit impacts, the
-    // probabilities. A presence-only column's coefficient is divided by its scale.
+    // runaway hazard, the probabilities. A presence-only column's coefficient is divided by its
+    // scale.
     let mut names = Vec::new();
     let mut blocks: Vec<DMatrix<f64>> = Vec::new();
     let factors = data.factors.len();
@@ -529,6 +795,25 @@ pub fn fitted_catalogue(
         names.extend(fit.impacts.iter().map(|w| format!("benefit:{}", w.factor)));
         blocks.push(DMatrix::from_fn(factors, factors, |a, b| {
             m.fit.covariance[(a, b)] / (scale(a) * scale(b))
+        }));
+    }
+    if let Some((m, _)) = runaway {
+        // (base_probability, r_i): the base probability 1 − exp(−e^{β₀}) by the delta method,
+        // d/dβ₀ = λ₀·exp(−λ₀).
+        names.push("runaway_base_probability".to_string());
+        names.extend(fit.impacts.iter().map(|w| format!("runaway:{}", w.factor)));
+        let lambda = m.coefficients[0].estimate.exp();
+        let base_slope = lambda * (-lambda).exp();
+        let size = factors + 1;
+        blocks.push(DMatrix::from_fn(size, size, |a, b| {
+            let unit = |j: usize| {
+                if j == 0 {
+                    1.0 / base_slope
+                } else {
+                    scale(j - 1)
+                }
+            };
+            m.covariance[(a, b)] / (unit(a) * unit(b))
         }));
     }
     let rated: Vec<&ProbabilityEstimate> = fit

@@ -4,7 +4,9 @@
 
 use super::calibrate::{CalibrateArgs, command_line};
 use super::load;
-use crate::analysis::project_fit::{self, FitOptions, ProjectData, ProjectFit, coefficient_rows};
+use crate::analysis::project_fit::{
+    self, FitOptions, ProjectData, ProjectFit, RUNAWAY_COLUMN, coefficient_rows,
+};
 use crate::error::Error;
 use crate::export::catalogue::{Provenance, Uncertainty, calibrated_text, today};
 use crate::export::sections::Section;
@@ -17,7 +19,13 @@ use crate::scenario::source::Source;
 use crate::scenario::suggest::closest;
 use std::path::Path;
 
-const OUTCOME_COLUMNS: [&str; 4] = ["outcome", "overrun", "slip", "benefit_realisation"];
+const OUTCOME_COLUMNS: [&str; 5] = [
+    "outcome",
+    "overrun",
+    "slip",
+    "benefit_realisation",
+    RUNAWAY_COLUMN,
+];
 
 /// What a column of the file holds.
 enum Column {
@@ -27,6 +35,7 @@ enum Column {
     Overrun,
     Slip,
     Realisation,
+    Runaway,
     Covariate(String),
 }
 
@@ -53,6 +62,7 @@ pub fn read(
             "overrun" => Column::Overrun,
             "slip" => Column::Slip,
             "benefit_realisation" => Column::Realisation,
+            RUNAWAY_COLUMN => Column::Runaway,
             _ => match factor_ids.iter().position(|f| *f == name) {
                 Some(i) => Column::Factor(i),
                 None if covariates.iter().any(|c| c == name) => Column::Covariate(name.into()),
@@ -101,7 +111,11 @@ pub fn read(
     if !columns.iter().any(|c| {
         matches!(
             c,
-            Column::Outcome | Column::Overrun | Column::Slip | Column::Realisation
+            Column::Outcome
+                | Column::Overrun
+                | Column::Slip
+                | Column::Realisation
+                | Column::Runaway
         )
     }) {
         return Err(data_error(
@@ -114,6 +128,7 @@ pub fn read(
     let mut data = ProjectData {
         origin: path.display().to_string(),
         factors: factors.clone(),
+        runaway_recorded: columns.iter().any(|c| matches!(c, Column::Runaway)),
         ..ProjectData::default()
     };
     let mut problems = Vec::new();
@@ -129,6 +144,7 @@ pub fn read(
         let line = record.position().map_or(0, |p| p.line());
         let mut ratings = Vec::with_capacity(factors.len());
         let (mut class, mut overrun, mut slip, mut realisation) = (None, None, None, None);
+        let mut runaway = None;
         let mut covariate_cells = Vec::new();
         for (column, cell) in columns.iter().zip(record.iter()) {
             let name = |c: &Column| match c {
@@ -137,6 +153,7 @@ pub fn read(
                 Column::Overrun => "overrun".into(),
                 Column::Slip => "slip".into(),
                 Column::Realisation => "benefit_realisation".into(),
+                Column::Runaway => RUNAWAY_COLUMN.into(),
                 Column::Covariate(n) => n.clone(),
                 Column::Project => "project".into(),
             };
@@ -199,6 +216,17 @@ pub fn read(
                         })
                     }
                 }
+                Column::Runaway => {
+                    runaway = match cell.to_ascii_lowercase().as_str() {
+                        c if missing(c) => None,
+                        "yes" | "true" | "1" => Some(true),
+                        "no" | "false" | "0" => Some(false),
+                        _ => {
+                            problem("yes or no (also true/false, 1/0), or empty (not recorded)");
+                            None
+                        }
+                    }
+                }
                 Column::Covariate(_) => covariate_cells.push(cell.to_string()),
             }
         }
@@ -207,6 +235,7 @@ pub fn read(
         data.overrun.push(overrun);
         data.slip.push(slip);
         data.benefit_realisation.push(realisation);
+        data.runaway.push(runaway);
         raw_covariates.push(covariate_cells);
     }
     refuse_bad_cells(
@@ -300,6 +329,9 @@ pub fn run(args: CalibrateArgs) -> Result<(), Error> {
         seed: args.seed,
     };
     let fit = project_fit::fit(&data, &base, &options)?;
+    for warning in &fit.warnings {
+        eprintln!("warning: {warning}");
+    }
     let (fitted, parameters, covariance) = project_fit::fitted_catalogue(&base, &data, &fit);
     let provenance = Provenance {
         command: command_line(),
@@ -323,6 +355,7 @@ pub fn run(args: CalibrateArgs) -> Result<(), Error> {
                     .collect::<Vec<_>>()
                     .join(","),
             ),
+            ("runaway model".into(), runaway_provenance(&fit)),
         ],
     };
     let uncertainty = Uncertainty {
@@ -349,6 +382,23 @@ pub fn run(args: CalibrateArgs) -> Result<(), Error> {
         fit.impacts.len()
     );
     Ok(())
+}
+
+/// One line on the runaway hazard for the catalogue's header.
+fn runaway_provenance(fit: &ProjectFit) -> String {
+    match &fit.runaway {
+        None => format!(
+            "not fitted (no `{RUNAWAY_COLUMN}` column; cost and schedule fitted on every project)"
+        ),
+        Some(m) if m.written => format!(
+            "fitted on {} projects ({} runaways, excluded from the cost and schedule fits)",
+            m.rows_used, m.runaways
+        ),
+        Some(m) => format!(
+            "kept from the base catalogue: {}",
+            m.note.as_deref().unwrap_or("not fitted")
+        ),
+    }
 }
 
 fn document(fit: &ProjectFit) -> Document {
@@ -396,10 +446,17 @@ fn document(fit: &ProjectFit) -> Document {
             });
             fit_rows.push(vec![
                 title.split(':').next().unwrap_or(title).to_string(),
-                format!(
-                    "{} rows ({} left out: a missing value)",
-                    m.rows_used, m.rows_left_out
-                ),
+                if fit.runaway.is_some() {
+                    format!(
+                        "{} rows ({} left out: a missing value; {} runaways excluded)",
+                        m.rows_used, m.rows_left_out, m.runaways_excluded
+                    )
+                } else {
+                    format!(
+                        "{} rows ({} left out: a missing value; runaways not recorded)",
+                        m.rows_used, m.rows_left_out
+                    )
+                },
                 format!(
                     "log-likelihood {:.2}, AIC {:.2}, R² {:.3}, residual sd {:.4}",
                     m.fit.log_likelihood, m.fit.aic, m.fit.r_squared, m.fit.residual_sd
@@ -487,6 +544,54 @@ fn document(fit: &ProjectFit) -> Document {
                 .collect(),
         });
     }
+    if let Some(m) = &fit.runaway {
+        if let Some(cloglog) = &m.fit {
+            let mut rows = coefficient_rows(&cloglog.coefficients);
+            if let Some(first) = rows.first_mut() {
+                first[0] = "ln λ0 (intercept)".into();
+            }
+            if let Some(b) = &m.base_probability {
+                let mut row = coefficient_rows(std::slice::from_ref(b)).remove(0);
+                row[0] = "base probability 1 − exp(−λ0)".into();
+                rows.push(row);
+            }
+            sections.push(Section {
+                title: "Runaway model: P(runaway) = 1 − exp(−exp(ln λ0 + Σ r·s)), complementary log-log (positive = more runaways)".into(),
+                header: coefficient_header.clone(),
+                rows,
+            });
+        }
+        let scores = |s: &Option<project_fit::OutcomeScores>| {
+            s.as_ref().map_or("not scored".into(), |s| {
+                format!(
+                    "Brier {:.4}, AUC {:.3}, log loss {:.4}",
+                    s.brier, s.auc, s.log_loss
+                )
+            })
+        };
+        fit_rows.push(vec![
+            "Runaway model".into(),
+            format!(
+                "{} rows ({} left out; {} runaways)",
+                m.rows_used, m.rows_left_out, m.runaways
+            ),
+            match &m.fit {
+                Some(c) => format!(
+                    "log-likelihood {:.2} (null {:.2}), AIC {:.2}; P(runaway): {}",
+                    c.log_likelihood,
+                    c.null_log_likelihood,
+                    c.aic,
+                    scores(&m.in_sample)
+                ),
+                None => format!("not fitted: {}", m.note.as_deref().unwrap_or("")),
+            },
+            if m.fit.is_some() {
+                scores(&m.cross_validated)
+            } else {
+                String::new()
+            },
+        ]);
+    }
     sections.push(Section {
         title: format!(
             "Fit ({} projects; cross-validated scores from {}-fold splits)",
@@ -500,28 +605,28 @@ fn document(fit: &ProjectFit) -> Document {
     });
     sections.push(Section {
         title: "Written to the catalogue (impacts per unit of severity)".into(),
-        header: ["factor", "benefit", "cost", "schedule", "rating scale"]
-            .map(String::from)
-            .to_vec(),
-        rows: fit
-            .impacts
-            .iter()
-            .map(|w| {
-                let o = |v: Option<f64>| v.map_or("(kept)".into(), f);
-                vec![
-                    w.factor.clone(),
-                    o(w.benefit),
-                    o(w.cost),
-                    o(w.schedule),
-                    if w.scale == 1.0 {
-                        "severity".into()
-                    } else {
-                        format!("presence (÷ {:.3})", w.scale)
-                    },
-                ]
-            })
-            .collect(),
+        header: [
+            "factor",
+            "benefit",
+            "cost",
+            "schedule",
+            "runaway",
+            "rating scale",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: written_rows(fit),
     });
+    if !fit.warnings.is_empty() {
+        sections.insert(
+            0,
+            Section {
+                title: "Warnings".into(),
+                header: vec!["warning".into()],
+                rows: fit.warnings.iter().map(|w| vec![w.clone()]).collect(),
+            },
+        );
+    }
     let mut csv_rows = Vec::new();
     let mut coefficients = |model: &str, list: &[crate::analysis::regression::Coefficient]| {
         for c in list {
@@ -552,6 +657,14 @@ fn document(fit: &ProjectFit) -> Document {
         coefficients("outcome", &m.fit.thresholds);
         coefficients("outcome", &m.fit.coefficients);
     }
+    if let Some(m) = &fit.runaway {
+        if let Some(c) = &m.fit {
+            coefficients("runaway", &c.coefficients);
+        }
+        if let Some(b) = &m.base_probability {
+            coefficients("runaway", std::slice::from_ref(b));
+        }
+    }
     Document {
         title: format!("crmcast calibrate --data {}", fit.origin),
         sections,
@@ -561,6 +674,55 @@ fn document(fit: &ProjectFit) -> Document {
             .to_vec(),
         csv_rows,
     }
+}
+
+/// The "written to the catalogue" rows: one per rated factor, then the runaway base
+/// probability.
+fn written_rows(fit: &ProjectFit) -> Vec<Vec<String>> {
+    let f = |x: f64| format!("{x:.4}");
+    let o = |v: Option<f64>| v.map_or("(kept)".into(), f);
+    let negative = |factor: &str| {
+        fit.runaway
+            .as_ref()
+            .is_some_and(|m| m.negative.iter().any(|n| n == factor))
+    };
+    let mut rows: Vec<Vec<String>> = fit
+        .impacts
+        .iter()
+        .map(|w| {
+            vec![
+                w.factor.clone(),
+                o(w.benefit),
+                o(w.cost),
+                o(w.schedule),
+                if negative(&w.factor) {
+                    format!("{} (estimate < 0)", o(w.runaway))
+                } else {
+                    o(w.runaway)
+                },
+                if w.scale == 1.0 {
+                    "severity".into()
+                } else {
+                    format!("presence (÷ {:.3})", w.scale)
+                },
+            ]
+        })
+        .collect();
+    let base = fit
+        .runaway
+        .as_ref()
+        .filter(|m| m.written)
+        .and_then(|m| m.base_probability.as_ref())
+        .map(|b| b.estimate.clamp(0.0, 0.5));
+    rows.push(vec![
+        "[runaway] base_probability".into(),
+        String::new(),
+        String::new(),
+        String::new(),
+        o(base),
+        String::new(),
+    ]);
+    rows
 }
 
 fn csv_rows_push(

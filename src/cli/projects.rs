@@ -62,7 +62,16 @@ pub fn run(args: SimulateProjectsArgs) -> Result<(), Error> {
         let mut writer = csv::Writer::from_writer(out);
         let mut header = vec!["project".to_string()];
         header.extend(scenario.factors.iter().map(|f| f.id.clone()));
-        header.extend(["outcome", "overrun", "slip", "benefit_realisation"].map(String::from));
+        header.extend(
+            [
+                "outcome",
+                "overrun",
+                "slip",
+                "benefit_realisation",
+                "runaway",
+            ]
+            .map(String::from),
+        );
         writer.write_record(&header)?;
         for (k, record) in records.iter().enumerate() {
             let mut row = vec![format!("P{:05}", k + 1)];
@@ -76,6 +85,7 @@ pub fn run(args: SimulateProjectsArgs) -> Result<(), Error> {
             row.push(record.outcome.overrun.to_string());
             row.push(record.outcome.slip.to_string());
             row.push(record.outcome.benefit_realisation.to_string());
+            row.push(if record.outcome.runaway { "yes" } else { "no" }.into());
             writer.write_record(&row)?;
         }
         writer.flush()

@@ -3,6 +3,7 @@
 //!
 //! - [`linear`]: the Gaussian linear model (ordinary least squares by QR), Student-t intervals;
 //! - [`logistic`]: binary logistic regression by Newton–Raphson (IRLS);
+//! - [`cloglog`]: binary regression with the complementary log-log link (the runaway hazard);
 //! - [`ordinal`]: proportional-odds logistic regression for ordered outcome classes;
 //! - [`censored`]: the benefit model, a Tobit-type regression with multiplicative impacts;
 //! - [`metrics`]: scores of predicted probabilities, calibration tables and k-fold splits.
@@ -14,6 +15,7 @@
 //! shaped by the calling code and panic on a length mismatch, which is a programming error.)
 
 pub mod censored;
+pub mod cloglog;
 pub mod linear;
 pub mod logistic;
 pub mod metrics;
@@ -21,6 +23,7 @@ mod newton;
 pub mod ordinal;
 
 pub use censored::{CensoredFit, censored_benefit};
+pub use cloglog::{CloglogFit, cloglog, cloglog_probability};
 pub use linear::{LinearFit, linear};
 pub use logistic::{LogisticFit, logistic};
 pub use metrics::{CalibrationBin, auc, brier, calibration_table, folds, log_loss};
