@@ -178,7 +178,8 @@ pub struct RunawayModel {
     /// base_probability`); when not, the input catalogue's values are kept and `note` says why.
     pub written: bool,
     pub note: Option<String>,
-    /// Rated factors whose estimate was negative, written as 0.
+    /// Rated factors whose estimate is held at 0 by the constraint r_i ≥ 0 (the unconstrained
+    /// maximum would be negative).
     pub negative: Vec<String>,
 }
 
@@ -488,7 +489,12 @@ fn runaway_model(
         ));
         return model;
     }
-    let fit = match regression::cloglog(&d.x, &outcome, &d.names) {
+    // A factor can only raise the hazard (MODEL.md §5a): its r_i is fitted under r_i ≥ 0, so a
+    // coefficient the data would make negative is held at 0 and the intercept refitted with it.
+    let nonnegative: Vec<bool> = (0..d.names.len())
+        .map(|j| j < data.factors.len())
+        .collect();
+    let fit = match regression::cloglog::cloglog_bounded(&d.x, &outcome, &d.names, &nonnegative) {
         Ok(fit) => fit,
         Err(e) => {
             model.note = Some(format!("the runaway model cannot be fitted: {e}; {kept}"));
@@ -511,8 +517,12 @@ fn runaway_model(
             .filter(|i| !held_out.contains(i))
             .collect();
         let training_outcome: Vec<bool> = training.iter().map(|&i| outcome[i]).collect();
-        let Ok(part) = regression::cloglog(&rows_of(&d.x, &training), &training_outcome, &d.names)
-        else {
+        let Ok(part) = regression::cloglog::cloglog_bounded(
+            &rows_of(&d.x, &training),
+            &training_outcome,
+            &d.names,
+            &nonnegative,
+        ) else {
             continue;
         };
         for &i in &held_out {
@@ -573,7 +583,7 @@ fn runaway_model(
                 .factors
                 .iter()
                 .enumerate()
-                .filter(|(k, _)| fit.coefficients[k + 1].estimate < 0.0)
+                .filter(|(k, _)| fit.coefficients[k + 1].estimate <= 0.0)
                 .map(|(_, &i)| catalogue.factors[i].id.clone())
                 .collect();
         }

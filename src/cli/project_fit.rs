@@ -696,7 +696,7 @@ fn written_rows(fit: &ProjectFit) -> Vec<Vec<String>> {
                 o(w.cost),
                 o(w.schedule),
                 if negative(&w.factor) {
-                    format!("{} (estimate < 0)", o(w.runaway))
+                    format!("{} (held at 0)", o(w.runaway))
                 } else {
                     o(w.runaway)
                 },

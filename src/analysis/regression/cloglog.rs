@@ -14,7 +14,7 @@
 //! the coefficient runs off to infinity; the fit then stops with [`FitError::Separation`]
 //! naming that column rather than report a meaningless estimate.
 
-use super::newton::{Derivatives, LogLikelihood, maximise};
+use super::newton::{Bounds, Derivatives, LogLikelihood, maximise};
 use super::{
     Coefficient, FitError, Z95, check_design, check_rank, check_row_count, diverging_columns,
     inverse_information, names_with_intercept, serialize_matrix, standard_errors, with_intercept,
@@ -127,6 +127,20 @@ pub fn cloglog(
     outcome: &[bool],
     names: &[String],
 ) -> Result<CloglogFit, FitError> {
+    cloglog_bounded(x, outcome, names, &vec![false; x.ncols()])
+}
+
+/// [`cloglog`] with the coefficients of the columns marked `nonnegative` held at or above 0
+/// (maximum likelihood under the constraint: a factor can only raise the hazard). The
+/// standard errors come from the whole observed information at the constrained maximum, and a
+/// constrained coefficient's interval is cut at 0: for one held at 0 it is the one-sided
+/// [0, 1.96·SE], since a Wald interval centred on a boundary would cover nothing above it.
+pub fn cloglog_bounded(
+    x: &DMatrix<f64>,
+    outcome: &[bool],
+    names: &[String],
+    nonnegative: &[bool],
+) -> Result<CloglogFit, FitError> {
     check_design(x, names, outcome.len())?;
     let (rows, coefficients) = (x.nrows(), x.ncols() + 1);
     check_row_count(rows, coefficients)?;
@@ -150,8 +164,25 @@ pub fn cloglog(
         design: &design,
         outcome,
     };
-    let maximum = maximise(&likelihood, start, None, MAX_ITERATIONS);
+    let bounds = nonnegative.iter().any(|&b| b).then(|| Bounds {
+        lower: DVector::from_iterator(
+            coefficients,
+            std::iter::once(f64::NEG_INFINITY).chain(
+                nonnegative
+                    .iter()
+                    .map(|&b| if b { 0.0 } else { f64::NEG_INFINITY }),
+            ),
+        ),
+        upper: DVector::from_element(coefficients, f64::INFINITY),
+    });
+    let maximum = maximise(&likelihood, start, bounds.as_ref(), MAX_ITERATIONS);
     let beta = &maximum.parameters;
+    // Coefficients held at their bound (0, with the likelihood pushing them below).
+    let held: Vec<bool> = (0..coefficients)
+        .map(|k| {
+            k > 0 && nonnegative[k - 1] && beta[k] <= 0.0 && maximum.at.gradient[k] <= 0.0
+        })
+        .collect();
 
     let diverging = diverging_columns(x, &beta.as_slice()[1..], names);
     if !diverging.is_empty() {
@@ -164,6 +195,7 @@ pub fn cloglog(
         });
     }
     let covariance = inverse_information(&maximum.at.hessian)?;
+    let free = (0..coefficients).filter(|&k| !held[k]).count();
     let log_likelihood = maximum.at.value;
     let null_log_likelihood =
         events as f64 * share.ln() + (rows - events) as f64 * (1.0 - share).ln();
@@ -171,11 +203,18 @@ pub fn cloglog(
         coefficients: names_with_intercept(names)
             .iter()
             .zip(beta.iter().zip(standard_errors(&covariance)))
-            .map(|(name, (&estimate, se))| Coefficient::symmetric(name, estimate, se, Z95))
+            .enumerate()
+            .map(|(k, (name, (&estimate, se)))| {
+                let mut c = Coefficient::symmetric(name, estimate, se, Z95);
+                if k > 0 && nonnegative[k - 1] {
+                    c.low = c.low.max(0.0);
+                }
+                c
+            })
             .collect(),
         log_likelihood,
         null_log_likelihood,
-        aic: 2.0 * coefficients as f64 - 2.0 * log_likelihood,
+        aic: 2.0 * free as f64 - 2.0 * log_likelihood,
         iterations: maximum.iterations,
         rows,
         events,

@@ -339,7 +339,12 @@ fn normal_tail_by_erfc(t: f64) -> (f64, f64) {
 fn inverse_information(hessian: &DMatrix<f64>) -> Result<DMatrix<f64>, FitError> {
     let information = -hessian;
     match information.clone().cholesky() {
-        Some(cholesky) => Ok(cholesky.inverse()),
+        // Exactly symmetric: the inverse is, up to rounding, and a catalogue's [uncertainty]
+        // table refuses a matrix whose mirror entries differ beyond 10⁻¹².
+        Some(cholesky) => {
+            let inverse = cholesky.inverse();
+            Ok((&inverse + inverse.transpose()) * 0.5)
+        }
         None => Err(FitError::NotIdentified {
             detail: format!(
                 "the Cholesky factorisation of the {0}×{0} information matrix failed",
