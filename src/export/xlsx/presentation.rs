@@ -367,7 +367,7 @@ mod tests {
         assert_eq!(assumptions.height(), 1 + 8 + 2 + text_lines);
         let sheet = book.worksheet_range("trials").expect("sheet");
         assert_eq!(sheet.height(), trials.len() + 1);
-        assert_eq!(sheet.width(), 12 + columns.len());
+        assert_eq!(sheet.width(), 13 + columns.len());
         for (i, r) in trials.iter().enumerate() {
             assert_eq!(float(sheet.get((i + 1, 8))), r.npv, "NPV of row {i}");
             assert_eq!(
