@@ -49,16 +49,8 @@ pub fn representative(index: usize) -> f64 {
     if index == PER_SIGN {
         return 0.0;
     }
-    let (sign, offset) = if index > PER_SIGN {
-        (1.0, index - PER_SIGN - 1)
-    } else {
-        (-1.0, PER_SIGN - 1 - index)
-    };
-    let exponent = (offset / SUB_BUCKETS) as i32 + EXP_MIN;
-    let mantissa = (offset % SUB_BUCKETS) as f64;
-    let low = 2f64.powi(exponent) * (1.0 + mantissa / SUB_BUCKETS as f64);
-    let high = 2f64.powi(exponent) * (1.0 + (mantissa + 1.0) / SUB_BUCKETS as f64);
-    sign * 0.5 * (low + high)
+    let (low, high) = bucket_bounds(index);
+    0.5 * (low + high)
 }
 
 /// The range `[low, high)` of values a bucket holds (by magnitude; the zero bucket holds

@@ -227,17 +227,7 @@ impl CloglogFit {
     ///
     /// Panics if `row` does not have one value per covariate.
     pub fn log_hazard(&self, row: &[f64]) -> f64 {
-        assert_eq!(
-            row.len() + 1,
-            self.coefficients.len(),
-            "one value per covariate"
-        );
-        self.coefficients[0].estimate
-            + self.coefficients[1..]
-                .iter()
-                .zip(row)
-                .map(|(c, v)| c.estimate * v)
-                .sum::<f64>()
+        super::linear_predictor(&self.coefficients, row)
     }
 
     /// The fitted probability of the event for one row of covariates.

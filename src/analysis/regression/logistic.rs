@@ -141,18 +141,7 @@ impl LogisticFit {
     ///
     /// Panics if `row` does not have one value per covariate.
     pub fn probability(&self, row: &[f64]) -> f64 {
-        assert_eq!(
-            row.len() + 1,
-            self.coefficients.len(),
-            "one value per covariate"
-        );
-        let eta = self.coefficients[0].estimate
-            + self.coefficients[1..]
-                .iter()
-                .zip(row)
-                .map(|(c, v)| c.estimate * v)
-                .sum::<f64>();
-        sigmoid(eta)
+        sigmoid(super::linear_predictor(&self.coefficients, row))
     }
 }
 

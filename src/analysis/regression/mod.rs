@@ -354,6 +354,19 @@ fn inverse_information(hessian: &DMatrix<f64>) -> Result<DMatrix<f64>, FitError>
     }
 }
 
+/// `β₀ + Σ βⱼ·xⱼ` for coefficients listed intercept first and one row of covariates.
+///
+/// Panics if `row` does not have one value per covariate.
+fn linear_predictor(coefficients: &[Coefficient], row: &[f64]) -> f64 {
+    assert_eq!(row.len() + 1, coefficients.len(), "one value per covariate");
+    coefficients[0].estimate
+        + coefficients[1..]
+            .iter()
+            .zip(row)
+            .map(|(c, v)| c.estimate * v)
+            .sum::<f64>()
+}
+
 /// The square roots of a covariance matrix's diagonal.
 fn standard_errors(covariance: &DMatrix<f64>) -> Vec<f64> {
     covariance
