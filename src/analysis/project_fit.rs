@@ -491,9 +491,7 @@ fn runaway_model(
     }
     // A factor can only raise the hazard (MODEL.md §5a): its r_i is fitted under r_i ≥ 0, so a
     // coefficient the data would make negative is held at 0 and the intercept refitted with it.
-    let nonnegative: Vec<bool> = (0..d.names.len())
-        .map(|j| j < data.factors.len())
-        .collect();
+    let nonnegative: Vec<bool> = (0..d.names.len()).map(|j| j < data.factors.len()).collect();
     let fit = match regression::cloglog::cloglog_bounded(&d.x, &outcome, &d.names, &nonnegative) {
         Ok(fit) => fit,
         Err(e) => {

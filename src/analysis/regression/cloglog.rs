@@ -179,9 +179,7 @@ pub fn cloglog_bounded(
     let beta = &maximum.parameters;
     // Coefficients held at their bound (0, with the likelihood pushing them below).
     let held: Vec<bool> = (0..coefficients)
-        .map(|k| {
-            k > 0 && nonnegative[k - 1] && beta[k] <= 0.0 && maximum.at.gradient[k] <= 0.0
-        })
+        .map(|k| k > 0 && nonnegative[k - 1] && beta[k] <= 0.0 && maximum.at.gradient[k] <= 0.0)
         .collect();
 
     let diverging = diverging_columns(x, &beta.as_slice()[1..], names);
