@@ -274,7 +274,7 @@ fn reading(id: &str) -> &'static str {
             "The best expected NPV for each level of mitigation spend; strategies below the line leave value on the table."
         }
         "cost_schedule_scatter" => {
-            "Each dot is one simulated project; the dashed lines are the recommended strategy's P80 budget and schedule, and the joint confidence level is the share within both."
+            "Each dot is one simulated project; the dashed lines are the recommended strategy's P80 project cost (mitigations aside) and P80 schedule, and the joint confidence level is the share within both."
         }
         _ => "",
     }
