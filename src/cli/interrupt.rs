@@ -30,6 +30,7 @@ pub fn install() {
             export::cancel_writes();
             say!("\ninterrupt: stopping…");
             let pressed = Instant::now();
+            let done = format!("{:.1} s", started.elapsed().as_secs_f64());
             while pressed.elapsed() < GRACE {
                 std::thread::sleep(Duration::from_millis(20));
             }
@@ -37,10 +38,7 @@ pub fn install() {
             // for a write in progress (it gives up at its commit), then end here, holding the
             // lock so that no other write starts.
             let _writing = export::writing();
-            let error = Error::Interrupted {
-                done: format!("{:.1} s", started.elapsed().as_secs_f64()),
-                fix: "",
-            };
+            let error = Error::Interrupted { done, fix: "" };
             say!("error: {error}");
             std::process::exit(error.exit_code());
         });
