@@ -236,6 +236,8 @@ pub struct OutputArgs {
     #[arg(long, value_enum)]
     pub format: Option<Format>,
     /// Write to this file (atomically) instead of standard output; `-` is standard output.
+    /// Never one of the command's inputs (refused); a symlink is written through (at most 40
+    /// links followed); a device or /dev/stdout is written in place.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
     /// No progress bar.
