@@ -260,3 +260,35 @@ impl Exporter for CsvExporter {
         writer.flush()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{safe_cell, safe_text};
+
+    #[test]
+    fn formula_starts_are_quoted_and_plain_text_is_not() {
+        for payload in [
+            "=1+1",
+            "+1",
+            "-2+3",
+            "@SUM(1)",
+            "\tx",
+            "\rx",
+            "=HYPERLINK(\"a\")",
+        ] {
+            assert_eq!(safe_text(payload), format!("'{payload}"));
+        }
+        for plain in ["people_first", "Budget problems", "", "1=1", "'=already"] {
+            assert_eq!(safe_text(plain), plain);
+        }
+    }
+
+    #[test]
+    fn numbers_in_document_cells_stay_numbers() {
+        for number in ["-0.25", "-1e-3", "+5", "42", "-inf"] {
+            assert_eq!(safe_cell(number), number);
+        }
+        assert_eq!(safe_cell("-A1"), "'-A1");
+        assert_eq!(safe_cell("-2+3"), "'-2+3");
+    }
+}

@@ -135,3 +135,36 @@ pub fn check_outputs<'a>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{check_output, note};
+
+    #[test]
+    fn an_output_resolving_to_an_input_is_refused() {
+        let dir = tempfile::tempdir().expect("folder");
+        let input = dir.path().join("in.toml");
+        std::fs::write(&input, "x").expect("input");
+        note(&input);
+        assert!(check_output(&input, "--output").is_err());
+        let other = dir.path().join("other.txt");
+        assert!(check_output(&other, "--output").is_ok(), "a new file");
+        std::fs::write(&other, "y").expect("other");
+        assert!(check_output(&other, "--output").is_ok(), "another file");
+        assert!(check_output(std::path::Path::new("-"), "--output").is_ok());
+        #[cfg(unix)]
+        {
+            let hard = dir.path().join("hard.txt");
+            std::fs::hard_link(&input, &hard).expect("hard link");
+            let error = check_output(&hard, "--report").expect_err("hard link");
+            let message = error.to_string();
+            assert!(
+                message.contains("--report") && message.contains("in.toml"),
+                "{message}"
+            );
+            let soft = dir.path().join("soft.txt");
+            std::os::unix::fs::symlink(&input, &soft).expect("symlink");
+            assert!(check_output(&soft, "--output").is_err(), "symlink");
+        }
+    }
+}

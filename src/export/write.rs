@@ -368,3 +368,42 @@ impl<W: Write> Write for Destination<W> {
         self.remember(flushed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Target, descriptor};
+    use std::path::Path;
+
+    #[test]
+    fn descriptor_names_are_recognised() {
+        assert!(matches!(
+            descriptor(Path::new("/dev/stdout")),
+            Some(Target::Stdout)
+        ));
+        assert!(matches!(
+            descriptor(Path::new("/proc/self/fd/1")),
+            Some(Target::Stdout)
+        ));
+        assert!(matches!(
+            descriptor(Path::new("/dev/fd/2")),
+            Some(Target::Stderr)
+        ));
+        assert!(matches!(
+            descriptor(Path::new("/proc/123/fd/2")),
+            Some(Target::Stderr)
+        ));
+        assert!(matches!(
+            descriptor(Path::new("/dev/fd/7")),
+            Some(Target::InPlace { .. })
+        ));
+        for other in [
+            "/dev/null",
+            "/proc/self/fd/x",
+            "/dev/fd/",
+            "out.txt",
+            "/dev/stdout2",
+        ] {
+            assert!(descriptor(Path::new(other)).is_none(), "{other}");
+        }
+    }
+}
