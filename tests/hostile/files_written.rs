@@ -445,3 +445,66 @@ fn an_output_in_a_missing_folder_is_refused() {
     assert!(message.contains("does not exist"), "{message}");
     assert!(listing(dir.path()).is_empty());
 }
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_loop_as_output_is_refused() {
+    let dir = scratch();
+    std::os::unix::fs::symlink("b.txt", dir.path().join("a.txt")).expect("a");
+    std::os::unix::fs::symlink("a.txt", dir.path().join("b.txt")).expect("b");
+    let out = run_in(
+        dir.path(),
+        &["run", "--trials", "2000", "-q", "-o", "a.txt"],
+    );
+    let message = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{message}");
+    assert!(message.contains("symbolic links"), "{message}");
+    assert!(dir.path().join("a.txt").is_symlink() && dir.path().join("b.txt").is_symlink());
+    assert_eq!(listing(dir.path()), ["a.txt", "b.txt"]);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn dev_stdout_appended_onto_the_scenario_is_refused() {
+    let dir = scratch();
+    let before = scenario_in(dir.path());
+    let out = std::process::Command::new("sh")
+        .current_dir(dir.path())
+        .args([
+            "-c",
+            "exec \"$0\" run s.toml --trials 2000 -q -o /dev/stdout >> s.toml",
+        ])
+        .arg(binary())
+        .output()
+        .expect("sh");
+    assert_refused(&out, "--output", dir.path(), "s.toml", &before);
+}
+
+#[cfg(unix)]
+#[test]
+fn trials_output_through_a_symlink_is_written_through() {
+    let dir = scratch();
+    std::os::unix::fs::symlink("real.csv", dir.path().join("trials.csv")).expect("link");
+    let out = run_in(
+        dir.path(),
+        &[
+            "run",
+            "--trials",
+            "2000",
+            "-q",
+            "-o",
+            "out.txt",
+            "--trials-output",
+            "trials.csv",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(dir.path().join("trials.csv").is_symlink());
+    let text = std::fs::read_to_string(dir.path().join("real.csv")).expect("target");
+    assert!(
+        text.starts_with("trial,"),
+        "{}",
+        &text[..60.min(text.len())]
+    );
+    assert_eq!(listing(dir.path()), ["out.txt", "real.csv", "trials.csv"]);
+}
