@@ -90,7 +90,7 @@ pub enum Error {
     )]
     Interrupted { done: String, fix: &'static str },
 
-    #[error("cannot write {path}: {source}\n  fix: check that the folder exists and is writable")]
+    #[error("cannot write {}: {source}\n  fix: {}", .path.display(), write_fix(.source))]
     Write {
         path: PathBuf,
         source: std::io::Error,
@@ -118,6 +118,20 @@ impl Error {
             // The shell's convention for a process ended by SIGINT.
             ErrorKind::Interrupted => 130,
         }
+    }
+}
+
+/// The fix for a failed write, by what failed: a full disk needs space, not a folder.
+fn write_fix(source: &std::io::Error) -> &'static str {
+    use std::io::ErrorKind;
+    match source.kind() {
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded | ErrorKind::FileTooLarge => {
+            "free some space on that disk (or write to another disk), then run again"
+        }
+        ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => {
+            "write to a folder you may write to"
+        }
+        _ => "check that the folder exists and is writable",
     }
 }
 

@@ -21,6 +21,9 @@
 // Errors carry the file, place, message and fix; they are large but travel only on the cold
 // path of bad input, so boxing them would buy nothing.
 #![allow(clippy::result_large_err)]
+// `println!`/`eprintln!` panic on a closed or full stream (`2>&1 | head -1`, `2>&-`): messages
+// go through `cli`'s `say!`, results through `export::write_output`.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod analysis;
 pub mod cli;

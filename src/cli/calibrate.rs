@@ -150,6 +150,11 @@ pub fn run(args: CalibrateArgs) -> Result<(), Error> {
     };
     // Refused before any simulation: more free parameters than the targets identify.
     calibrate::check_degrees_of_freedom(&free, &set, &base, args.allow_underdetermined)?;
+    // Before the fit: no output may replace an input (the catalogue, targets, scenario).
+    export::inputs::check_outputs([
+        (Some(args.output.as_path()), "--output"),
+        (args.report.as_deref(), "--report"),
+    ])?;
     super::interrupt::install();
     let progress = Progress::with_template(
         0,
@@ -221,13 +226,15 @@ pub fn run(args: CalibrateArgs) -> Result<(), Error> {
         args.threads,
     )?;
     let fit = with_checks(fit, evaluation);
-    export::write_output(Some(&args.output), |out| out.write_all(text.as_bytes()))?;
+    export::write_output(Some(&args.output), "--output", |out| {
+        out.write_all(text.as_bytes())
+    })?;
     let document = document(&fit, &provenance, &targets_source.name);
     let exporter = export::exporter(args.format.unwrap_or(Format::Table));
-    export::write_output(args.report.as_deref(), |out| {
+    export::write_output(args.report.as_deref(), "--report", |out| {
         exporter.document(&document, out)
     })?;
-    eprintln!("wrote {}: {}", args.output.display(), fit.verdict());
+    say!("wrote {}: {}", args.output.display(), fit.verdict());
     Ok(())
 }
 

@@ -45,7 +45,7 @@ pub struct ManArgs {
 
 pub fn run_completions(args: CompletionsArgs) -> Result<(), Error> {
     let mut command = Cli::command();
-    export::write_output(None, |out| {
+    export::write_output(None, "--output", |out| {
         clap_complete::generate(args.shell, &mut command, "crmcast", out);
         Ok(())
     })
@@ -53,7 +53,7 @@ pub fn run_completions(args: CompletionsArgs) -> Result<(), Error> {
 
 pub fn run_man(args: ManArgs) -> Result<(), Error> {
     match &args.dir {
-        None => export::write_output(args.output.as_deref(), |out| {
+        None => export::write_output(args.output.as_deref(), "--output", |out| {
             clap_mangen::Man::new(Cli::command()).render(out)
         }),
         Some(dir) => write_pages(dir),
@@ -70,13 +70,19 @@ fn write_pages(dir: &Path) -> Result<(), Error> {
     command.build();
     let mut pages = Vec::new();
     collect_pages(command, &mut pages);
+    // All pages or none (rendered in memory first, then renamed into place together).
     let mut names = Vec::new();
+    let mut files = Vec::new();
     for page in pages {
         let name = page.get_filename();
-        export::write_output(Some(&dir.join(&name)), |out| page.render(out))?;
+        let mut bytes = Vec::new();
+        page.render(&mut bytes)
+            .map_err(|e| Error::Internal(format!("rendering the man page {name} failed: {e}")))?;
+        files.push((dir.join(&name), bytes));
         names.push(name);
     }
-    eprintln!(
+    export::write_outputs_together(&files, "--dir")?;
+    say!(
         "wrote {} man pages to {}: {}\nread one with: man -l {}",
         names.len(),
         dir.display(),

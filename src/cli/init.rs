@@ -96,16 +96,18 @@ pub fn run(args: InitArgs) -> Result<(), Error> {
         printable(&args.file.display().to_string())
     };
     let text = scaffold(args.template, &shown, args.schema.as_deref());
-    export::write_output(Some(&args.file), |out| out.write_all(text.as_bytes()))?;
+    export::write_output(Some(&args.file), "FILE", |out| {
+        out.write_all(text.as_bytes())
+    })?;
 
     if to_stdout {
-        eprintln!(
+        say!(
             "wrote the {} template to standard output",
             args.template.name()
         );
         return Ok(());
     }
-    eprintln!(
+    say!(
         "wrote {shown} from the {} template. Next: edit it (its comments explain each block), then\n  crmcast validate {shown}\n  crmcast run {shown}",
         args.template.name()
     );
@@ -113,12 +115,12 @@ pub fn run(args: InitArgs) -> Result<(), Error> {
         && let Some(target) = local_schema(&args.file, schema)
         && !target.exists()
     {
-        eprintln!(
+        say!(
             "and write the schema its #:schema line names:\n  crmcast schema --output {}",
             printable(&target.display().to_string())
         );
     } else if args.schema.is_none() {
-        eprintln!("editor support (completion, checks as you type): see docs/EDITORS.md");
+        say!("editor support (completion, checks as you type): see docs/EDITORS.md");
     }
     Ok(())
 }

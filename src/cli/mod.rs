@@ -1,6 +1,15 @@
 //! The command-line layer: arguments (clap), the progress bar (indicatif), and the pipeline
 //! load → validate → simulate → export. Nothing here is needed to use the engine as a library.
 
+/// `eprintln!` that never panics: a closed or full stderr (`2>&-`, `2>&1 | head -1`) loses the
+/// message, as it would for any Unix tool, instead of ending crmcast with a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 mod calibrate;
 mod completions;
 mod init;
@@ -227,6 +236,8 @@ pub struct OutputArgs {
     #[arg(long, value_enum)]
     pub format: Option<Format>,
     /// Write to this file (atomically) instead of standard output; `-` is standard output.
+    /// Never one of the command's inputs (refused); a symlink is written through (at most 40
+    /// links followed); a device or /dev/stdout is written in place.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
     /// No progress bar.
@@ -282,6 +293,8 @@ pub fn load(path: Option<&PathBuf>, catalogue: Option<&PathBuf>) -> Result<Scena
 
 /// Run the parsed command line. Messages for the user go to stderr; results to stdout or a file.
 pub fn execute(cli: Cli) -> Result<(), Error> {
+    // Ctrl-C stops every command within about a second, with no partial output.
+    interrupt::install();
     // Before any work: a workbook is refused on a terminal (`report` checks its own output).
     if let Some((format, output)) = destination(&cli.command) {
         export::xlsx::check_destination(format, output)?;
@@ -296,13 +309,13 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
                 factors: &scenario.factors,
             };
             let exporter = export::exporter(args.output.format.unwrap_or(Format::Table));
-            export::write_output(args.output.output.as_deref(), |out| {
+            export::write_output(args.output.output.as_deref(), "--output", |out| {
                 exporter.factors(&list, out)
             })
         }
         Command::Validate(args) => {
             let scenario = load(Some(&args.scenario), args.catalogue.as_ref())?;
-            eprintln!(
+            say!(
                 "{}: valid — \"{}\", {} factors, {} mitigations, {} strategies (baseline \"{}\")",
                 args.scenario.display(),
                 scenario.name,
@@ -329,7 +342,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             let (scenario, view, result) = export::shard::merge(&parts)?;
             let report = Report::build(&scenario, &result);
             let exporter = export::exporter(args.output.format.unwrap_or(Format::Table));
-            export::write_output(args.output.output.as_deref(), |out| {
+            export::write_output(args.output.output.as_deref(), "--output", |out| {
                 exporter.report(&report, view, out)
             })
         }
@@ -546,6 +559,11 @@ fn simulate(args: RunArgs, view: View) -> Result<(), Error> {
     if let Some(path) = &args.trials_output {
         trials_output::check_paths(path, args.output.output.as_deref())?;
     }
+    // Before the run: no output may replace an input (the scenario, its catalogue).
+    export::inputs::check_outputs([
+        (args.output.output.as_deref(), "--output"),
+        (args.trials_output.as_deref(), "--trials-output"),
+    ])?;
     let expected = settings
         .shard
         .batches(settings.trials.div_ceil(BATCH_TRIALS));
@@ -570,7 +588,9 @@ fn simulate(args: RunArgs, view: View) -> Result<(), Error> {
     }
     if sharded {
         let file = export::shard::ShardFile::new(&scenario, view, result);
-        return export::write_output(args.output.output.as_deref(), |out| file.write(out));
+        return export::write_output(args.output.output.as_deref(), "--output", |out| {
+            file.write(out)
+        });
     }
     let mut report = Report::build(&scenario, &result);
     if let Some(gain) = &gain {
@@ -590,10 +610,10 @@ fn simulate(args: RunArgs, view: View) -> Result<(), Error> {
             .collect();
         if unmet.is_empty() {
             if !args.output.quiet {
-                eprintln!("precision reached after {} trials", result.trials);
+                say!("precision reached after {} trials", result.trials);
             }
         } else {
-            eprintln!(
+            say!(
                 "warning: precision not reached within --max-trials {}: {}",
                 settings.trials,
                 unmet.join("; ")
@@ -602,7 +622,7 @@ fn simulate(args: RunArgs, view: View) -> Result<(), Error> {
         report.run.precision = Some(checks);
     }
     let exporter = export::exporter(args.output.format.unwrap_or(Format::Table));
-    export::write_output(args.output.output.as_deref(), |out| {
+    export::write_output(args.output.output.as_deref(), "--output", |out| {
         exporter.report(&report, view, out)
     })
 }

@@ -146,6 +146,7 @@ pub fn run(args: OptimizeArgs) -> Result<(), Error> {
         parameter_uncertainty: args.parameter_uncertainty,
     };
     optimize::check(&scenario, &settings)?;
+    export::inputs::check_outputs([(args.output.output.as_deref(), "--output")])?;
     interrupt::install();
     let observer = CliObserver {
         quiet: args.output.quiet,
@@ -156,7 +157,7 @@ pub fn run(args: OptimizeArgs) -> Result<(), Error> {
     let result = result?;
     let document = document(&result);
     let exporter = export::exporter(args.output.format.unwrap_or(Format::Table));
-    export::write_output(args.output.output.as_deref(), |out| {
+    export::write_output(args.output.output.as_deref(), "--output", |out| {
         exporter.document(&document, out)
     })
 }

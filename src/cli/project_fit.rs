@@ -322,6 +322,11 @@ pub fn run(args: CalibrateArgs) -> Result<(), Error> {
         .filter(|c| !c.is_empty())
         .collect();
     let data = read(path, &base, &covariates)?;
+    // Before the fit: no output may replace an input (`--data X -o X`).
+    export::inputs::check_outputs([
+        (Some(args.output.as_path()), "--output"),
+        (args.report.as_deref(), "--report"),
+    ])?;
     let options = FitOptions {
         burn: scenario.project.team_burn_share,
         failed_share: scenario.project.failed_benefit_share,
@@ -330,7 +335,7 @@ pub fn run(args: CalibrateArgs) -> Result<(), Error> {
     };
     let fit = project_fit::fit(&data, &base, &options)?;
     for warning in &fit.warnings {
-        eprintln!("warning: {warning}");
+        say!("warning: {warning}");
     }
     let (fitted, parameters, covariance) = project_fit::fitted_catalogue(&base, &data, &fit);
     let provenance = Provenance {
@@ -370,13 +375,15 @@ pub fn run(args: CalibrateArgs) -> Result<(), Error> {
         args.output.display().to_string(),
         text.clone(),
     ))?;
-    export::write_output(Some(&args.output), |out| out.write_all(text.as_bytes()))?;
+    export::write_output(Some(&args.output), "--output", |out| {
+        out.write_all(text.as_bytes())
+    })?;
     let exporter = export::exporter(args.format.unwrap_or(Format::Table));
     let document = document(&fit);
-    export::write_output(args.report.as_deref(), |out| {
+    export::write_output(args.report.as_deref(), "--report", |out| {
         exporter.document(&document, out)
     })?;
-    eprintln!(
+    say!(
         "wrote {}: the fitted catalogue of {} rated factors",
         args.output.display(),
         fit.impacts.len()

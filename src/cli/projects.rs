@@ -58,10 +58,16 @@ pub fn run(args: SimulateProjectsArgs) -> Result<(), Error> {
     }
     let strategy = super::strategy_index(&scenario, args.strategy.as_deref())?;
     let records = simulate_projects(&scenario, strategy, args.n, args.seed, args.missing);
-    export::write_output(args.output.as_deref(), |out| {
+    export::write_output(args.output.as_deref(), "--output", |out| {
         let mut writer = csv::Writer::from_writer(out);
         let mut header = vec!["project".to_string()];
-        header.extend(scenario.factors.iter().map(|f| f.id.clone()));
+        // Ids from the catalogue are CSV text cells (OWASP rule, docs/OUTPUT.md).
+        header.extend(
+            scenario
+                .factors
+                .iter()
+                .map(|f| export::safe_text(&f.id).into_owned()),
+        );
         header.extend(
             [
                 "outcome",

@@ -94,6 +94,7 @@ pub fn run(args: ReferenceClassArgs) -> Result<(), Error> {
         Some(path) => {
             let column = args.column.as_deref().unwrap_or("overrun");
             let data = overruns::read(path, column)?;
+            export::inputs::check_outputs([(args.output.output.as_deref(), "--output")])?;
             let n = data.values.len();
             let class = ClassDescription {
                 kind: "sample".into(),
@@ -128,7 +129,7 @@ pub fn run(args: ReferenceClassArgs) -> Result<(), Error> {
     };
     let document = document(&result);
     let exporter = export::exporter(args.output.format.unwrap_or(Format::Table));
-    export::write_output(args.output.output.as_deref(), |out| {
+    export::write_output(args.output.output.as_deref(), "--output", |out| {
         exporter.document(&document, out)
     })
 }
@@ -136,7 +137,7 @@ pub fn run(args: ReferenceClassArgs) -> Result<(), Error> {
 /// Notes and warnings on stderr: missing rows, open intervals, values that look like percents.
 fn warn(result: &ReferenceClassResult, data: &overruns::Overruns, quiet: bool) {
     if !quiet && !data.missing_rows.is_empty() {
-        eprintln!(
+        say!(
             "note: {} row(s) have no overrun and are left out (rows {}{})",
             data.missing_rows.len(),
             data.missing_rows
@@ -159,7 +160,7 @@ fn warn(result: &ReferenceClassResult, data: &overruns::Overruns, quiet: bool) {
         .map(|u| format!("P{}", percent_label(u.level)))
         .collect();
     if !open.is_empty() {
-        eprintln!(
+        say!(
             "warning: with {} projects the 95 % interval of {} reaches beyond the sample's values; read the lognormal fit beside it, and add projects",
             result.summary.projects,
             open.join(", ")
@@ -168,7 +169,7 @@ fn warn(result: &ReferenceClassResult, data: &overruns::Overruns, quiet: bool) {
     if let Some(median) = result.summary.median.value
         && median.abs() > 2.0
     {
-        eprintln!(
+        say!(
             "warning: the median overrun is {:.0} %: if the column holds percentages, write them as 27% or 0.27, not 27",
             100.0 * median
         );

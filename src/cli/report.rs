@@ -105,6 +105,11 @@ pub fn run(args: ReportArgs) -> Result<(), Error> {
     if let Some(path) = &args.trials_output {
         trials_output::check_paths(path, args.output.as_deref())?;
     }
+    // Before the run: no output may replace an input (the scenario, its catalogue).
+    export::inputs::check_outputs([
+        (args.output.as_deref(), "--output"),
+        (args.trials_output.as_deref(), "--trials-output"),
+    ])?;
     interrupt::install();
     let observer = RunObserver {
         progress: progress::Progress::new(settings.trials, args.quiet, false),
@@ -175,7 +180,9 @@ pub fn run(args: ReportArgs) -> Result<(), Error> {
     match format {
         ReportFormat::Html => {
             let page = export::html::page(&presentation, &charts);
-            export::write_output(args.output.as_deref(), |out| out.write_all(page.as_bytes()))
+            export::write_output(args.output.as_deref(), "--output", |out| {
+                out.write_all(page.as_bytes())
+            })
         }
         ReportFormat::Xlsx => {
             let trials = (args.xlsx_trials > 0).then(|| {
@@ -188,7 +195,9 @@ pub fn run(args: ReportArgs) -> Result<(), Error> {
                 &presentation,
                 trials.as_ref().map(|(c, r)| (c.as_slice(), r.as_slice())),
             )?;
-            export::write_output(args.output.as_deref(), |out| out.write_all(&bytes))
+            export::write_output(args.output.as_deref(), "--output", |out| {
+                out.write_all(&bytes)
+            })
         }
     }
 }
@@ -249,9 +258,27 @@ fn settings(args: &ReportArgs, scenario: &crate::scenario::Scenario) -> Result<R
     })
 }
 
-/// Each chart as `ID.svg` and `ID.png` in `folder`, each file written atomically.
+/// Each chart as `ID.svg` and `ID.png` in `folder`, all or nothing: every PNG is rasterised in
+/// memory first, then every file is staged next to its place and only then renamed into it
+/// (`export::write_outputs_together`). On any failure no chart file is left, and a folder this
+/// call created is removed again.
 fn write_charts(folder: &Path, charts: &[charts::Chart]) -> Result<(), Error> {
-    if !folder.is_dir() {
+    let mut files = Vec::with_capacity(2 * charts.len());
+    for chart in charts {
+        let png = charts::png::png(&chart.svg, 2.0).map_err(|message| {
+            Error::Internal(format!(
+                "rasterising the chart {} failed: {message}",
+                chart.id
+            ))
+        })?;
+        files.push((
+            folder.join(format!("{}.svg", chart.id)),
+            chart.svg.clone().into_bytes(),
+        ));
+        files.push((folder.join(format!("{}.png", chart.id)), png));
+    }
+    let created = !folder.exists();
+    if created {
         std::fs::create_dir_all(folder).map_err(|e| {
             bad_option(
                 "--charts",
@@ -260,20 +287,10 @@ fn write_charts(folder: &Path, charts: &[charts::Chart]) -> Result<(), Error> {
             )
         })?;
     }
-    for chart in charts {
-        let png = charts::png::png(&chart.svg, 2.0).map_err(|message| {
-            Error::Internal(format!(
-                "rasterising the chart {} failed: {message}",
-                chart.id
-            ))
-        })?;
-        for (extension, bytes) in [("svg", chart.svg.as_bytes()), ("png", png.as_slice())] {
-            let path = folder.join(format!("{}.{extension}", chart.id));
-            export::write_output_streaming(Some(&path), "--charts", |out| {
-                out.write_all(bytes)
-                    .map_err(|e| Error::Internal(e.to_string()))
-            })?;
-        }
+    let written = export::write_outputs_together(&files, "--charts");
+    if written.is_err() && created {
+        // Empty again (nothing was renamed into it): leave no trace of the attempt.
+        let _ = std::fs::remove_dir(folder);
     }
-    Ok(())
+    written
 }

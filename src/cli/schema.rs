@@ -42,7 +42,7 @@ pub fn run(args: SchemaArgs) -> Result<(), Error> {
     let schema = scenario_schema()?;
     let text = serde_json::to_string_pretty(&schema)
         .map_err(|e| Error::Internal(format!("cannot render the schema: {e}")))?;
-    export::write_output(args.output.as_deref(), |out| {
+    export::write_output(args.output.as_deref(), "--output", |out| {
         out.write_all(text.as_bytes())?;
         out.write_all(b"\n")
     })?;
@@ -51,7 +51,7 @@ pub fn run(args: SchemaArgs) -> Result<(), Error> {
         .as_deref()
         .filter(|p| *p != std::path::Path::new("-"))
     {
-        eprintln!(
+        say!(
             "wrote {}; point a scenario at it with a first line `#:schema {}` (see docs/EDITORS.md)",
             path.display(),
             path.file_name()

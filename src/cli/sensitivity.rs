@@ -47,6 +47,7 @@ pub struct SensitivityArgs {
 
 pub fn run(args: SensitivityArgs) -> Result<(), Error> {
     let scenario = load(args.scenario.as_ref(), args.catalogue.as_ref())?;
+    export::inputs::check_outputs([(args.output.output.as_deref(), "--output")])?;
     let strategy = super::strategy_index(&scenario, args.strategy.as_deref())?;
     if !(100..=10_000_000).contains(&args.trials) {
         return Err(bad_option(
@@ -68,7 +69,7 @@ pub fn run(args: SensitivityArgs) -> Result<(), Error> {
     let result = pool.install(|| study::study(&scenario, &settings))?;
     let document = document(&result, &scenario.name);
     let exporter = export::exporter(args.output.format.unwrap_or(Format::Table));
-    export::write_output(args.output.output.as_deref(), |out| {
+    export::write_output(args.output.output.as_deref(), "--output", |out| {
         exporter.document(&document, out)
     })
 }

@@ -9,10 +9,11 @@ use super::progress::Progress;
 use crate::engine::records::{Cursor, Replay, factor_columns, outcome_name};
 use crate::engine::{Ending, RunSettings, SimulationResult};
 use crate::error::Error;
-use crate::export;
+use crate::export::{self, safe_text};
 use crate::scenario::Scenario;
 use rayon::prelude::*;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -179,7 +180,7 @@ pub fn write(
         let per_gigabyte = (WARN_BYTES / per_trial).max(1.0);
         let figure = 10f64.powi((per_gigabyte.log10().floor() as i32 - 1).max(0));
         let per_gigabyte = (per_gigabyte / figure).floor() * figure;
-        eprintln!(
+        say!(
             "warning: --trials-output {} will be about {:.1} GB ({} trials × {} strategies)\n  fix: use fewer --trials (about {:.0} trials make 1 GB), or leave out --trials-output",
             path.display(),
             estimate / 1e9,
@@ -296,8 +297,9 @@ fn stream(
 /// What formatting rows needs: the replay, and the scenario's names.
 struct Rows<'a> {
     replay: &'a Replay,
-    strategies: Vec<&'a str>,
-    factors: Vec<&'a str>,
+    /// Ids as CSV text cells (`export::safe_text`).
+    strategies: Vec<Cow<'a, str>>,
+    factors: Vec<Cow<'a, str>>,
     columns: Vec<String>,
 }
 
@@ -311,9 +313,16 @@ impl<'a> Rows<'a> {
     fn new(scenario: &'a Scenario, replay: &'a Replay) -> Self {
         Rows {
             replay,
-            strategies: scenario.strategies.iter().map(|s| s.id.as_str()).collect(),
-            factors: scenario.factors.iter().map(|f| f.id.as_str()).collect(),
-            columns: factor_columns(scenario),
+            strategies: scenario
+                .strategies
+                .iter()
+                .map(|s| safe_text(&s.id))
+                .collect(),
+            factors: scenario.factors.iter().map(|f| safe_text(&f.id)).collect(),
+            columns: factor_columns(scenario)
+                .iter()
+                .map(|c| safe_text(c).into_owned())
+                .collect(),
         }
     }
 
@@ -353,7 +362,7 @@ impl<'a> Rows<'a> {
             .from_writer(buffer);
         let mut failed = None;
         self.replay.replay(cursor, trials, |view| {
-            for (s, &strategy) in self.strategies.iter().enumerate() {
+            for (s, strategy) in self.strategies.iter().enumerate() {
                 if failed.is_some() {
                     return;
                 }
@@ -371,7 +380,7 @@ impl<'a> Rows<'a> {
                     npv: o.npv,
                     roi: o.roi,
                     payback_years: o.payback_years,
-                    primary_cause: o.primary_cause.map_or("", |i| self.factors[i]),
+                    primary_cause: o.primary_cause.map_or("", |i| &self.factors[i]),
                     runaway: o.runaway,
                     severities,
                 };

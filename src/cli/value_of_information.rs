@@ -34,6 +34,7 @@ pub struct ValueOfInformationArgs {
 
 pub fn run(args: ValueOfInformationArgs) -> Result<(), Error> {
     let scenario = load(args.scenario.as_ref(), args.catalogue.as_ref())?;
+    export::inputs::check_outputs([(args.output.output.as_deref(), "--output")])?;
     if !(1_000..=20_000_000).contains(&args.trials) {
         return Err(bad_option(
             "--trials",
@@ -47,7 +48,7 @@ pub fn run(args: ValueOfInformationArgs) -> Result<(), Error> {
         pool.install(|| value_of_information(&scenario, args.trials, seed, args.bootstrap.max(2)));
     let document = document(&result, &scenario.name);
     let exporter = export::exporter(args.output.format.unwrap_or(Format::Table));
-    export::write_output(args.output.output.as_deref(), |out| {
+    export::write_output(args.output.output.as_deref(), "--output", |out| {
         exporter.document(&document, out)
     })
 }

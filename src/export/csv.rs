@@ -4,10 +4,37 @@
 //! `--parameter-uncertainty`: the gain's interval from the uncertain inputs), `p_beats_baseline`,
 //! `decision` (the recommended strategy's summary figures), `cause_group`, `cause_category`,
 //! `cause_factor`.
+//!
+//! Every CSV writer of crmcast passes its text cells through [`safe_text`] (OWASP's
+//! CSV-injection rule, docs/OUTPUT.md): a name from a client's file must not become a formula
+//! when the CSV is opened in a spreadsheet.
 
 use super::{Exporter, FactorList, View};
 use crate::analysis::report::{Estimate, Report};
+use std::borrow::Cow;
 use std::io::Write;
+
+/// A text cell (name, label, id) safe to open in a spreadsheet: one that would begin with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so that Excel, LibreOffice
+/// and Google Sheets show it as text instead of evaluating it (OWASP, "CSV Injection"). Only
+/// for text: numbers are written as numbers (a negative value stays a number), and the JSON
+/// output carries every text raw.
+pub fn safe_text(text: &str) -> Cow<'_, str> {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{text}")),
+        _ => Cow::Borrowed(text),
+    }
+}
+
+/// A cell of a [`super::Document`]'s rows, which hold numbers as text too: a number (`-0.25`,
+/// `1e-3`) is left as it is, any other text goes through [`safe_text`].
+pub fn safe_cell(cell: &str) -> Cow<'_, str> {
+    if cell.parse::<f64>().is_ok() {
+        Cow::Borrowed(cell)
+    } else {
+        safe_text(cell)
+    }
+}
 
 pub struct CsvExporter;
 
@@ -15,10 +42,10 @@ pub struct CsvExporter;
 #[derive(serde::Serialize)]
 pub struct CsvRecord<'a> {
     pub section: &'static str,
-    pub strategy: &'a str,
+    pub strategy: Cow<'a, str>,
     pub baseline: bool,
-    pub id: &'a str,
-    pub label: &'a str,
+    pub id: Cow<'a, str>,
+    pub label: Cow<'a, str>,
     pub unit: &'static str,
     pub value: f64,
     pub se: f64,
@@ -30,16 +57,16 @@ pub struct CsvRecord<'a> {
 
 #[derive(serde::Serialize)]
 struct FactorRecord<'a> {
-    id: &'a str,
-    name: &'a str,
-    category: &'a str,
-    cause_group: &'a str,
+    id: Cow<'a, str>,
+    name: Cow<'a, str>,
+    category: Cow<'a, str>,
+    cause_group: Cow<'a, str>,
     probability: f64,
     mean_severity: f64,
     impact_benefit: f64,
     impact_cost: f64,
     impact_schedule: f64,
-    sources: String,
+    sources: Cow<'a, str>,
 }
 
 fn unit_name(unit: crate::analysis::report::Unit) -> &'static str {
@@ -59,10 +86,10 @@ impl Exporter for CsvExporter {
         for s in &report.strategies {
             let record = |section, id, label, unit, e: &Estimate, count| CsvRecord {
                 section,
-                strategy: &s.id,
+                strategy: safe_text(&s.id),
                 baseline: s.baseline,
-                id,
-                label,
+                id: safe_text(id),
+                label: safe_text(label),
                 unit,
                 value: e.value,
                 se: e.se,
@@ -203,27 +230,65 @@ impl Exporter for CsvExporter {
     fn factors(&self, list: &FactorList, out: &mut dyn Write) -> std::io::Result<()> {
         let mut writer = csv::Writer::from_writer(out);
         for f in list.factors {
+            let sources = f.sources.join(" ");
             writer.serialize(FactorRecord {
-                id: &f.id,
-                name: &f.name,
-                category: &list.scenario.categories[f.category].id,
-                cause_group: &list.scenario.groups[f.cause_group].id,
+                id: safe_text(&f.id),
+                name: safe_text(&f.name),
+                category: safe_text(&list.scenario.categories[f.category].id),
+                cause_group: safe_text(&list.scenario.groups[f.cause_group].id),
                 probability: f.probability,
                 mean_severity: f.severity.mean(),
                 impact_benefit: f.impact.benefit,
                 impact_cost: f.impact.cost,
                 impact_schedule: f.impact.schedule,
-                sources: f.sources.join(" "),
+                sources: safe_text(&sources),
             })?;
         }
         writer.flush()
     }
     fn document(&self, document: &super::Document, out: &mut dyn Write) -> std::io::Result<()> {
         let mut writer = csv::Writer::from_writer(out);
-        writer.write_record(&document.csv_header)?;
+        writer.write_record(
+            document
+                .csv_header
+                .iter()
+                .map(|c| safe_cell(c).into_owned()),
+        )?;
         for row in &document.csv_rows {
-            writer.write_record(row)?;
+            writer.write_record(row.iter().map(|c| safe_cell(c).into_owned()))?;
         }
         writer.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{safe_cell, safe_text};
+
+    #[test]
+    fn formula_starts_are_quoted_and_plain_text_is_not() {
+        for payload in [
+            "=1+1",
+            "+1",
+            "-2+3",
+            "@SUM(1)",
+            "\tx",
+            "\rx",
+            "=HYPERLINK(\"a\")",
+        ] {
+            assert_eq!(safe_text(payload), format!("'{payload}"));
+        }
+        for plain in ["people_first", "Budget problems", "", "1=1", "'=already"] {
+            assert_eq!(safe_text(plain), plain);
+        }
+    }
+
+    #[test]
+    fn numbers_in_document_cells_stay_numbers() {
+        for number in ["-0.25", "-1e-3", "+5", "42", "-inf"] {
+            assert_eq!(safe_cell(number), number);
+        }
+        assert_eq!(safe_cell("-A1"), "'-A1");
+        assert_eq!(safe_cell("-2+3"), "'-2+3");
     }
 }

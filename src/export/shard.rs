@@ -120,6 +120,7 @@ impl ShardFile {
             path: path.to_path_buf(),
             source,
         })?;
+        super::inputs::note(path);
         let not_shard =
             "pass the files written by `crmcast run|compare --shard K/N --output part-K.json`";
         // The header first, so that a file of another kind or version gets a plain answer.

@@ -47,6 +47,8 @@ pub fn open_csv(
         .flexible(flexible)
         .from_path(path)
         .map_err(|e| data_error(path, format!("cannot read: {e}"), "give a CSV file"))?;
+    // No output of this command may replace it (export::inputs).
+    crate::export::inputs::note(path);
     let header = reader
         .headers()
         .map_err(|e| {
@@ -56,8 +58,19 @@ pub fn open_csv(
                 "save the file as UTF-8 CSV with a header row",
             )
         })?
-        .clone();
+        .iter()
+        .map(unneutralised)
+        .collect();
     Ok((reader, header))
+}
+
+/// A header cell as crmcast's own CSV writers neutralise it (`export::safe_text`: `'-id` for
+/// an id beginning with `-`), read back as the id, so that `simulate-projects` round-trips.
+fn unneutralised(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => cell,
+    }
 }
 
 /// `Err` listing the bad cells (the first [`LISTED_PROBLEMS`]) when there are any: a file with a

@@ -133,6 +133,8 @@ pub fn read_text(path: &Path) -> Result<String, Error> {
         path: path.to_path_buf(),
         source,
     })?;
+    // No output of this command may replace it (export::inputs).
+    crate::export::inputs::note(path);
     String::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
         path: name,
         offset: e.utf8_error().valid_up_to(),
