@@ -13,7 +13,7 @@ use crate::export::sections::Section;
 use crate::export::{self, Document, Format};
 use crate::model::Catalogue;
 use crate::model::catalogue::BUILTIN_CATALOGUE;
-use crate::scenario::data_file::{data_error, missing, open_csv, refuse_bad_cells};
+use crate::scenario::data_file::{data_error, missing, open_csv, record_problem, refuse_bad_cells};
 use crate::scenario::read_text;
 use crate::scenario::source::Source;
 use crate::scenario::suggest::closest;
@@ -137,7 +137,7 @@ pub fn read(
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                problems.push(format!("{e}"));
+                problems.push(record_problem(path, e)?);
                 continue;
             }
         };
