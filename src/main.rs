@@ -6,7 +6,8 @@ use clap::Parser;
 fn main() {
     let cli = crmcast::cli::Cli::parse();
     if let Err(error) = crmcast::cli::execute(cli) {
-        eprintln!("error: {error}");
+        // Escaped: a message may quote a file name, a CSV cell or a line of a file.
+        eprintln!("error: {}", crmcast::terminal::escape(&error.to_string()));
         std::process::exit(error.exit_code());
     }
 }

@@ -302,7 +302,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         }
         Command::Validate(args) => {
             let scenario = load(Some(&args.scenario), args.catalogue.as_ref())?;
-            eprintln!(
+            let line = format!(
                 "{}: valid — \"{}\", {} factors, {} mitigations, {} strategies (baseline \"{}\")",
                 args.scenario.display(),
                 scenario.name,
@@ -311,6 +311,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
                 scenario.strategies.len(),
                 scenario.baseline_strategy().id
             );
+            eprintln!("{}", crate::terminal::escape(&line));
             Ok(())
         }
         Command::Calibrate(args) => calibrate::run(args),

@@ -159,8 +159,9 @@ pub fn read(
             };
             let mut problem = |expected: &str| {
                 problems.push(format!(
-                    "row {line}, column `{}`: \"{cell}\" — expected {expected}",
-                    name(column)
+                    "row {line}, column `{}`: \"{}\" — expected {expected}",
+                    name(column),
+                    crate::terminal::escape_line(cell)
                 ));
             };
             let number = |low: f64, high: f64| {
@@ -330,7 +331,7 @@ pub fn run(args: CalibrateArgs) -> Result<(), Error> {
     };
     let fit = project_fit::fit(&data, &base, &options)?;
     for warning in &fit.warnings {
-        eprintln!("warning: {warning}");
+        eprintln!("warning: {}", crate::terminal::escape(&warning.to_string()));
     }
     let (fitted, parameters, covariance) = project_fit::fitted_catalogue(&base, &data, &fit);
     let provenance = Provenance {

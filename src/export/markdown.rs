@@ -7,13 +7,13 @@ use std::io::Write;
 
 pub struct MarkdownExporter;
 
-/// Escape what would break a Markdown table cell or inject markup.
+/// Escape what would break a Markdown table cell or inject markup, and control characters.
 fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
+    crate::terminal::escape_line(&text.replace('\n', " "))
+        .replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
-        .replace('\n', " ")
 }
 
 fn render(title: &str, sections: &[Section], out: &mut dyn Write) -> std::io::Result<()> {

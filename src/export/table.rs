@@ -7,22 +7,27 @@ use std::io::Write;
 
 pub struct TableExporter;
 
+/// A cell as the terminal shows it: control characters from names escaped.
+fn cell(text: &str) -> String {
+    crate::terminal::escape(text).into_owned()
+}
+
 fn render(title: &str, sections: &[Section], out: &mut dyn Write) -> std::io::Result<()> {
-    writeln!(out, "{title}\n")?;
+    writeln!(out, "{}\n", cell(title))?;
     for section in sections {
         let mut table = comfy_table::Table::new();
         table
             .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
-            .set_header(section.header.clone());
+            .set_header(section.header.iter().map(|h| cell(h)));
         for row in &section.rows {
-            table.add_row(row.clone());
+            table.add_row(row.iter().map(|c| cell(c)));
         }
         for index in 1..section.header.len() {
             if let Some(column) = table.column_mut(index) {
                 column.set_cell_alignment(comfy_table::CellAlignment::Right);
             }
         }
-        writeln!(out, "{}\n{table}\n", section.title)?;
+        writeln!(out, "{}\n{table}\n", cell(&section.title))?;
     }
     Ok(())
 }

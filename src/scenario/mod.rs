@@ -8,6 +8,7 @@ pub mod data_file;
 pub mod file;
 pub mod overruns;
 pub mod source;
+mod strings;
 pub mod suggest;
 mod validate;
 

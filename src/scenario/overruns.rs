@@ -103,7 +103,8 @@ pub fn read_at(open: &Path, path: &Path, column: &str) -> Result<Overruns, Error
         match parse_overrun(cell) {
             Some(v) => values.push(v),
             None => problems.push(format!(
-                "row {line}, column `{column}`: \"{cell}\" — expected an overrun above -1 as a fraction (0.27 = 27 % over budget) or a percentage (27%), or empty (missing)"
+                "row {line}, column `{column}`: \"{}\" — expected an overrun above -1 as a fraction (0.27 = 27 % over budget) or a percentage (27%), or empty (missing)",
+                crate::terminal::escape_line(cell)
             )),
         }
     }
