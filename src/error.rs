@@ -45,7 +45,7 @@ pub enum Error {
 
     /// A device, FIFO, socket or folder named as an input.
     #[error(
-        "{path} is {what}, not a regular file\n  fix: name a regular file (crmcast reads no devices, pipes or folders)"
+        "cannot read {path}: it is {what}, not a regular file\n  fix: name a regular file (crmcast reads no devices, pipes or folders)"
     )]
     NotAFile { path: String, what: &'static str },
 
