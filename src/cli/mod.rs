@@ -51,6 +51,10 @@ Examples:
   crmcast schema --output crmcast.schema.json   JSON Schema for editors (see docs/EDITORS.md)
   crmcast completions bash > ~/.local/share/bash-completion/completions/crmcast
 
+Inputs: regular files only (no devices, pipes or folders); scenario, catalogue and targets files
+at most 1 MiB, CSV data files at most 256 MiB, shard files at most 256 MiB (bytes read); the
+catalogue and data files a scenario names must stay inside its folder after symbolic links.
+
 Exit codes: 0 success, 1 internal error, 2 bad input, 130 interrupted (Ctrl-C).";
 
 #[derive(Debug, Parser)]
