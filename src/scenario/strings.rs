@@ -59,7 +59,7 @@ fn first_hidden(s: &str, text: bool) -> Option<(usize, char)> {
 
 fn refuse(path: &FieldPath, what: &str, index: usize, c: char, text: bool) -> Problem {
     let allowed = if text {
-        "free text may hold line breaks and tabs, but no other control character"
+        "free text may hold line breaks and tabs, but no other control characters"
     } else {
         "names, ids and labels are one line of plain text"
     };
