@@ -284,6 +284,15 @@ impl Catalogue {
 
     fn validate(raw: CatalogueFile) -> Check<Catalogue> {
         let root = FieldPath::root();
+        // Checked here, in the catalogue, before the correlation matrix (n²) is built.
+        let limit = crate::scenario::limits::MAX_FACTORS;
+        if raw.factors.len() > limit {
+            return Err(Problem::new(
+                &root.key("factors"),
+                format!("{} factors exceed the limit of {limit}", raw.factors.len()),
+                "use fewer factors",
+            ));
+        }
         let estimate = estimate(&root.key("estimate"), &raw.estimate, None)?;
         let Some(raw_runaway) = &raw.runaway else {
             return Err(Problem::new(

@@ -421,3 +421,44 @@ fn a_control_character_in_a_csv_column_name_is_shown_escaped() {
     let stderr = refused(&[os("reference-class"), os("--data"), data.as_os_str()]);
     assert!(stderr.contains("\\u{1b}]0;pwned\\u{7}over"), "{stderr}");
 }
+
+#[test]
+fn a_catalogue_over_the_factor_limit_is_blamed_on_the_catalogue() {
+    // Refused before its n × n correlation matrix is built.
+    let dir = scratch();
+    let text = std::fs::read_to_string(repo("data/catalogue.toml")).unwrap();
+    let start = text.find("[[factors]]").expect("a factor");
+    let end = start
+        + 1
+        + text[start + 1..]
+            .find("[[factors]]")
+            .expect("a second factor");
+    let block = &text[start..end];
+    let mut big = text.clone();
+    for k in 0..300 {
+        big.push_str(&block.replacen("id = \"unclear_strategy\"", &format!("id = \"f{k}\""), 1));
+    }
+    let catalogue = write(dir.path(), "cat.toml", big);
+    let stderr = refused(&[os("factors"), os("--catalogue"), catalogue.as_os_str()]);
+    assert!(stderr.contains("cat.toml:"), "{stderr}");
+    assert!(
+        stderr.contains("factors exceed the limit of 256"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn calibrate_data_with_a_byte_order_mark_is_read() {
+    let dir = scratch();
+    let csv = std::fs::read_to_string(repo("scenarios/calibration/projects.csv")).unwrap();
+    let data = write(dir.path(), "projects.csv", format!("\u{feff}{csv}"));
+    let out = dir.path().join("fitted.toml");
+    crmcast()
+        .args(["calibrate", "-q", "--data"])
+        .arg(&data)
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .success();
+    assert!(out.exists());
+}
