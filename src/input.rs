@@ -147,6 +147,32 @@ pub fn read_text(path: &Path, kind: Kind) -> Result<String, Error> {
     })
 }
 
+/// An error about a file opened at another path, naming it `name` instead (a file a scenario names
+/// is opened at its resolved path and named as the scenario names it).
+pub fn renamed(error: Error, name: &Path) -> Error {
+    let shown = name.display().to_string();
+    match error {
+        Error::Read { source, .. } => Error::Read {
+            path: name.to_path_buf(),
+            source,
+        },
+        Error::NotUtf8 { offset, .. } => Error::NotUtf8 {
+            path: shown,
+            offset,
+        },
+        Error::TooLarge {
+            limit, what, fix, ..
+        } => Error::TooLarge {
+            path: shown,
+            limit,
+            what,
+            fix,
+        },
+        Error::NotAFile { what, .. } => Error::NotAFile { path: shown, what },
+        other => other,
+    }
+}
+
 /// The error a [`Bounded`] reader gives once its limit is passed.
 #[derive(Debug)]
 struct LimitPassed;

@@ -40,7 +40,7 @@ pub fn open_csv_at(
     name: &Path,
     flexible: bool,
 ) -> Result<(CsvReader, csv::StringRecord), Error> {
-    let source = input::reader(open, input::Kind::Csv).map_err(|e| rename(e, open, name))?;
+    let source = input::reader(open, input::Kind::Csv).map_err(|e| input::renamed(e, name))?;
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(flexible)
@@ -81,27 +81,6 @@ fn other_delimiter(header: &csv::StringRecord) -> Option<&'static str> {
         Some("tabs")
     } else {
         None
-    }
-}
-
-/// An error met at the file's name in place of the path it was opened at.
-fn rename(error: Error, open: &Path, name: &Path) -> Error {
-    let shown = name.display().to_string();
-    match error {
-        Error::Read { source, .. } if open != name => Error::Read {
-            path: name.to_path_buf(),
-            source,
-        },
-        Error::TooLarge {
-            limit, what, fix, ..
-        } => Error::TooLarge {
-            path: shown,
-            limit,
-            what,
-            fix,
-        },
-        Error::NotAFile { what, .. } => Error::NotAFile { path: shown, what },
-        other => other,
     }
 }
 

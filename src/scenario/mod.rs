@@ -179,7 +179,8 @@ impl Scenario {
                         let file = named_file(&source, path, named, &["scenario", "catalogue"])?;
                         Some(CatalogueText {
                             origin: file.shown.display().to_string(),
-                            text: read_text(&file.resolved)?,
+                            text: read_text(&file.resolved)
+                                .map_err(|e| input::renamed(e, &file.shown))?,
                         })
                     }
                     None => None,
