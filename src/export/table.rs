@@ -47,3 +47,26 @@ impl Exporter for TableExporter {
         render(&document.title, &document.sections, out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Names are validated, but a cell may still come from elsewhere (a CSV column name): no
+    /// control character reaches the terminal raw.
+    #[test]
+    fn control_characters_in_cells_are_escaped() {
+        let section = super::Section {
+            title: "t\u{1b}]0;x\u{7}".into(),
+            header: vec!["a".into(), "b\u{9b}".into()],
+            rows: vec![vec!["\u{1b}[31mred".into(), "1".into()]],
+        };
+        let mut out = Vec::new();
+        super::render("title\u{1b}[2J", &[section], &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            !text
+                .chars()
+                .any(|c| c == '\u{1b}' || c == '\u{9b}' || c == '\u{7}')
+        );
+        assert!(text.contains("u{1b}[31mred"), "{text}");
+    }
+}

@@ -162,7 +162,7 @@ impl Source {
             })
             .collect();
         let is_header = |line: &str| line.trim_start().starts_with('[');
-        let defines_key = |line: &str| {
+        let defines = |line: &str, key: &str| {
             let trimmed = line.trim_start();
             trimmed
                 .strip_prefix(key)
@@ -172,6 +172,11 @@ impl Source {
                     rest.starts_with('=') || rest.starts_with('.')
                 })
         };
+        let defines_key = |line: &str| defines(line, key);
+        // A dotted key (`a.b = 1`) is matched whole, up to the duplicate part.
+        let dotted = self.text[dup_line_start..span.end.min(self.text.len())]
+            .trim()
+            .replace(' ', "");
         let place = |(start, line): &(usize, &str), needle: &str| {
             let column = line.find(needle).unwrap_or(0);
             self.location_of(start + column)
@@ -185,7 +190,11 @@ impl Source {
                 .iter()
                 .rposition(|(_, l)| is_header(l))
                 .map_or(0, |i| i + 1);
-            if let Some(found) = lines[table_start..].iter().find(|(_, l)| defines_key(l)) {
+            let in_table = &lines[table_start..];
+            if let Some(found) = in_table.iter().find(|(_, l)| defines(&squeeze(l), &dotted)) {
+                return Some(place(found, key));
+            }
+            if let Some(found) = in_table.iter().find(|(_, l)| defines_key(l)) {
                 return Some(place(found, key));
             }
         }

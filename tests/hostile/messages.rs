@@ -462,3 +462,20 @@ fn calibrate_data_with_a_byte_order_mark_is_read() {
         .success();
     assert!(out.exists());
 }
+
+#[test]
+fn a_duplicate_dotted_key_names_its_first_definition() {
+    let dir = scratch();
+    let text = default_text().replacen(
+        "\n[simulation]\n",
+        "\n[factors]\nchange_resistance.probability = 0.2\npoor_communication.probability = 0.3\nchange_resistance.probability = 0.4\n\n[simulation]\n",
+        1,
+    );
+    let scenario = write(dir.path(), "s.toml", &text);
+    let stderr = refused(&[os("validate"), scenario.as_os_str()]);
+    let first = line_of(&scenario, "change_resistance.probability = 0.2");
+    assert!(
+        stderr.contains(&format!("already defined at line {first}, column 19")),
+        "{stderr}"
+    );
+}
