@@ -34,10 +34,20 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// Counted in bytes read, so the size is only known to pass the limit.
+    #[error("{path} is over the limit of {limit} bytes for {what}\n  fix: {fix}")]
+    TooLarge {
+        path: String,
+        limit: u64,
+        what: &'static str,
+        fix: &'static str,
+    },
+
+    /// A device, FIFO, socket or folder named as an input.
     #[error(
-        "{path} is {size} bytes, over the limit of {limit} bytes\n  fix: a scenario file is a few kilobytes; check that you passed the right file"
+        "cannot read {path}: it is {what}, not a regular file\n  fix: name a regular file (crmcast reads no devices, pipes or folders)"
     )]
-    TooLarge { path: String, size: u64, limit: u64 },
+    NotAFile { path: String, what: &'static str },
 
     #[error("{path} is not valid UTF-8 (byte {offset})\n  fix: save the file as UTF-8")]
     NotUtf8 { path: String, offset: usize },

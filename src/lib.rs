@@ -6,7 +6,8 @@
 //! - [`engine`]: sampling, trial evaluation and streaming accumulators (pure: no I/O);
 //! - [`analysis`]: turning accumulators into estimates with standard errors and comparisons;
 //! - [`export`]: table, JSON, CSV and Markdown output;
-//! - [`cli`]: the command-line layer (argument parsing, progress, files).
+//! - [`cli`]: the command-line layer (argument parsing, progress, files);
+//! - [`input`]: opening input files safely; [`terminal`]: text from files made safe to print.
 //!
 //! A library user can run the engine without the CLI:
 //! ```
@@ -30,7 +31,9 @@ pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod export;
+pub mod input;
 pub mod model;
 pub mod scenario;
+pub mod terminal;
 
 pub use error::{Error, ErrorKind};

@@ -10,8 +10,10 @@ fn main() {
     if let Err(error) = crmcast::cli::execute(cli) {
         // Held to the end: the Ctrl-C handler must not exit with its own message meanwhile.
         let _writing = crmcast::export::writing();
-        // A closed or full stderr loses the message, never the exit code (no panic).
-        let _ = writeln!(std::io::stderr().lock(), "error: {error}");
+        // Escaped: a message may quote a file name, a CSV cell or a line of a file. A closed or
+        // full stderr loses the message, never the exit code (no panic).
+        let message = crmcast::terminal::escape(&error.to_string()).into_owned();
+        let _ = writeln!(std::io::stderr().lock(), "error: {message}");
         std::process::exit(error.exit_code());
     }
 }

@@ -151,7 +151,7 @@ pub fn run(args: CalibrateArgs) -> Result<(), Error> {
     // Refused before any simulation: more free parameters than the targets identify.
     calibrate::check_degrees_of_freedom(&free, &set, &base, args.allow_underdetermined)?;
     // Before the fit: no output may replace an input (the catalogue, targets, scenario).
-    export::inputs::check_outputs([
+    crate::input::opened::check_outputs([
         (Some(args.output.as_path()), "--output"),
         (args.report.as_deref(), "--report"),
     ])?;

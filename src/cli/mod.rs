@@ -6,7 +6,9 @@
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+        // Escaped: a message may quote a name or a cell from an input file.
+        let message = format!($($arg)*);
+        let _ = writeln!(std::io::stderr().lock(), "{}", $crate::terminal::escape(&message));
     }};
 }
 
@@ -59,6 +61,10 @@ Examples:
   crmcast factors --format json                 the factor catalogue with its sources
   crmcast schema --output crmcast.schema.json   JSON Schema for editors (see docs/EDITORS.md)
   crmcast completions bash > ~/.local/share/bash-completion/completions/crmcast
+
+Inputs: regular files only (no devices, pipes or folders); scenario, catalogue and targets files
+at most 1 MiB, CSV data files at most 256 MiB, shard files at most 256 MiB (bytes read); the
+catalogue and data files a scenario names must stay inside its folder after symbolic links.
 
 Exit codes: 0 success, 1 internal error, 2 bad input, 130 interrupted (Ctrl-C).";
 
@@ -560,7 +566,7 @@ fn simulate(args: RunArgs, view: View) -> Result<(), Error> {
         trials_output::check_paths(path, args.output.output.as_deref())?;
     }
     // Before the run: no output may replace an input (the scenario, its catalogue).
-    export::inputs::check_outputs([
+    crate::input::opened::check_outputs([
         (args.output.output.as_deref(), "--output"),
         (args.trials_output.as_deref(), "--trials-output"),
     ])?;

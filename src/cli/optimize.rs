@@ -146,7 +146,7 @@ pub fn run(args: OptimizeArgs) -> Result<(), Error> {
         parameter_uncertainty: args.parameter_uncertainty,
     };
     optimize::check(&scenario, &settings)?;
-    export::inputs::check_outputs([(args.output.output.as_deref(), "--output")])?;
+    crate::input::opened::check_outputs([(args.output.output.as_deref(), "--output")])?;
     interrupt::install();
     let observer = CliObserver {
         quiet: args.output.quiet,

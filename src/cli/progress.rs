@@ -43,7 +43,9 @@ impl Progress {
 
 impl Progress {
     pub fn set_message(&self, message: String) {
-        self.bar.set_message(message);
+        // Labels come from scenario names: shown escaped, whatever validation let through.
+        self.bar
+            .set_message(crate::terminal::escape_line(&message).into_owned());
     }
 
     pub fn advance(&self, trials: u64) {

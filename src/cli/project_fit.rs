@@ -13,7 +13,7 @@ use crate::export::sections::Section;
 use crate::export::{self, Document, Format};
 use crate::model::Catalogue;
 use crate::model::catalogue::BUILTIN_CATALOGUE;
-use crate::scenario::data_file::{data_error, missing, open_csv, refuse_bad_cells};
+use crate::scenario::data_file::{data_error, missing, open_csv, record_problem, refuse_bad_cells};
 use crate::scenario::read_text;
 use crate::scenario::source::Source;
 use crate::scenario::suggest::closest;
@@ -137,7 +137,7 @@ pub fn read(
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                problems.push(format!("{e}"));
+                problems.push(record_problem(path, e)?);
                 continue;
             }
         };
@@ -159,8 +159,9 @@ pub fn read(
             };
             let mut problem = |expected: &str| {
                 problems.push(format!(
-                    "row {line}, column `{}`: \"{cell}\" — expected {expected}",
-                    name(column)
+                    "row {line}, column `{}`: \"{}\" — expected {expected}",
+                    name(column),
+                    crate::terminal::escape_line(cell)
                 ));
             };
             let number = |low: f64, high: f64| {
@@ -323,7 +324,7 @@ pub fn run(args: CalibrateArgs) -> Result<(), Error> {
         .collect();
     let data = read(path, &base, &covariates)?;
     // Before the fit: no output may replace an input (`--data X -o X`).
-    export::inputs::check_outputs([
+    crate::input::opened::check_outputs([
         (Some(args.output.as_path()), "--output"),
         (args.report.as_deref(), "--report"),
     ])?;

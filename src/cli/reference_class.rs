@@ -94,7 +94,7 @@ pub fn run(args: ReferenceClassArgs) -> Result<(), Error> {
         Some(path) => {
             let column = args.column.as_deref().unwrap_or("overrun");
             let data = overruns::read(path, column)?;
-            export::inputs::check_outputs([(args.output.output.as_deref(), "--output")])?;
+            crate::input::opened::check_outputs([(args.output.output.as_deref(), "--output")])?;
             let n = data.values.len();
             let class = ClassDescription {
                 kind: "sample".into(),

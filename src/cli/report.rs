@@ -106,7 +106,7 @@ pub fn run(args: ReportArgs) -> Result<(), Error> {
         trials_output::check_paths(path, args.output.as_deref())?;
     }
     // Before the run: no output may replace an input (the scenario, its catalogue).
-    export::inputs::check_outputs([
+    crate::input::opened::check_outputs([
         (args.output.as_deref(), "--output"),
         (args.trials_output.as_deref(), "--trials-output"),
     ])?;

@@ -47,7 +47,7 @@ pub struct SensitivityArgs {
 
 pub fn run(args: SensitivityArgs) -> Result<(), Error> {
     let scenario = load(args.scenario.as_ref(), args.catalogue.as_ref())?;
-    export::inputs::check_outputs([(args.output.output.as_deref(), "--output")])?;
+    crate::input::opened::check_outputs([(args.output.output.as_deref(), "--output")])?;
     let strategy = super::strategy_index(&scenario, args.strategy.as_deref())?;
     if !(100..=10_000_000).contains(&args.trials) {
         return Err(bad_option(

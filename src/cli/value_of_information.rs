@@ -34,7 +34,7 @@ pub struct ValueOfInformationArgs {
 
 pub fn run(args: ValueOfInformationArgs) -> Result<(), Error> {
     let scenario = load(args.scenario.as_ref(), args.catalogue.as_ref())?;
-    export::inputs::check_outputs([(args.output.output.as_deref(), "--output")])?;
+    crate::input::opened::check_outputs([(args.output.output.as_deref(), "--output")])?;
     if !(1_000..=20_000_000).contains(&args.trials) {
         return Err(bad_option(
             "--trials",

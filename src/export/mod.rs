@@ -9,7 +9,6 @@ pub mod catalogue;
 pub mod charts;
 mod csv;
 pub mod html;
-pub mod inputs;
 mod json;
 mod markdown;
 pub mod sections;

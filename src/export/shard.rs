@@ -15,7 +15,7 @@ use std::path::Path;
 pub const SHARD_FORMAT: &str = "crmcast-shard";
 pub const SHARD_FORMAT_VERSION: u32 = 1;
 /// Shard files are refused beyond this size (a shard of the largest scenario is a few MiB).
-pub const MAX_SHARD_BYTES: u64 = 256 * 1024 * 1024;
+pub const MAX_SHARD_BYTES: u64 = crate::input::MAX_SHARD_BYTES;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ShardFile {
@@ -103,24 +103,7 @@ impl ShardFile {
             message,
             fix: fix.into(),
         };
-        let metadata = std::fs::metadata(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        if metadata.len() > MAX_SHARD_BYTES {
-            return Err(refuse(
-                format!(
-                    "{} bytes is over the shard file limit of {MAX_SHARD_BYTES}",
-                    metadata.len()
-                ),
-                "pass the files written by `--shard K/N --output ...`",
-            ));
-        }
-        let bytes = std::fs::read(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        super::inputs::note(path);
+        let bytes = crate::input::read_bytes(path, crate::input::Kind::Shard)?;
         let not_shard =
             "pass the files written by `crmcast run|compare --shard K/N --output part-K.json`";
         // The header first, so that a file of another kind or version gets a plain answer.

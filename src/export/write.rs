@@ -75,11 +75,11 @@ pub fn write_output_streaming(
     let path = match path {
         Some(p) if p != Path::new("-") => p,
         _ => {
-            super::inputs::check_stdout()?;
+            crate::input::opened::check_stdout()?;
             return write_stream(std::io::stdout().lock(), "<stdout>", render);
         }
     };
-    super::inputs::check_output(path, option)?;
+    crate::input::opened::check_output(path, option)?;
     match target(path, option)? {
         Target::Stdout => write_stream(std::io::stdout().lock(), "<stdout>", render),
         Target::Stderr => write_stream(std::io::stderr().lock(), "<stderr>", render),
@@ -117,7 +117,7 @@ pub fn write_outputs_together(files: &[(PathBuf, Vec<u8>)], option: &str) -> Res
     let mut staged = Vec::with_capacity(files.len());
     for (path, bytes) in files {
         cancelled(path)?;
-        super::inputs::check_output(path, option)?;
+        crate::input::opened::check_output(path, option)?;
         let Target::File(real) = target(path, option)? else {
             return Err(bad_path(
                 option,

@@ -284,6 +284,15 @@ impl Catalogue {
 
     fn validate(raw: CatalogueFile) -> Check<Catalogue> {
         let root = FieldPath::root();
+        // Checked here, in the catalogue, before the correlation matrix (n²) is built.
+        let limit = crate::scenario::limits::MAX_FACTORS;
+        if raw.factors.len() > limit {
+            return Err(Problem::new(
+                &root.key("factors"),
+                format!("{} factors exceed the limit of {limit}", raw.factors.len()),
+                "use fewer factors",
+            ));
+        }
         let estimate = estimate(&root.key("estimate"), &raw.estimate, None)?;
         let Some(raw_runaway) = &raw.runaway else {
             return Err(Problem::new(
@@ -363,7 +372,7 @@ impl Catalogue {
             .as_ref()
             .map(|u| super::uncertainty::validate(&root.key("uncertainty"), u, &factors))
             .transpose()?;
-        Ok(Catalogue {
+        let catalogue = Catalogue {
             version: raw.version,
             estimate,
             runaway,
@@ -373,7 +382,43 @@ impl Catalogue {
             category_correlations,
             factors,
             uncertainty,
-        })
+        };
+        catalogue.check_correlations()?;
+        Ok(catalogue)
+    }
+
+    /// The factor correlations the catalogue implies must hold together on their own, so that
+    /// a catalogue whose category correlations cannot is blamed itself, not the scenario that
+    /// uses it.
+    fn check_correlations(&self) -> Check<()> {
+        let n = self.factors.len();
+        let matrix = nalgebra::DMatrix::from_fn(n, n, |i, j| {
+            if i == j {
+                1.0
+            } else {
+                self.factor_correlation(&self.factors[i], &self.factors[j])
+            }
+        });
+        match super::CorrelationModel::new(matrix) {
+            Ok(_) => Ok(()),
+            Err(super::correlation::CorrelationError::NotPositiveDefinite {
+                smallest_eigenvalue,
+            }) => {
+                let root = FieldPath::root();
+                let path = if self.category_correlations.is_empty() {
+                    root.key("correlation").key("default_between")
+                } else {
+                    root.key("category_correlations")
+                };
+                Err(Problem::new(
+                    &path,
+                    format!(
+                        "the factor correlations these category correlations imply are not positive-definite (smallest eigenvalue {smallest_eigenvalue:.4}): they cannot hold together"
+                    ),
+                    "weaken the strongest [[category_correlations]] or within_correlation values, or make their signs consistent",
+                ))
+            }
+        }
     }
 
     /// Correlation between two factors from the category structure.

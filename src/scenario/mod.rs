@@ -8,10 +8,12 @@ pub mod data_file;
 pub mod file;
 pub mod overruns;
 pub mod source;
+mod strings;
 pub mod suggest;
 mod validate;
 
 use crate::error::Error;
+use crate::input;
 use crate::model::{
     BenefitModel, Catalogue, Category, CorrelationModel, Factor, Group, Mitigation, MultiplierKind,
     Parameter, ParameterUncertainty, Project, RangedMultiplier, Strategy,
@@ -25,7 +27,7 @@ pub const BUILTIN_DEFAULT: &str = include_str!("../../scenarios/default.toml");
 
 /// Limits that keep a hostile or mistaken file from exhausting the machine.
 pub mod limits {
-    pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+    pub const MAX_FILE_BYTES: u64 = crate::input::MAX_TOML_BYTES;
     pub const MAX_FACTORS: usize = 256;
     pub const MAX_MITIGATIONS: usize = 64;
     pub const MAX_STRATEGIES: usize = 64;
@@ -115,61 +117,47 @@ impl CatalogueText {
     }
 }
 
-/// Read a UTF-8 text file of at most [`limits::MAX_FILE_BYTES`].
+/// Read a UTF-8 text file (scenario, catalogue, targets) of at most [`limits::MAX_FILE_BYTES`],
+/// without its byte-order mark.
 pub fn read_text(path: &Path) -> Result<String, Error> {
-    let name = path.display().to_string();
-    let metadata = std::fs::metadata(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if metadata.len() > limits::MAX_FILE_BYTES {
-        return Err(Error::TooLarge {
-            path: name,
-            size: metadata.len(),
-            limit: limits::MAX_FILE_BYTES,
-        });
-    }
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    // No output of this command may replace it (export::inputs).
-    crate::export::inputs::note(path);
-    String::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
-        path: name,
-        offset: e.utf8_error().valid_up_to(),
-    })
+    input::read_text(path, input::Kind::Toml)
 }
 
-/// The file a scenario's `catalogue = "…"` names: a relative path inside the scenario's folder
-/// (no absolute paths, no `..`), so that a scenario cannot make crmcast read elsewhere.
-fn catalogue_path(scenario_path: &Path, named: &str) -> Result<std::path::PathBuf, Problem> {
-    inside_folder(scenario_path, named, &["scenario", "catalogue"])
-}
-
-/// A file a scenario names at `key`: a relative path inside the scenario's folder.
-fn inside_folder(
+/// A file the scenario at `scenario_path` names at `key` (`catalogue`, `outside_view.data`):
+/// a relative path that stays inside the scenario's folder once symbolic links are resolved
+/// ([`input::named_by`]), so that a scenario cannot make crmcast read elsewhere. A refusal is
+/// located at the key in the scenario, and says nothing of the named file's content.
+fn named_file(
+    source: &Source,
     scenario_path: &Path,
     named: &str,
     key: &[&str],
-) -> Result<std::path::PathBuf, Problem> {
-    use std::path::Component;
-    let relative = Path::new(named);
-    let inside = !named.is_empty()
-        && relative
-            .components()
-            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
-    if !inside {
-        return Err(Problem::new(
-            &key.iter().fold(FieldPath::root(), |path, k| path.key(k)),
-            format!("\"{named}\" is not a path inside the scenario's folder"),
+) -> Result<input::Named, Error> {
+    use crate::terminal::escape_line;
+    let field = key.iter().fold(FieldPath::root(), |path, k| path.key(k));
+    let shown = escape_line(named);
+    let problem = match input::named_by(scenario_path, named) {
+        Ok(file) => return Ok(file),
+        Err(input::Refusal::NotRelative) => Problem::new(
+            &field,
+            format!("\"{shown}\" is not a path inside the scenario's folder"),
             "name a file next to the scenario (e.g. \"calibrated.toml\" or \"past_projects.csv\")",
-        ));
-    }
-    Ok(scenario_path
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(relative))
+        ),
+        Err(input::Refusal::Unreadable(error)) => Problem::new(
+            &field,
+            format!("cannot read \"{shown}\" (next to the scenario): {error}"),
+            "check the name: the file must exist in the scenario's folder",
+        ),
+        Err(input::Refusal::Outside { resolved }) => Problem::new(
+            &field,
+            format!(
+                "\"{shown}\" leads outside the scenario's folder through a symbolic link (to {}); it was not read",
+                escape_line(&resolved.display().to_string())
+            ),
+            "copy the file into the scenario's folder instead of linking to it",
+        ),
+    };
+    Err(source.problem(problem))
 }
 
 impl Scenario {
@@ -188,9 +176,12 @@ impl Scenario {
                 let raw: file::ScenarioFile = source.parse()?;
                 match raw.scenario.catalogue.as_deref() {
                     Some(named) => {
-                        let file = catalogue_path(path, named)
-                            .map_err(|problem| source.problem(problem))?;
-                        Some(CatalogueText::read(&file)?)
+                        let file = named_file(&source, path, named, &["scenario", "catalogue"])?;
+                        Some(CatalogueText {
+                            origin: file.shown.display().to_string(),
+                            text: read_text(&file.resolved)
+                                .map_err(|e| input::renamed(e, &file.shown))?,
+                        })
                     }
                     None => None,
                 }
@@ -200,9 +191,8 @@ impl Scenario {
         if let Some(view) = scenario.outside_view.as_mut()
             && let OutsideSource::Data(named) = &view.source
         {
-            let file = inside_folder(path, named, &["outside_view", "data"])
-                .map_err(|problem| source.problem(problem))?;
-            let mut overruns = overruns::read(&file, "overrun")?.values;
+            let file = named_file(&source, path, named, &["outside_view", "data"])?;
+            let mut overruns = overruns::read_at(&file.resolved, &file.shown, "overrun")?.values;
             overruns.sort_by(f64::total_cmp);
             view.overruns = Some(overruns);
         }

@@ -2,7 +2,7 @@
 //! reference-class --data`, or a scenario's `[outside_view] data = "…"`). Every cell is checked
 //! and every problem reported with its row (file line) and column; nothing is dropped silently.
 
-use super::data_file::{data_error, missing, open_csv, refuse_bad_cells};
+use super::data_file::{data_error, missing, open_csv_at, record_problem, refuse_bad_cells};
 use super::suggest::closest;
 use crate::error::Error;
 use std::path::Path;
@@ -31,7 +31,12 @@ pub struct Overruns {
 
 /// Read and check the file: every bad cell is collected with its row (file line) and column.
 pub fn read(path: &Path, column: &str) -> Result<Overruns, Error> {
-    let (mut reader, header) = open_csv(path, true)?;
+    read_at(path, path, column)
+}
+
+/// [`read`] the file at `open`, naming it `path` in messages.
+pub fn read_at(open: &Path, path: &Path, column: &str) -> Result<Overruns, Error> {
+    let (mut reader, header) = open_csv_at(open, path, true)?;
     if header.iter().all(str::is_empty) {
         return Err(data_error(
             path,
@@ -78,7 +83,7 @@ pub fn read(path: &Path, column: &str) -> Result<Overruns, Error> {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                problems.push(format!("{e}"));
+                problems.push(record_problem(path, e)?);
                 continue;
             }
         };
@@ -98,7 +103,8 @@ pub fn read(path: &Path, column: &str) -> Result<Overruns, Error> {
         match parse_overrun(cell) {
             Some(v) => values.push(v),
             None => problems.push(format!(
-                "row {line}, column `{column}`: \"{cell}\" — expected an overrun above -1 as a fraction (0.27 = 27 % over budget) or a percentage (27%), or empty (missing)"
+                "row {line}, column `{column}`: \"{}\" — expected an overrun above -1 as a fraction (0.27 = 27 % over budget) or a percentage (27%), or empty (missing)",
+                crate::terminal::escape_line(cell)
             )),
         }
     }

@@ -77,8 +77,12 @@ impl Source {
         }
     }
 
-    /// Deserialize the whole text; syntax and type errors carry their place.
+    /// Deserialize the whole text; syntax and type errors carry their place. Every string is
+    /// checked for control characters first ([`super::strings`]), so that no message quotes one.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        let table =
+            toml::from_str::<toml::Table>(&self.text).map_err(|error| self.toml_error(&error))?;
+        super::strings::check(&table).map_err(|problem| self.problem(problem))?;
         toml::from_str::<T>(&self.text).map_err(|error| self.toml_error(&error))
     }
 
@@ -119,11 +123,90 @@ impl Source {
                 snippet,
             };
         }
+        let message = match error.span() {
+            Some(span) if message == "duplicate key" => match self.first_definition(span) {
+                Some(first) => format!(
+                    "duplicate key: already defined at line {}, column {}",
+                    first.line, first.column
+                ),
+                None => message,
+            },
+            _ => message,
+        };
         Error::Syntax {
             location,
             message,
             snippet,
         }
+    }
+
+    /// Where the key that `span` defines a second time was defined first: the same table
+    /// header earlier, else the same key earlier in the same table, else the key (or a header
+    /// ending in it) anywhere earlier.
+    fn first_definition(&self, span: std::ops::Range<usize>) -> Option<Location> {
+        let key = self.text.get(span.clone())?.trim().trim_matches('"');
+        let before = &self.text[..span.start.min(self.text.len())];
+        let dup_line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let dup_line = self.text[dup_line_start..].lines().next().unwrap_or("");
+        let squeeze = |line: &str| {
+            let code = line.split('#').next().unwrap_or("");
+            code.replace([' ', '\t', '\r', '\n'], "")
+        };
+        let header = squeeze(dup_line);
+        let lines: Vec<(usize, &str)> = before[..dup_line_start]
+            .split_inclusive('\n')
+            .scan(0, |offset, line| {
+                let start = *offset;
+                *offset += line.len();
+                Some((start, line))
+            })
+            .collect();
+        let is_header = |line: &str| line.trim_start().starts_with('[');
+        let defines = |line: &str, key: &str| {
+            let trimmed = line.trim_start();
+            trimmed
+                .strip_prefix(key)
+                .or_else(|| trimmed.strip_prefix(&format!("\"{key}\"")))
+                .is_some_and(|rest| {
+                    let rest = rest.trim_start();
+                    rest.starts_with('=') || rest.starts_with('.')
+                })
+        };
+        let defines_key = |line: &str| defines(line, key);
+        // A dotted key (`a.b = 1`) is matched whole, up to the duplicate part.
+        let dotted = self.text[dup_line_start..span.end.min(self.text.len())]
+            .trim()
+            .replace(' ', "");
+        let place = |(start, line): &(usize, &str), needle: &str| {
+            let column = line.find(needle).unwrap_or(0);
+            self.location_of(start + column)
+        };
+        if header.starts_with('[') {
+            if let Some(found) = lines.iter().find(|(_, l)| squeeze(l) == header) {
+                return Some(place(found, key));
+            }
+        } else {
+            let table_start = lines
+                .iter()
+                .rposition(|(_, l)| is_header(l))
+                .map_or(0, |i| i + 1);
+            let in_table = &lines[table_start..];
+            if let Some(found) = in_table.iter().find(|(_, l)| defines(&squeeze(l), &dotted)) {
+                return Some(place(found, key));
+            }
+            if let Some(found) = in_table.iter().find(|(_, l)| defines_key(l)) {
+                return Some(place(found, key));
+            }
+        }
+        let ends_in_key = |line: &str| {
+            let line = squeeze(line);
+            line.starts_with('[')
+                && (line.ends_with(&format!(".{key}]")) || line.ends_with(&format!("[{key}]")))
+        };
+        lines
+            .iter()
+            .find(|(_, l)| ends_in_key(l) || defines_key(l))
+            .map(|found| place(found, key))
     }
 
     /// The path of the deepest key or value whose text contains `offset`.
@@ -208,16 +291,20 @@ impl Source {
         }
     }
 
-    /// The offending line with a caret under the column.
+    /// The offending line with a caret under the column; control characters in it (a file
+    /// with a syntax error may hold any) are shown escaped.
     fn snippet(&self, line: usize, column: usize) -> String {
+        use crate::terminal::escape_line;
         match self.text.lines().nth(line.saturating_sub(1)) {
             Some(text) => {
-                let text: String = text.chars().take(160).collect();
+                let before: String = text.chars().take(column.saturating_sub(1)).collect();
+                let caret = escape_line(&before).chars().count();
+                let text: String = escape_line(text).chars().take(160).collect();
                 let gutter = format!("{line}");
                 format!(
                     "  {gutter} | {text}\n  {} | {}^\n",
                     " ".repeat(gutter.len()),
-                    " ".repeat(column.saturating_sub(1).min(160))
+                    " ".repeat(caret.min(160))
                 )
             }
             None => String::new(),

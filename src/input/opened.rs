@@ -1,7 +1,7 @@
 //! The files this process has read (scenario, catalogue, data, targets, status, shards), so
-//! that no output ever replaces one of them (issue #13). Every reader calls [`note`] after a
-//! successful read; [`check_output`] refuses an output path that resolves to any of them —
-//! by canonical path and, on unix, by device and inode, so hard links and symlinks count.
+//! that no output ever replaces one of them (issue #13). [`super::open`], which opens every
+//! input, calls [`note`] for each; [`check_output`] refuses an output path that resolves to any
+//! of them, by canonical path and, on unix, by device and inode, so hard links and symlinks count.
 
 use crate::error::Error;
 use std::path::{Path, PathBuf};
