@@ -26,7 +26,7 @@ pub use censored::{CensoredFit, censored_benefit};
 pub use cloglog::{CloglogFit, cloglog, cloglog_probability};
 pub use linear::{LinearFit, linear};
 pub use logistic::{LogisticFit, logistic};
-pub use metrics::{CalibrationBin, auc, brier, calibration_table, folds, log_loss};
+pub use metrics::{CalibrationBin, auc, brier, calibration_table, folds, log_loss, training_rows};
 pub use ordinal::{OrdinalFit, ordinal_logistic};
 
 use nalgebra::DMatrix;
