@@ -169,6 +169,43 @@ impl SimulationResult {
         }
     }
 
+    /// [`Self::absorb`] with checked arithmetic, for results read from files (`crmcast merge`):
+    /// `None` on an overflow or on results of different shapes, never a wrapped sum.
+    pub fn checked_absorb(&mut self, other: &SimulationResult) -> Option<()> {
+        if self.strategies.len() != other.strategies.len() {
+            return None;
+        }
+        self.trials = self.trials.checked_add(other.trials)?;
+        self.batches = (
+            self.batches.0.min(other.batches.0),
+            self.batches.1.max(other.batches.1),
+        );
+        for (mine, theirs) in self.strategies.iter_mut().zip(&other.strategies) {
+            mine.checked_merge(theirs)?;
+        }
+        match (&mut self.batch_moments, &other.batch_moments) {
+            (Some(mine), Some(theirs)) => {
+                // A shard without a full batch has no figures yet.
+                if mine.figures.is_empty() {
+                    mine.figures = vec![Moments::default(); theirs.figures.len()];
+                }
+                if !theirs.figures.is_empty() && mine.figures.len() != theirs.figures.len() {
+                    return None;
+                }
+                mine.batches = mine.batches.checked_add(theirs.batches)?;
+                for (a, b) in mine.figures.iter_mut().zip(&theirs.figures) {
+                    a.checked_merge(b)?;
+                }
+            }
+            (None, None) => {}
+            _ => return None,
+        }
+        if other.ending == Ending::Interrupted {
+            self.ending = Ending::Interrupted;
+        }
+        Some(())
+    }
+
     pub fn stopped_early(&self) -> bool {
         self.ending != Ending::Completed
     }

@@ -11,6 +11,7 @@ mod json;
 mod markdown;
 pub mod sections;
 pub mod shard;
+pub mod shard_check;
 mod table;
 pub mod xlsx;
 
