@@ -238,7 +238,7 @@ fn a_huge_shard_count_allocates_nothing() {
         .expect("sh");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("files were given"), "{stderr}");
+    assert!(stderr.contains("shards missing: 2/"), "{stderr}");
 }
 
 #[test]
