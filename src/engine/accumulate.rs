@@ -102,12 +102,17 @@ pub struct Moments {
     pub count: u64,
     pub sum: i128,
     pub square_sum: i128,
+    /// Values beyond ±[`FIXED_POINT_LIMIT`], clamped on the way in: a run with any is refused
+    /// ([`crate::engine::SimulationResult::clamped`]), so no clamped sum is ever reported.
+    #[serde(default)]
+    pub clamped: u64,
 }
 
 impl Moments {
     #[inline]
     pub fn add(&mut self, x: f64) {
         let q = to_fixed(x) as i128;
+        self.clamped += (x.abs() > FIXED_POINT_LIMIT) as u64;
         self.count += 1;
         self.sum += q;
         self.square_sum += q * q;
@@ -117,6 +122,7 @@ impl Moments {
         self.count += other.count;
         self.sum += other.sum;
         self.square_sum += other.square_sum;
+        self.clamped += other.clamped;
     }
 
     /// [`Self::merge`] with checked arithmetic, for states read from files (which may hold
@@ -125,6 +131,7 @@ impl Moments {
         self.count = self.count.checked_add(other.count)?;
         self.sum = self.sum.checked_add(other.sum)?;
         self.square_sum = self.square_sum.checked_add(other.square_sum)?;
+        self.clamped = self.clamped.checked_add(other.clamped)?;
         Some(())
     }
 
@@ -132,6 +139,12 @@ impl Moments {
     /// `|Σq| ≤ n·L`, `0 ≤ Σq² ≤ n·L²` and `(Σq)² ≤ n·Σq²` (Cauchy–Schwarz). `Err` says which
     /// bound is broken.
     pub fn check_bounds(&self) -> Result<(), String> {
+        if self.clamped > 0 {
+            return Err(format!(
+                "{} values were beyond ±{FIXED_POINT_LIMIT} (a run refuses those)",
+                self.clamped
+            ));
+        }
         check_sums(
             self.count,
             self.sum,
