@@ -3,8 +3,6 @@
 //! with exit 2, naming the option and the range; each option's --help text states its limit.
 //! docs/SECURITY.md lists them.
 
-use clap::builder::RangedU64ValueParser;
-
 /// `--threads` everywhere (0 = one per core).
 pub const MAX_THREADS: u64 = 256;
 /// `sensitivity --sobol-samples`: base rows of the Sobol design (cost rows × (inputs + 2)).
@@ -30,12 +28,30 @@ pub const MAX_PROJECTS: u64 = 10_000_000;
 /// `optimize --shortlist`: subsets confirmed on fresh trials.
 pub const MAX_SHORTLIST: u64 = 1_000;
 
-/// A clap parser for a `usize` option in `low..=high`.
-pub fn usize_in(low: u64, high: u64) -> RangedU64ValueParser<usize> {
-    RangedU64ValueParser::<usize>::new().range(low..=high)
+/// An integer option in `LOW..=HIGH` (a clap value parser): the refusal states the range
+/// and the fix, and comes before anything is allocated.
+fn ranged<const LOW: u64, const HIGH: u64>(text: &str) -> Result<u64, String> {
+    let fix = format!("fix: give a whole number from {LOW} to {HIGH}");
+    let value: u64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a whole number from {LOW}..={HIGH}\n  {fix}"))?;
+    if (LOW..=HIGH).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!(
+            "{value} is outside {LOW}..={HIGH}, the limit that keeps memory and time bounded\n  {fix}"
+        ))
+    }
 }
 
-/// A clap parser for a `u64` option in `low..=high`.
-pub fn u64_in(low: u64, high: u64) -> RangedU64ValueParser<u64> {
-    RangedU64ValueParser::<u64>::new().range(low..=high)
+/// A `usize` option in `LOW..=HIGH`.
+pub fn usize_in<const LOW: u64, const HIGH: u64>(text: &str) -> Result<usize, String> {
+    let value = ranged::<LOW, HIGH>(text)?;
+    usize::try_from(value).map_err(|_| format!("{value} is too large for this machine"))
+}
+
+/// A `u64` option in `LOW..=HIGH`.
+pub fn u64_in<const LOW: u64, const HIGH: u64>(text: &str) -> Result<u64, String> {
+    ranged::<LOW, HIGH>(text)
 }

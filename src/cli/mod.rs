@@ -193,7 +193,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Worker threads; 0 = one per core, at most 256. Results do not depend on it.
-    #[arg(long, default_value_t = 0, value_parser = limits::usize_in(0, limits::MAX_THREADS))]
+    #[arg(long, default_value_t = 0, value_parser = limits::usize_in::<{ 0 }, { limits::MAX_THREADS }>)]
     pub threads: usize,
     /// Catalogue file to use instead of the one the scenario names (else the built-in one),
     /// e.g. the output of `crmcast calibrate`.

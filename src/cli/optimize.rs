@@ -40,7 +40,7 @@ pub struct OptimizeArgs {
     pub confirm_trials: u64,
     /// Best subsets within the budget (by screening) confirmed besides the frontier, at most
     /// 1000.
-    #[arg(long, default_value_t = DEFAULT_SHORTLIST, value_parser = super::limits::usize_in(0, super::limits::MAX_SHORTLIST))]
+    #[arg(long, default_value_t = DEFAULT_SHORTLIST, value_parser = super::limits::usize_in::<{ 0 }, { super::limits::MAX_SHORTLIST }>)]
     pub shortlist: usize,
     /// auto: every subset up to 16 mitigations, the heuristic beyond.
     #[arg(long, value_enum, default_value_t = SearchChoice::Auto)]
@@ -49,7 +49,7 @@ pub struct OptimizeArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Worker threads; 0 = one per core, at most 256. Results do not depend on it.
-    #[arg(long, default_value_t = 0, value_parser = super::limits::usize_in(0, super::limits::MAX_THREADS))]
+    #[arg(long, default_value_t = 0, value_parser = super::limits::usize_in::<{ 0 }, { super::limits::MAX_THREADS }>)]
     pub threads: usize,
     /// Catalogue file to use instead of the one the scenario names (else the built-in one).
     #[arg(long, value_name = "FILE")]

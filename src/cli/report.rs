@@ -52,7 +52,7 @@ pub struct ReportArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Worker threads; 0 = one per core, at most 256. Results do not depend on it.
-    #[arg(long, default_value_t = 0, value_parser = super::limits::usize_in(0, super::limits::MAX_THREADS))]
+    #[arg(long, default_value_t = 0, value_parser = super::limits::usize_in::<{ 0 }, { super::limits::MAX_THREADS }>)]
     pub threads: usize,
     /// Catalogue file to use instead of the one the scenario names.
     #[arg(long, value_name = "FILE")]
@@ -62,7 +62,7 @@ pub struct ReportArgs {
     #[arg(long)]
     pub parameter_uncertainty: bool,
     /// Trials of the tornado (the recommended strategy's NPV): 100 to 1000000.
-    #[arg(long, default_value_t = 20_000, value_name = "TRIALS", value_parser = super::limits::usize_in(100, super::limits::MAX_STUDY_TRIALS))]
+    #[arg(long, default_value_t = 20_000, value_name = "TRIALS", value_parser = super::limits::usize_in::<{ 100 }, { super::limits::MAX_STUDY_TRIALS }>)]
     pub sensitivity_trials: usize,
     /// The run's first trials shown in the cost-versus-schedule scatter (and its joint
     /// confidence level).
