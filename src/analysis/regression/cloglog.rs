@@ -120,7 +120,7 @@ impl LogLikelihood for Likelihood<'_> {
         Derivatives {
             value,
             gradient: self.design.tr_mul(&slope),
-            hessian: -weighted.tr_mul(&weighted),
+            hessian: -super::gram(&weighted, &weighted),
         }
     }
 }

@@ -179,10 +179,10 @@ impl LogLikelihood for Likelihood<'_> {
         }
         hessian
             .view_mut((cuts, cuts), (columns, columns))
-            .copy_from(&self.x.tr_mul(&weighted));
+            .copy_from(&super::gram(self.x, &weighted));
         hessian
             .view_mut((0, cuts), (cuts, columns))
-            .copy_from(&cut_terms.tr_mul(self.x));
+            .copy_from(&super::gram(&cut_terms, self.x));
         hessian.fill_lower_triangle_with_upper_triangle();
         Derivatives {
             value: self.value(parameters),
