@@ -23,8 +23,6 @@ pub const MAX_XLSX_ROWS: u64 = 100_000;
 pub const MAX_CALIBRATION_TRIALS: u64 = 10_000_000;
 /// `calibrate --max-iterations`.
 pub const MAX_ITERATIONS: u64 = 100_000;
-/// `simulate-projects --n`: projects generated in memory.
-pub const MAX_PROJECTS: u64 = 10_000_000;
 /// `optimize --shortlist`: subsets confirmed on fresh trials.
 pub const MAX_SHORTLIST: u64 = 1_000;
 

@@ -17,7 +17,7 @@ pub struct SimulateProjectsArgs {
     #[arg(long, value_name = "FILE")]
     pub catalogue: Option<PathBuf>,
     /// Number of projects, 1 to 10000000.
-    #[arg(long, default_value_t = 500, value_parser = super::limits::usize_in::<{ 1 }, { super::limits::MAX_PROJECTS }>)]
+    #[arg(long, default_value_t = 500)]
     pub n: usize,
     /// The strategy the projects followed [default: the scenario's baseline].
     #[arg(long, value_name = "ID")]

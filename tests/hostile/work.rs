@@ -62,7 +62,7 @@ past_the_limit! {
     threads_past_the_limit_in_report: ["report", "--threads", "257"] => "--threads", "0..=256";
     calibrate_trials_past_the_limit: ["calibrate", "--trials", "10000001", "-o", "x.toml"] => "--trials", "1000..=10000000";
     calibrate_iterations_past_the_limit: ["calibrate", "--max-iterations", "100001", "-o", "x.toml"] => "--max-iterations", "10..=100000";
-    projects_past_the_limit: ["simulate-projects", "--n", "10000001"] => "--n", "1..=10000000";
+    projects_past_the_limit: ["simulate-projects", "--n", "10000001"] => "--n", "1 to 10,000,000 projects";
     optimize_shortlist_past_the_limit: ["optimize", "--budget", "100000", "--shortlist", "1001"] => "--shortlist", "0..=1000";
     report_sensitivity_trials_past_the_limit: ["report", "--sensitivity-trials", "1000001"] => "--sensitivity-trials", "100..=1000000";
     run_trials_past_the_limit: ["run", "--trials", "10000000001"] => "--trials", "10000000000";
