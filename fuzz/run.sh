@@ -6,7 +6,9 @@
 # Targets (fuzz/fuzz_targets/):
 #   scenario         raw bytes as scenario text: the TOML parser, validation, error messages;
 #   scenario_values  input bytes choose the values of a well-formed scenario: validation's
-#                    ranges and the engine's arithmetic at extreme values.
+#                    ranges and the engine's arithmetic at extreme values;
+#   shard            raw bytes as a shard file: merge's digest and consistency checks;
+#   catalogue        raw bytes as a catalogue file, validated with the default scenario.
 # SECONDS is shared equally among the targets. Works on the stable toolchain: cargo-fuzz needs
 # nightly-only flags, which RUSTC_BOOTSTRAP=1 unlocks. Installs cargo-fuzz if it is missing.
 # Seeds the (git-ignored) corpus of `scenario` from scenarios/ and tests/bad_inputs/.
@@ -23,7 +25,7 @@ set -uo pipefail
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(scenario scenario_values)
+[ ${#targets[@]} -eq 0 ] && targets=(scenario scenario_values shard catalogue)
 per_target=$(( seconds / ${#targets[@]} ))
 [ "$per_target" -lt 1 ] && per_target=1
 
@@ -48,6 +50,16 @@ for target in "${targets[@]}"; do
             [ -f "$seed" ] && cp "$seed" "$corpus/seed_$(basename "$(dirname "$seed")")_$(basename "$seed")"
         done
         flags+=(-dict="$fuzz_dir/scenario.dict" -max_len=65536)
+    elif [ "$target" = catalogue ]; then
+        for seed in "$root"/data/catalogue*.toml "$root"/tests/catalogues/*.toml; do
+            [ -f "$seed" ] && cp "$seed" "$corpus/seed_$(basename "$seed")"
+        done
+        flags+=(-dict="$fuzz_dir/scenario.dict" -max_len=262144)
+    elif [ "$target" = shard ]; then
+        # A real shard to start from: the digest refuses most mutations, which is the point.
+        [ -f "$corpus/seed_default.json" ] || cargo run --quiet --manifest-path "$root/Cargo.toml" -- \
+            run --trials 40000 --quiet --shard 1/2 --output "$corpus/seed_default.json"
+        flags+=(-max_len=4194304)
     else
         # Structured input: let inputs be long from the start.
         flags+=(-len_control=0 -max_len=4096)

@@ -84,6 +84,15 @@ pub enum Error {
         fix: String,
     },
 
+    /// A scenario whose trials give values beyond what the accumulators represent exactly
+    /// (refused rather than clamped).
+    #[error("{origin}: {message}\n  fix: {fix}")]
+    OutOfRange {
+        origin: String,
+        message: String,
+        fix: String,
+    },
+
     /// A data file (project records) with a problem at a row and column, or one a fit
     /// cannot use.
     #[error("{path}: {message}\n  fix: {fix}")]

@@ -5,6 +5,8 @@
 
 #[path = "../fuzz/fuzz_targets/common.rs"]
 mod common;
+#[path = "../fuzz/fuzz_targets/files.rs"]
+mod files;
 
 use crmcast::scenario::Scenario;
 use std::path::{Path, PathBuf};
@@ -151,4 +153,104 @@ fn ordinary_lognormal_intervals_are_accepted() {
     let report = crmcast::analysis::Report::build(&scenario, &result);
     let npv = report.baseline().metric("npv_mean").expect("npv");
     assert!(npv.value.is_finite() && npv.se.is_finite());
+}
+
+/// A shard file of the default scenario (shard 1/2 of 40 000 trials), as `run --shard` writes.
+fn shard_bytes() -> (crmcast::export::shard::ShardFile, Vec<u8>) {
+    use crmcast::engine::{NoObserver, RunSettings, Shard, simulate};
+    use crmcast::export::{View, shard::ShardFile};
+    let scenario = Scenario::builtin_default().expect("default scenario");
+    let settings = RunSettings {
+        trials: 40_000,
+        seed: 7,
+        threads: 1,
+        shard: Shard { index: 0, count: 2 },
+        ..RunSettings::default()
+    };
+    let result = simulate(&scenario, &settings, &NoObserver).expect("simulate");
+    let file = ShardFile::new(&scenario, View::Run, result);
+    let mut bytes = Vec::new();
+    file.write(&mut bytes).expect("write");
+    (file, bytes)
+}
+
+/// The `shard` fuzz target's check on a deterministic corpus (cargo-fuzz needs nightly; this
+/// runs in CI): the intact file, byte flips and truncations (refused by the digest), and —
+/// as a tamperer would — edits of single counts and sums to extreme values with the digest
+/// recomputed, which the consistency checks must refuse or accept with consistent numbers.
+#[test]
+fn shard_corpus_passes_the_fuzz_checks() {
+    use rand::{RngExt, SeedableRng};
+    let (file, bytes) = shard_bytes();
+    assert!(crmcast::export::shard::verify_bytes(&bytes).is_ok());
+    files::check_shard_bytes(&bytes);
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(13);
+    for _ in 0..40 {
+        let mut flipped = bytes.clone();
+        let at = rng.random_range(0..flipped.len());
+        flipped[at] ^= 1 << rng.random_range(0..8);
+        files::check_shard_bytes(&flipped);
+        let cut = rng.random_range(0..bytes.len());
+        files::check_shard_bytes(&bytes[..cut]);
+    }
+    let counts = [0u64, 1, 2, 20_000, 20_001, u64::MAX / 2, u64::MAX];
+    let sums = [0i128, -1, 1, i128::MAX, i128::MIN, 1 << 100, -(1 << 100)];
+    let mut accepted = 0;
+    for round in 0..300 {
+        let mut edited = file.clone();
+        let s = rng.random_range(0..edited.result.strategies.len());
+        let acc = &mut edited.result.strategies[s];
+        let count = counts[rng.random_range(0..counts.len())];
+        let sum = sums[rng.random_range(0..sums.len())];
+        let k = rng.random_range(0..8);
+        match round % 9 {
+            0 => acc.class_counts[k % 3] = count,
+            1 => acc.moments[k].sum = sum,
+            2 => acc.moments[k].square_sum = sum,
+            3 => acc.paired[k].sum = sum,
+            4 => acc.moments[k].count = count,
+            5 => acc.trials = count,
+            6 => acc.presence[k] = count,
+            7 => edited.result.trials = count,
+            _ => acc.npv_negative = count,
+        }
+        let mut resealed = Vec::new();
+        edited.write(&mut resealed).expect("write");
+        accepted += crmcast::export::shard::verify_bytes(&resealed).is_ok() as usize;
+        files::check_shard_bytes(&resealed);
+    }
+    // Only edits that keep the file possible (e.g. a presence count still within the trials)
+    // pass; most are refused.
+    assert!(accepted < 100, "{accepted} of 300 edits accepted");
+}
+
+/// The `catalogue` fuzz target's check on a deterministic corpus: the built-in catalogue with
+/// lines dropped, numbers replaced by extreme values, and truncations.
+#[test]
+fn catalogue_corpus_passes_the_fuzz_checks() {
+    use rand::{RngExt, SeedableRng};
+    let text = crmcast::model::catalogue::BUILTIN_CATALOGUE;
+    files::check_catalogue_text(text);
+    let lines: Vec<&str> = text.lines().collect();
+    let extremes = [
+        "0", "-1", "1e308", "-1e308", "nan", "inf", "1e-320", "2", "0.5",
+    ];
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(29);
+    for round in 0..40 {
+        let mut edited: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        let at = rng.random_range(0..edited.len());
+        match round % 3 {
+            0 => {
+                edited.remove(at);
+            }
+            1 => {
+                if let Some((key, _)) = edited[at].split_once('=') {
+                    let value = extremes[rng.random_range(0..extremes.len())];
+                    edited[at] = format!("{key}= {value}");
+                }
+            }
+            _ => edited.truncate(at),
+        }
+        files::check_catalogue_text(&edited.join("\n"));
+    }
 }

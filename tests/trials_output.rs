@@ -101,7 +101,7 @@ fn report_counts(report: &Value, trials: u64) -> Vec<Counts> {
         .collect()
 }
 
-/// The counts of a shard file's accumulators (exact integers).
+/// The counts of a shard file's accumulators (exact integers), inside its digest envelope.
 fn shard_counts(shard: &Value) -> Vec<Counts> {
     let numbers = |v: &Value| -> Vec<u64> {
         v.as_array()
@@ -110,7 +110,7 @@ fn shard_counts(shard: &Value) -> Vec<Counts> {
             .map(|x| x.as_u64().expect("count"))
             .collect()
     };
-    let strategies = shard["result"]["strategies"]
+    let strategies = shard["content"]["result"]["strategies"]
         .as_array()
         .expect("strategies");
     strategies

@@ -28,6 +28,13 @@ pub fn check_text(text: &str) {
     check_run(&scenario);
 }
 
+/// The checks of [`check_text`] on a scenario already built (from a catalogue file, a shard).
+#[allow(dead_code)] // used by the catalogue target and the regression tests
+pub fn check_scenario(scenario: &Scenario) {
+    check_trials(scenario);
+    check_run(scenario);
+}
+
 /// Run the engine briefly and check the report.
 fn check_run(scenario: &Scenario) {
     // The seed stays below 2⁶³ so that the report's TOML form can hold it.

@@ -511,9 +511,7 @@ fn runaway_model(
     model.in_sample = Some(scores(&in_sample, &outcome));
     let mut held_out_p = vec![f64::NAN; d.rows.len()];
     for held_out in regression::folds(d.rows.len(), options.folds, options.seed) {
-        let training: Vec<usize> = (0..d.rows.len())
-            .filter(|i| !held_out.contains(i))
-            .collect();
+        let training = regression::training_rows(d.rows.len(), &held_out);
         let training_outcome: Vec<bool> = training.iter().map(|&i| outcome[i]).collect();
         let Ok(part) = regression::cloglog::cloglog_bounded(
             &rows_of(&d.x, &training),
@@ -610,9 +608,7 @@ fn linear_model(
     };
     let mut squared = 0.0;
     for held_out in regression::folds(d.rows.len(), options.folds, options.seed) {
-        let training: Vec<usize> = (0..d.rows.len())
-            .filter(|i| !held_out.contains(i))
-            .collect();
+        let training = regression::training_rows(d.rows.len(), &held_out);
         let y_training: Vec<f64> = training.iter().map(|&i| y[i]).collect();
         let Ok(part) = regression::linear(&rows_of(&d.x, &training), &y_training, &d.names) else {
             continue;
@@ -693,9 +689,7 @@ fn outcome_model(
     let in_sample: Vec<f64> = (0..d.rows.len()).map(|i| p_missed(&fit, i)).collect();
     let mut held_out_p = vec![f64::NAN; d.rows.len()];
     for held_out in regression::folds(d.rows.len(), options.folds, options.seed) {
-        let training: Vec<usize> = (0..d.rows.len())
-            .filter(|i| !held_out.contains(i))
-            .collect();
+        let training = regression::training_rows(d.rows.len(), &held_out);
         let training_classes: Vec<usize> = training.iter().map(|&i| classes[i]).collect();
         let Ok(part) =
             regression::ordinal_logistic(&rows_of(&d.x, &training), &training_classes, 3, &d.names)

@@ -53,18 +53,18 @@ pub struct CalibrateArgs {
     /// report then names the combinations the targets do not identify.
     #[arg(long)]
     pub allow_underdetermined: bool,
-    /// Trials per objective evaluation (the same random numbers every time).
-    #[arg(long, default_value_t = 40_000)]
+    /// Trials per objective evaluation (the same random numbers every time), 1000 to 10000000.
+    #[arg(long, default_value_t = 40_000, value_parser = super::limits::u64_in::<{ 1_000 }, { super::limits::MAX_CALIBRATION_TRIALS }>)]
     pub trials: u64,
     /// Random seed of every evaluation (common random numbers).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Most Nelder–Mead iterations (each costs one or two evaluations, a shrink one per free
+    /// Most Nelder–Mead iterations, 10 to 100000 (each costs one or two evaluations, a shrink one per free
     /// parameter).
-    #[arg(long, default_value_t = 1500)]
+    #[arg(long, default_value_t = 1500, value_parser = super::limits::u64_in::<{ 10 }, { super::limits::MAX_ITERATIONS }>)]
     pub max_iterations: u64,
-    /// Worker threads; 0 = one per core. Results do not depend on it.
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads; 0 = one per core, at most 256. Results do not depend on it.
+    #[arg(long, default_value_t = 0, value_parser = super::limits::usize_in::<{ 0 }, { super::limits::MAX_THREADS }>)]
     pub threads: usize,
     /// Where to write the calibrated catalogue (a scenario names it with `catalogue = "…"`).
     #[arg(long, short, value_name = "FILE")]

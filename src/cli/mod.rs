@@ -15,6 +15,7 @@ macro_rules! say {
 mod calibrate;
 mod completions;
 mod init;
+mod limits;
 mod optimize;
 mod progress;
 mod project_fit;
@@ -206,8 +207,8 @@ pub struct RunArgs {
     /// Random seed (default: the scenario's [simulation] seed). Same seed, same results.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Worker threads; 0 = one per core. Results do not depend on it.
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads; 0 = one per core, at most 256. Results do not depend on it.
+    #[arg(long, default_value_t = 0, value_parser = limits::usize_in::<{ 0 }, { limits::MAX_THREADS }>)]
     pub threads: usize,
     /// Catalogue file to use instead of the one the scenario names (else the built-in one),
     /// e.g. the output of `crmcast calibrate`.

@@ -31,15 +31,16 @@ pub struct OptimizeArgs {
     /// of the worst 10 % of trials, maximised).
     #[arg(long, default_value = "expected_npv", value_name = "OBJECTIVE")]
     pub objective: String,
-    /// Screening trials per subset (the search compares subsets on these).
+    /// Screening trials per subset (the search compares subsets on these), 256 to 1000000.
     #[arg(long, default_value_t = DEFAULT_SCREENING_TRIALS)]
     pub trials: u64,
     /// Fresh trials on which the shortlisted subsets are re-evaluated; every reported figure
-    /// and interval comes from them.
+    /// and interval comes from them; 1000 to 1000000.
     #[arg(long, default_value_t = DEFAULT_CONFIRM_TRIALS)]
     pub confirm_trials: u64,
-    /// Best subsets within the budget (by screening) confirmed besides the frontier.
-    #[arg(long, default_value_t = DEFAULT_SHORTLIST)]
+    /// Best subsets within the budget (by screening) confirmed besides the frontier, at most
+    /// 1000.
+    #[arg(long, default_value_t = DEFAULT_SHORTLIST, value_parser = super::limits::usize_in::<{ 0 }, { super::limits::MAX_SHORTLIST }>)]
     pub shortlist: usize,
     /// auto: every subset up to 16 mitigations, the heuristic beyond.
     #[arg(long, value_enum, default_value_t = SearchChoice::Auto)]
@@ -47,8 +48,8 @@ pub struct OptimizeArgs {
     /// Random seed (default: the scenario's [simulation] seed). Same seed, same results.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Worker threads; 0 = one per core. Results do not depend on it.
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads; 0 = one per core, at most 256. Results do not depend on it.
+    #[arg(long, default_value_t = 0, value_parser = super::limits::usize_in::<{ 0 }, { super::limits::MAX_THREADS }>)]
     pub threads: usize,
     /// Catalogue file to use instead of the one the scenario names (else the built-in one).
     #[arg(long, value_name = "FILE")]

@@ -16,7 +16,7 @@ pub struct SimulateProjectsArgs {
     /// Catalogue file to use instead of the one the scenario names (else the built-in one).
     #[arg(long, value_name = "FILE")]
     pub catalogue: Option<PathBuf>,
-    /// Number of projects.
+    /// Number of projects, 1 to 10000000.
     #[arg(long, default_value_t = 500)]
     pub n: usize,
     /// The strategy the projects followed [default: the scenario's baseline].

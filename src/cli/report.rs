@@ -51,8 +51,8 @@ pub struct ReportArgs {
     /// Random seed (default: the scenario's [simulation] seed).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Worker threads; 0 = one per core. Results do not depend on it.
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads; 0 = one per core, at most 256. Results do not depend on it.
+    #[arg(long, default_value_t = 0, value_parser = super::limits::usize_in::<{ 0 }, { super::limits::MAX_THREADS }>)]
     pub threads: usize,
     /// Catalogue file to use instead of the one the scenario names.
     #[arg(long, value_name = "FILE")]
@@ -61,8 +61,8 @@ pub struct ReportArgs {
     /// trial.
     #[arg(long)]
     pub parameter_uncertainty: bool,
-    /// Trials of the tornado (the recommended strategy's NPV).
-    #[arg(long, default_value_t = 20_000, value_name = "TRIALS")]
+    /// Trials of the tornado (the recommended strategy's NPV): 100 to 1000000.
+    #[arg(long, default_value_t = 20_000, value_name = "TRIALS", value_parser = super::limits::usize_in::<{ 100 }, { super::limits::MAX_STUDY_TRIALS }>)]
     pub sensitivity_trials: usize,
     /// The run's first trials shown in the cost-versus-schedule scatter (and its joint
     /// confidence level).
@@ -71,7 +71,8 @@ pub struct ReportArgs {
     /// Leave out the efficient frontier (it evaluates every subset of mitigations).
     #[arg(long)]
     pub no_frontier: bool,
-    /// With --format xlsx: add a `trials` sheet with the run's first N trials.
+    /// With --format xlsx: add a `trials` sheet with the run's first N trials; N × strategies
+    /// (the sheet's rows) at most 100000, which keeps the workbook under 1 GiB of memory.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub xlsx_trials: u64,
     /// Also write every trial of the run as CSV (see docs/OUTPUT.md).
@@ -85,8 +86,9 @@ pub struct ReportArgs {
 /// The scatter replays its trials; more than this adds time and no visible precision.
 const MAX_SCATTER_TRIALS: u64 = 1_000_000;
 
-/// Excel's last row, less the header.
-const XLSX_MAX_ROWS: u64 = 1_048_575;
+/// Rows of the trials sheet: far below Excel's 1 048 575, so the workbook (built in memory)
+/// stays under 1 GiB at peak.
+const XLSX_MAX_ROWS: u64 = super::limits::MAX_XLSX_ROWS;
 
 pub fn run(args: ReportArgs) -> Result<(), Error> {
     let format = format(&args)?;
@@ -97,7 +99,9 @@ pub fn run(args: ReportArgs) -> Result<(), Error> {
         if rows > XLSX_MAX_ROWS {
             return Err(bad_option(
                 "--xlsx-trials",
-                format!("{rows} rows (trials × strategies) exceed Excel's 1,048,576 rows"),
+                format!(
+                    "{rows} rows (trials × strategies) exceed the limit of {XLSX_MAX_ROWS} rows (the workbook is built in memory, about 5.6 KiB a row)"
+                ),
                 "ask for fewer trials, or use --trials-output trials.csv for every trial",
             ));
         }

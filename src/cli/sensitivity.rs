@@ -2,7 +2,7 @@
 //! and contribution to variance, Sobol indices, Shapley effects and the worst-10 % tail —
 //! rendered as table, Markdown, JSON or CSV.
 
-use super::{bad_option, load};
+use super::load;
 use crate::analysis::report::Unit;
 use crate::analysis::sensitivity::study::{self, OutputMetric, SensitivityStudy, StudySettings};
 use crate::error::Error;
@@ -24,22 +24,24 @@ pub struct SensitivityArgs {
     /// The strategy whose output is explained [default: the baseline].
     #[arg(long, value_name = "ID")]
     pub strategy: Option<String>,
-    /// Trials for the tornado, the rank correlations and the tail analysis.
-    #[arg(long, default_value_t = 20_000)]
+    /// Trials for the tornado, the rank correlations and the tail analysis: 100 to 1000000.
+    #[arg(long, default_value_t = 20_000, value_parser = super::limits::usize_in::<{ 100 }, { super::limits::MAX_STUDY_TRIALS }>)]
     pub trials: usize,
-    /// Base rows of the Sobol design (cost: rows × (inputs + 2) trials); 0 skips the indices.
-    #[arg(long, default_value_t = 4096)]
+    /// Base rows of the Sobol design (cost: rows × (inputs + 2) trials), at most 65536; 0 skips
+    /// the indices.
+    #[arg(long, default_value_t = 4096, value_parser = super::limits::usize_in::<{ 0 }, { super::limits::MAX_SOBOL_SAMPLES }>)]
     pub sobol_samples: usize,
-    /// Bootstrap replicates for the Sobol indices' intervals.
-    #[arg(long, default_value_t = 200)]
+    /// Bootstrap replicates for the Sobol indices' intervals, at most 2000.
+    #[arg(long, default_value_t = 200, value_parser = super::limits::usize_in::<{ 0 }, { super::limits::MAX_BOOTSTRAP }>)]
     pub bootstrap: usize,
-    /// Random permutations of the Shapley estimator; 0 skips the Shapley effects.
-    #[arg(long, default_value_t = 5_000)]
+    /// Random permutations of the Shapley estimator, at most 100000; 0 skips the Shapley
+    /// effects.
+    #[arg(long, default_value_t = 5_000, value_parser = super::limits::usize_in::<{ 0 }, { super::limits::MAX_SHAPLEY_PERMUTATIONS }>)]
     pub shapley_permutations: usize,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Worker threads; 0 = one per core. Results do not depend on it.
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads; 0 = one per core, at most 256. Results do not depend on it.
+    #[arg(long, default_value_t = 0, value_parser = super::limits::usize_in::<{ 0 }, { super::limits::MAX_THREADS }>)]
     pub threads: usize,
     #[command(flatten)]
     pub output: super::OutputArgs,
@@ -49,13 +51,6 @@ pub fn run(args: SensitivityArgs) -> Result<(), Error> {
     let scenario = load(args.scenario.as_ref(), args.catalogue.as_ref())?;
     crate::input::opened::check_outputs([(args.output.output.as_deref(), "--output")])?;
     let strategy = super::strategy_index(&scenario, args.strategy.as_deref())?;
-    if !(100..=10_000_000).contains(&args.trials) {
-        return Err(bad_option(
-            "--trials",
-            format!("{} trials", args.trials),
-            "use 100 to 10,000,000 trials",
-        ));
-    }
     let settings = StudySettings {
         metric: args.output_metric,
         strategy,

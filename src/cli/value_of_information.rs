@@ -16,17 +16,17 @@ pub struct ValueOfInformationArgs {
     /// Catalogue file to use instead of the one the scenario names.
     #[arg(long, value_name = "FILE")]
     pub catalogue: Option<PathBuf>,
-    /// Trials (the same trials as `crmcast run` with this seed).
-    #[arg(long, default_value_t = 100_000)]
+    /// Trials (the same trials as `crmcast run` with this seed), at most 2000000.
+    #[arg(long, default_value_t = 100_000, value_parser = super::limits::usize_in::<{ 1 }, { super::limits::MAX_VOI_TRIALS }>)]
     pub trials: usize,
     /// Random seed (default: the scenario's [simulation] seed).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Bootstrap replicates for the standard errors.
-    #[arg(long, default_value_t = 100)]
+    /// Bootstrap replicates for the standard errors, at most 2000.
+    #[arg(long, default_value_t = 100, value_parser = super::limits::usize_in::<{ 0 }, { super::limits::MAX_BOOTSTRAP }>)]
     pub bootstrap: usize,
-    /// Worker threads; 0 = one per core. Results do not depend on it.
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads; 0 = one per core, at most 256. Results do not depend on it.
+    #[arg(long, default_value_t = 0, value_parser = super::limits::usize_in::<{ 0 }, { super::limits::MAX_THREADS }>)]
     pub threads: usize,
     #[command(flatten)]
     pub output: super::OutputArgs,

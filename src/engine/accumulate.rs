@@ -36,6 +36,64 @@ pub fn from_fixed_square(q: i128) -> f64 {
     q as f64 / (FIXED_SCALE * FIXED_SCALE)
 }
 
+/// Whether a sum `Σq` and a sum of squares `Σq²` of `count` fixed-point values, each in
+/// `[low, high]` (in units), are possible: `count·low ≤ Σq ≤ count·high`,
+/// `0 ≤ Σq² ≤ count·max(low², high²)` and `(Σq)² ≤ count·Σq²`. Exact in integers where they
+/// fit; the last inequality falls back to floating point (with a relative slack of 10⁻⁹) when
+/// `(Σq)²` passes 2¹²⁷.
+pub fn check_sums(
+    count: u64,
+    sum: i128,
+    square_sum: i128,
+    low: f64,
+    high: f64,
+) -> Result<(), String> {
+    let n = count as i128;
+    let (low_q, high_q) = (to_fixed(low) as i128, to_fixed(high) as i128);
+    // |q| ≤ 2⁴⁴ and n < 2⁶⁴: both products fit in 128 bits.
+    if sum < n * low_q || sum > n * high_q {
+        return Err(format!(
+            "a sum of {count} values is {}, outside [{}, {}]",
+            from_fixed(sum),
+            count as f64 * low,
+            count as f64 * high
+        ));
+    }
+    if square_sum < 0 {
+        return Err(format!("a sum of squares is negative ({square_sum})"));
+    }
+    let largest = low_q.abs().max(high_q.abs());
+    if let Some(bound) = largest.checked_mul(largest).and_then(|l| l.checked_mul(n))
+        && square_sum > bound
+    {
+        return Err(format!(
+            "a sum of squares of {count} values is {}, above their largest possible {}",
+            from_fixed_square(square_sum),
+            from_fixed_square(bound)
+        ));
+    }
+    let a = sum.unsigned_abs();
+    let consistent = match (
+        a.checked_mul(a),
+        (square_sum as u128).checked_mul(count as u128),
+    ) {
+        (Some(left), Some(right)) => left <= right,
+        (Some(_), None) => true,
+        _ => {
+            let (a, s, n) = (a as f64, square_sum as f64, count as f64);
+            a * a <= n * s * (1.0 + 1e-9)
+        }
+    };
+    if !consistent {
+        return Err(format!(
+            "a sum of squares of {count} values ({}) is below (sum)²/count ({}): no values have these sums",
+            from_fixed_square(square_sum),
+            from_fixed(sum).powi(2) / count.max(1) as f64
+        ));
+    }
+    Ok(())
+}
+
 /// Count, sum and sum of squares in exact fixed-point integers. Integer sums are associative,
 /// so merging in any order — threads, shards — gives bit-identical results; the mean and
 /// variance are derived from the exact sums only when asked for.
@@ -44,12 +102,17 @@ pub struct Moments {
     pub count: u64,
     pub sum: i128,
     pub square_sum: i128,
+    /// Values beyond ±[`FIXED_POINT_LIMIT`], clamped on the way in: a run with any is refused
+    /// ([`crate::engine::SimulationResult::clamped`]), so no clamped sum is ever reported.
+    #[serde(default)]
+    pub clamped: u64,
 }
 
 impl Moments {
     #[inline]
     pub fn add(&mut self, x: f64) {
         let q = to_fixed(x) as i128;
+        self.clamped += (x.abs() > FIXED_POINT_LIMIT) as u64;
         self.count += 1;
         self.sum += q;
         self.square_sum += q * q;
@@ -59,6 +122,36 @@ impl Moments {
         self.count += other.count;
         self.sum += other.sum;
         self.square_sum += other.square_sum;
+        self.clamped += other.clamped;
+    }
+
+    /// [`Self::merge`] with checked arithmetic, for states read from files (which may hold
+    /// anything): `None` on overflow, never a wrapped sum.
+    pub fn checked_merge(&mut self, other: &Moments) -> Option<()> {
+        self.count = self.count.checked_add(other.count)?;
+        self.sum = self.sum.checked_add(other.sum)?;
+        self.square_sum = self.square_sum.checked_add(other.square_sum)?;
+        self.clamped = self.clamped.checked_add(other.clamped)?;
+        Some(())
+    }
+
+    /// Whether this state could come from `count` values each within ±[`FIXED_POINT_LIMIT`]:
+    /// `|Σq| ≤ n·L`, `0 ≤ Σq² ≤ n·L²` and `(Σq)² ≤ n·Σq²` (Cauchy–Schwarz). `Err` says which
+    /// bound is broken.
+    pub fn check_bounds(&self) -> Result<(), String> {
+        if self.clamped > 0 {
+            return Err(format!(
+                "{} values were beyond ±{FIXED_POINT_LIMIT} (a run refuses those)",
+                self.clamped
+            ));
+        }
+        check_sums(
+            self.count,
+            self.sum,
+            self.square_sum,
+            -FIXED_POINT_LIMIT,
+            FIXED_POINT_LIMIT,
+        )
     }
 
     pub fn mean(&self) -> f64 {
@@ -287,6 +380,58 @@ impl StrategyAccumulator {
         self.presence.fill(0);
         self.paired = [Moments::default(); 10];
         self.beats_baseline = 0;
+    }
+
+    /// [`Self::merge`] with checked arithmetic, for states read from files: `None` on an
+    /// overflow or on vectors of different lengths, never a wrapped count.
+    pub fn checked_merge(&mut self, other: &StrategyAccumulator) -> Option<()> {
+        fn add(a: &mut u64, b: u64) -> Option<()> {
+            *a = a.checked_add(b)?;
+            Some(())
+        }
+        if self.primary_cause.len() != other.primary_cause.len()
+            || self.presence.len() != other.presence.len()
+        {
+            return None;
+        }
+        add(&mut self.trials, other.trials)?;
+        for i in 0..3 {
+            add(&mut self.class_counts[i], other.class_counts[i])?;
+        }
+        add(
+            &mut self.overrun_at_least_double,
+            other.overrun_at_least_double,
+        )?;
+        add(&mut self.npv_negative, other.npv_negative)?;
+        add(
+            &mut self.payback_within_horizon,
+            other.payback_within_horizon,
+        )?;
+        add(&mut self.runaways, other.runaways)?;
+        for (a, b) in self.moments.iter_mut().zip(&other.moments) {
+            a.checked_merge(b)?;
+        }
+        self.cost_ratio.checked_merge(&other.cost_ratio)?;
+        for (a, b) in [
+            (&mut self.duration_ratio, &other.duration_ratio),
+            (&mut self.outlay_ratio, &other.outlay_ratio),
+            (&mut self.npv_per_budget, &other.npv_per_budget),
+            (&mut self.roi, &other.roi),
+            (&mut self.benefit_realisation, &other.benefit_realisation),
+            (&mut self.payback_years, &other.payback_years),
+        ] {
+            a.checked_merge(b)?;
+        }
+        for (a, b) in self.primary_cause.iter_mut().zip(&other.primary_cause) {
+            add(a, *b)?;
+        }
+        for (a, b) in self.presence.iter_mut().zip(&other.presence) {
+            add(a, *b)?;
+        }
+        for (a, b) in self.paired.iter_mut().zip(&other.paired) {
+            a.checked_merge(b)?;
+        }
+        add(&mut self.beats_baseline, other.beats_baseline)
     }
 
     pub fn merge(&mut self, other: &StrategyAccumulator) {

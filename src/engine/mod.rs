@@ -169,6 +169,56 @@ impl SimulationResult {
         }
     }
 
+    /// [`Self::absorb`] with checked arithmetic, for results read from files (`crmcast merge`):
+    /// `None` on an overflow or on results of different shapes, never a wrapped sum.
+    pub fn checked_absorb(&mut self, other: &SimulationResult) -> Option<()> {
+        if self.strategies.len() != other.strategies.len() {
+            return None;
+        }
+        self.trials = self.trials.checked_add(other.trials)?;
+        self.batches = (
+            self.batches.0.min(other.batches.0),
+            self.batches.1.max(other.batches.1),
+        );
+        for (mine, theirs) in self.strategies.iter_mut().zip(&other.strategies) {
+            mine.checked_merge(theirs)?;
+        }
+        match (&mut self.batch_moments, &other.batch_moments) {
+            (Some(mine), Some(theirs)) => {
+                // A shard without a full batch has no figures yet.
+                if mine.figures.is_empty() {
+                    mine.figures = vec![Moments::default(); theirs.figures.len()];
+                }
+                if !theirs.figures.is_empty() && mine.figures.len() != theirs.figures.len() {
+                    return None;
+                }
+                mine.batches = mine.batches.checked_add(theirs.batches)?;
+                for (a, b) in mine.figures.iter_mut().zip(&theirs.figures) {
+                    a.checked_merge(b)?;
+                }
+            }
+            (None, None) => {}
+            _ => return None,
+        }
+        if other.ending == Ending::Interrupted {
+            self.ending = Ending::Interrupted;
+        }
+        Some(())
+    }
+
+    /// The first moment that had values clamped to the fixed-point range, as (strategy index,
+    /// metric name, clamped count): such a result must not be reported.
+    pub fn clamped(&self) -> Option<(usize, &'static str, u64)> {
+        self.strategies.iter().enumerate().find_map(|(s, acc)| {
+            let moments = acc.moments.iter().zip(accumulate::MOMENT_METRICS);
+            let paired = acc.paired.iter().zip(accumulate::PAIRED_METRICS);
+            moments
+                .chain(paired)
+                .find(|(m, _)| m.clamped > 0)
+                .map(|(m, name)| (s, name, m.clamped))
+        })
+    }
+
     pub fn stopped_early(&self) -> bool {
         self.ending != Ending::Completed
     }
@@ -360,6 +410,30 @@ pub fn nothing_uncertain(scenario: &Scenario) -> Error {
     }
 }
 
+/// A result with values beyond the fixed-point range is refused, never reported: its sums
+/// would be silently wrong (`docs/MODEL.md` §13).
+fn refuse_clamped(
+    scenario: &Scenario,
+    result: SimulationResult,
+) -> Result<SimulationResult, Error> {
+    let Some((strategy, metric, count)) = result.clamped() else {
+        return Ok(result);
+    };
+    let name = scenario
+        .strategies
+        .get(strategy)
+        .map_or("?", |s| s.name.as_str());
+    Err(Error::OutOfRange {
+        origin: scenario.origin.clone(),
+        message: format!(
+            "in {count} of {} trials, strategy \"{name}\" gave a {metric} beyond ±{} (money in budgets), the range crmcast adds exactly",
+            result.trials,
+            accumulate::FIXED_POINT_LIMIT
+        ),
+        fix: "narrow the widest inputs (the [estimate] log_cost_sd and log_schedule_sd, the [runaway] size_min and tail, the benefit against the budget): see docs/MODEL.md §13".into(),
+    })
+}
+
 /// Simulate every strategy of a scenario on common random numbers.
 pub fn simulate(
     scenario: &Scenario,
@@ -420,15 +494,18 @@ pub fn simulate(
                 Ending::TargetMet,
             );
             if observer.checkpoint(&partial) {
-                return Ok(partial);
+                return refuse_clamped(scenario, partial);
             }
         }
     }
-    Ok(combine(
-        &compiled,
-        &workers,
-        settings,
-        (range.start, first.min(range.end)),
-        ending,
-    ))
+    refuse_clamped(
+        scenario,
+        combine(
+            &compiled,
+            &workers,
+            settings,
+            (range.start, first.min(range.end)),
+            ending,
+        ),
+    )
 }

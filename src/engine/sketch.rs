@@ -7,7 +7,7 @@
 //! within a relative error of `2^-(MANTISSA_BITS+1)` = 0.39 %. Smaller magnitudes collapse to
 //! zero (absolute error < 2^-16 ≈ 1.5e-5); larger ones saturate at ±2^16 and are counted.
 
-use super::accumulate::{from_fixed, from_fixed_square, to_fixed};
+use super::accumulate::{FIXED_POINT_LIMIT, check_sums, from_fixed, from_fixed_square, to_fixed};
 use serde::{Deserialize, Serialize};
 
 pub const MANTISSA_BITS: u32 = 7;
@@ -122,6 +122,16 @@ impl Sketch {
             *a += b;
         }
         self.total += other.total;
+    }
+
+    /// [`Self::merge`] with checked arithmetic, for sketches read from files: `None` on an
+    /// overflow, never a wrapped count.
+    pub fn checked_merge(&mut self, other: &Sketch) -> Option<()> {
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a = a.checked_add(*b)?;
+        }
+        self.total = self.total.checked_add(other.total)?;
+        Some(())
     }
 
     /// The value of the `rank`-th smallest observation (1-based), to the sketch's precision.
@@ -356,7 +366,12 @@ impl TryFrom<SparseSketch> for Sketch {
                 .ok_or_else(|| format!("sketch bucket {index} is beyond the last ({BUCKETS})"))?;
             *slot = count;
         }
-        if sketch.counts.iter().sum::<u64>() != s.total {
+        // Checked: counts from a file may add up past 2⁶⁴.
+        let sum = sketch
+            .counts
+            .iter()
+            .try_fold(0u64, |total, &count| total.checked_add(count));
+        if sum != Some(s.total) {
             return Err("sketch counts do not add up to its total".into());
         }
         sketch.total = s.total;
@@ -444,6 +459,48 @@ impl TailSketch {
                 mine[k] += theirs[k];
             }
         }
+    }
+
+    /// [`Self::merge`] with checked arithmetic: `None` on an overflow, never a wrapped sum.
+    pub fn checked_merge(&mut self, other: &TailSketch) -> Option<()> {
+        self.sketch.checked_merge(&other.sketch)?;
+        for (mine, theirs) in self.sums.iter_mut().zip(&other.sums) {
+            for k in 0..4 {
+                mine[k] = mine[k].checked_add(theirs[k])?;
+            }
+        }
+        Some(())
+    }
+
+    /// Whether every bucket's sums are possible for its count: the values' sum within the
+    /// count times the bucket's range, the companion's within ±the fixed-point limit, and
+    /// both sums of squares consistent ([`check_sums`]). Buckets without a count hold no sums.
+    pub fn check_sums(&self) -> Result<(), String> {
+        for (index, (&count, sums)) in self.sketch.counts.iter().zip(&self.sums).enumerate() {
+            if count == 0 {
+                if *sums != [0; 4] {
+                    return Err(format!("tail bucket {index} has sums but no values"));
+                }
+                continue;
+            }
+            // The outermost buckets also hold every value beyond the sketch's range.
+            let (low, high) = match index {
+                0 => (-FIXED_POINT_LIMIT, bucket_bounds(index).1),
+                i if i == BUCKETS - 1 => (bucket_bounds(index).0, FIXED_POINT_LIMIT),
+                _ => bucket_bounds(index),
+            };
+            check_sums(count, sums[0], sums[1], low, high)
+                .map_err(|e| format!("tail bucket {index}: {e}"))?;
+            check_sums(
+                count,
+                sums[2],
+                sums[3],
+                -FIXED_POINT_LIMIT,
+                FIXED_POINT_LIMIT,
+            )
+            .map_err(|e| format!("tail bucket {index} (companion): {e}"))?;
+        }
+        Ok(())
     }
 
     /// Hill's estimate of the tail index α over the largest `share` of observations (all

@@ -13,6 +13,7 @@ mod json;
 mod markdown;
 pub mod sections;
 pub mod shard;
+pub mod shard_check;
 mod table;
 mod write;
 pub mod xlsx;

@@ -7,6 +7,7 @@ pub mod checks;
 pub mod data_file;
 pub mod file;
 pub mod overruns;
+mod ranges;
 pub mod source;
 mod strings;
 pub mod suggest;
@@ -32,6 +33,10 @@ pub mod limits {
     pub const MAX_MITIGATIONS: usize = 64;
     pub const MAX_STRATEGIES: usize = 64;
     pub const MAX_TRIALS: u64 = 10_000_000_000;
+    /// The largest annual benefit times the horizon's annuity factor, in budgets
+    /// (`ranges::benefit_within_range`): 2¹⁸, a quarter of the 2²⁰ budgets the fixed-point
+    /// accumulators hold exactly, leaving room for the investment in the NPV.
+    pub const MAX_BENEFIT_PER_BUDGET: f64 = 262_144.0;
     pub const DEFAULT_TRIALS: u64 = 100_000;
     pub const DEFAULT_SEED: u64 = 20011;
 }

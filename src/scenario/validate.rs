@@ -26,6 +26,7 @@ pub fn validate(
     let root = FieldPath::root();
     let project = project(&raw, catalogue, defaults)?;
     let benefits = benefits(&raw, defaults)?;
+    super::ranges::benefit_within_range(&project, &benefits)?;
 
     // Catalogue factors with the scenario's overrides.
     let mut factors = catalogue.factors.clone();

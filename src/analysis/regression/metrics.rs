@@ -121,6 +121,19 @@ pub fn calibration_table(p: &[f64], y: &[bool], bins: usize) -> Vec<CalibrationB
         .collect()
 }
 
+/// The rows of `0..rows` outside `held_out` (a fold from [`folds`]), in increasing order.
+/// A mask, not a search of the fold per row: linear in the rows, where `contains` on the fold
+/// made cross-validation quadratic (10⁶ rows never finished).
+pub fn training_rows(rows: usize, held_out: &[usize]) -> Vec<usize> {
+    let mut held = vec![false; rows];
+    for &i in held_out {
+        if let Some(slot) = held.get_mut(i) {
+            *slot = true;
+        }
+    }
+    (0..rows).filter(|&i| !held[i]).collect()
+}
+
 /// Splits rows `0..rows` into `k` folds: a Fisher–Yates shuffle seeded by `seed`
 /// (Xoshiro256++), cut into consecutive pieces whose sizes differ by at most one. Every row
 /// lands in exactly one fold; each fold lists its rows in increasing order. With `k > rows`

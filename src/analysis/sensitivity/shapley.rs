@@ -63,6 +63,11 @@ use std::collections::HashMap;
 /// Permutations walked by one task with one random stream: fixed, so results do not depend on
 /// the number of threads.
 const PERMUTATIONS_PER_CHUNK: usize = 32;
+/// Bytes of conditional samplers one chunk keeps cached. With 256 factors a sampler holds up
+/// to 256² numbers (512 KiB) and a chunk meets ~8 000 distinct sets: unbounded, the cache
+/// took gigabytes. Past this budget the cache is emptied; samplers are a pure function of
+/// their set, so the results do not change, only some factorisations are repeated.
+const SAMPLER_CACHE_BYTES: usize = 32 * 1024 * 1024;
 /// Two entries `Σ_ij`, `Σ_ji` differing by more than this fraction of `√(Σ_ii Σ_jj)` make the
 /// matrix asymmetric rather than rounded.
 const SYMMETRY_TOLERANCE: f64 = 1e-9;
@@ -261,6 +266,7 @@ impl Game<'_> {
         let dimensions = self.owner.len();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(chunk_seed);
         let mut samplers: HashMap<Vec<bool>, ConditionalSampler> = HashMap::new();
+        let mut cached_bytes = 0usize;
         let mut buffers = Buffers {
             normals: vec![0.0; dimensions],
             joint: vec![0.0; dimensions],
@@ -279,6 +285,11 @@ impl Game<'_> {
                 joined[player] = true;
                 if !samplers.contains_key(&joined) {
                     let sampler = ConditionalSampler::new(self, &joined)?;
+                    cached_bytes += sampler.bytes();
+                    if cached_bytes > SAMPLER_CACHE_BYTES {
+                        samplers.clear();
+                        cached_bytes = sampler.bytes();
+                    }
                     samplers.insert(joined.clone(), sampler);
                 }
                 let sampler = &samplers[&joined];
@@ -377,6 +388,12 @@ struct ConditionalSampler {
 }
 
 impl ConditionalSampler {
+    /// Its heap size, roughly: what it costs in the cache.
+    fn bytes(&self) -> usize {
+        let numbers = self.weights.len() + self.conditional_factor.len();
+        8 * numbers + 8 * (self.set.len() + self.rest.len()) + 64
+    }
+
     fn new(game: &Game, joined: &[bool]) -> Result<Self, SensitivityError> {
         let (set, rest): (Vec<usize>, Vec<usize>) =
             (0..game.owner.len()).partition(|&c| joined[game.owner[c]]);
