@@ -115,7 +115,7 @@ fn report_tornado_stage_stops_on_sigint() {
         "--trials",
         "2000",
         "--sensitivity-trials",
-        "10000000",
+        "1000000",
         "--no-frontier",
         "-o",
         "r.html",
@@ -151,14 +151,14 @@ fn report_frontier_stage_stops_on_sigint() {
 #[test]
 fn sensitivity_stops_on_sigint() {
     let dir = scratch();
-    let args = ["sensitivity", "--trials", "10000000", "-o", "drivers.csv"];
+    let args = ["sensitivity", "--trials", "1000000", "-o", "drivers.csv"];
     interrupt(dir.path(), &args, SOON, &[]);
 }
 
 #[test]
 fn voi_stops_on_sigint() {
     let dir = scratch();
-    let args = ["voi", "--trials", "20000000", "-o", "voi.txt"];
+    let args = ["voi", "--trials", "2000000", "-o", "voi.txt"];
     interrupt(dir.path(), &args, SOON, &[]);
 }
 
@@ -207,7 +207,7 @@ fn sigint_with_stderr_closed_still_exits_130() {
         .current_dir(dir.path())
         .args([
             "-c",
-            "exec \"$0\" sensitivity --trials 10000000 -o drivers.csv 2>&-",
+            "exec \"$0\" sensitivity --trials 1000000 -o drivers.csv 2>&-",
         ])
         .arg(binary())
         .stdin(Stdio::null())
