@@ -400,6 +400,19 @@ fn parse(text: &str) -> Result<Scenario, TestCaseError> {
     }
 }
 
+/// The run, or a rejected case when a trial lies beyond the range crmcast adds exactly (the
+/// generator's widest estimating errors and impacts can give slips of a million plans; such a
+/// run is refused on purpose, tests/hostile/numbers.rs). Any other error is a bug.
+fn run(scenario: &Scenario, seed: u64) -> Result<crmcast::engine::SimulationResult, TestCaseError> {
+    match simulate(scenario, &settings(seed), &NoObserver) {
+        Ok(result) => Ok(result),
+        Err(crmcast::Error::OutOfRange { .. }) => Err(TestCaseError::reject(
+            "a trial beyond the representable range",
+        )),
+        Err(e) => panic!("run failed: {e}"),
+    }
+}
+
 fn settings(seed: u64) -> RunSettings {
     RunSettings {
         trials: TRIALS,
@@ -503,7 +516,7 @@ proptest! {
     fn report_probabilities_are_in_unit_interval_and_everything_is_finite(spec in spec()) {
         let (text, _) = render(&spec);
         let scenario = parse(&text)?;
-        let result = simulate(&scenario, &settings(spec.seed), &NoObserver).unwrap();
+        let result = run(&scenario, spec.seed)?;
         let report = Report::build(&scenario, &result);
 
         for s in &report.strategies {
@@ -552,7 +565,7 @@ proptest! {
     fn mitigation_never_lowers_successes_on_common_random_numbers(spec in spec()) {
         let (text, sets) = render(&spec);
         let scenario = parse(&text)?;
-        let result = simulate(&scenario, &settings(spec.seed), &NoObserver).unwrap();
+        let result = run(&scenario, spec.seed)?;
         for (a, b) in dominating_pairs(&sets) {
             let (more, fewer) = (&result.strategies[a], &result.strategies[b]);
             prop_assert!(
