@@ -40,3 +40,50 @@ fn output_md_lists_every_metric_id() {
         "docs/OUTPUT.md does not document the metrics {missing:?}"
     );
 }
+
+/// Every row of docs/SECURITY.md's table of option limits holds: one past the upper limit is
+/// refused with exit 2, before any work, and the message states the limit.
+#[test]
+fn security_md_option_limits_are_enforced() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/SECURITY.md"))
+        .expect("docs/SECURITY.md");
+    let rows: Vec<(String, String, u64)> = text
+        .lines()
+        .filter(|line| line.starts_with("| ") && line.contains("| `--"))
+        .map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let (command, option, range) = (cells[1], cells[2].trim_matches('`'), cells[3]);
+            let high = range.split('–').nth(1).expect("range LOW–HIGH");
+            (
+                command.to_string(),
+                option.to_string(),
+                high.parse().expect("upper limit in digits"),
+            )
+        })
+        .collect();
+    assert!(rows.len() >= 20, "only {} limit rows found", rows.len());
+    for (command, option, high) in rows {
+        let mut args = vec![command.clone(), option.clone(), (high + 1).to_string()];
+        // Options that need a companion to reach their own check.
+        match command.as_str() {
+            "optimize" => args.extend(["--budget".into(), "100000".into()]),
+            "simulate-projects" => args.extend(["-o".into(), "unused.csv".into()]),
+            _ => {}
+        }
+        if option == "--max-trials" {
+            args.extend(["--precision".into(), "p_success=0.01".into()]);
+        }
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_crmcast"))
+            .args(&args)
+            .current_dir(std::env::temp_dir())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run crmcast");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&high.to_string()),
+            "{args:?} does not state the limit {high}: {stderr}"
+        );
+    }
+}

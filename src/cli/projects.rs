@@ -41,14 +41,14 @@ pub fn class_name(class: OutcomeClass) -> &'static str {
 }
 
 pub fn run(args: SimulateProjectsArgs) -> Result<(), Error> {
-    let scenario = load(args.scenario.as_ref(), args.catalogue.as_ref())?;
     if !(1..=10_000_000).contains(&args.n) {
         return Err(bad_option(
             "--n",
-            format!("{} projects", args.n),
+            format!("{} projects is outside 1..=10000000", args.n),
             "ask for 1 to 10,000,000 projects",
         ));
     }
+    let scenario = load(args.scenario.as_ref(), args.catalogue.as_ref())?;
     if !(0.0..=0.9).contains(&args.missing) {
         return Err(bad_option(
             "--missing",
