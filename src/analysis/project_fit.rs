@@ -510,19 +510,27 @@ fn runaway_model(
         .collect();
     model.in_sample = Some(scores(&in_sample, &outcome));
     let mut held_out_p = vec![f64::NAN; d.rows.len()];
-    for held_out in regression::folds(d.rows.len(), options.folds, options.seed) {
-        let training = regression::training_rows(d.rows.len(), &held_out);
+    let folds = regression::folds(d.rows.len(), options.folds, options.seed);
+    let predicted = per_fold(&folds, |held_out| {
+        let training = regression::training_rows(d.rows.len(), held_out);
         let training_outcome: Vec<bool> = training.iter().map(|&i| outcome[i]).collect();
-        let Ok(part) = regression::cloglog::cloglog_bounded(
+        let part = regression::cloglog::cloglog_bounded(
             &rows_of(&d.x, &training),
             &training_outcome,
             &d.names,
             &nonnegative,
-        ) else {
-            continue;
-        };
-        for &i in &held_out {
-            held_out_p[i] = part.probability(&row(i));
+        )
+        .ok()?;
+        Some(
+            held_out
+                .iter()
+                .map(|&i| part.probability(&row(i)))
+                .collect(),
+        )
+    });
+    for (held_out, p) in folds.iter().zip(predicted) {
+        for (&i, p) in held_out.iter().zip(p.into_iter().flatten()) {
+            held_out_p[i] = p;
         }
     }
     let scored: Vec<usize> = (0..d.rows.len())
@@ -606,16 +614,19 @@ fn linear_model(
         Ok(fit) => fit,
         Err(e) => return Some(Err(e)),
     };
-    let mut squared = 0.0;
-    for held_out in regression::folds(d.rows.len(), options.folds, options.seed) {
-        let training = regression::training_rows(d.rows.len(), &held_out);
+    let folds = regression::folds(d.rows.len(), options.folds, options.seed);
+    let predicted = per_fold(&folds, |held_out| {
+        let training = regression::training_rows(d.rows.len(), held_out);
         let y_training: Vec<f64> = training.iter().map(|&i| y[i]).collect();
-        let Ok(part) = regression::linear(&rows_of(&d.x, &training), &y_training, &d.names) else {
-            continue;
-        };
-        for &i in &held_out {
-            let row: Vec<f64> = d.x.row(i).iter().copied().collect();
-            squared += (part.predict(&row) - y[i]).powi(2);
+        let part = regression::linear(&rows_of(&d.x, &training), &y_training, &d.names).ok()?;
+        let row = |i: usize| -> Vec<f64> { d.x.row(i).iter().copied().collect() };
+        Some(held_out.iter().map(|&i| part.predict(&row(i))).collect())
+    });
+    // Summed in the order of the folds and rows, whatever the threads did.
+    let mut squared = 0.0;
+    for (held_out, predictions) in folds.iter().zip(predicted) {
+        for (&i, prediction) in held_out.iter().zip(predictions.into_iter().flatten()) {
+            squared += (prediction - y[i]).powi(2);
         }
     }
     Some(Ok(Fitted {
@@ -688,16 +699,18 @@ fn outcome_model(
     };
     let in_sample: Vec<f64> = (0..d.rows.len()).map(|i| p_missed(&fit, i)).collect();
     let mut held_out_p = vec![f64::NAN; d.rows.len()];
-    for held_out in regression::folds(d.rows.len(), options.folds, options.seed) {
-        let training = regression::training_rows(d.rows.len(), &held_out);
+    let folds = regression::folds(d.rows.len(), options.folds, options.seed);
+    let predicted = per_fold(&folds, |held_out| {
+        let training = regression::training_rows(d.rows.len(), held_out);
         let training_classes: Vec<usize> = training.iter().map(|&i| classes[i]).collect();
-        let Ok(part) =
+        let part =
             regression::ordinal_logistic(&rows_of(&d.x, &training), &training_classes, 3, &d.names)
-        else {
-            continue;
-        };
-        for &i in &held_out {
-            held_out_p[i] = p_missed(&part, i);
+                .ok()?;
+        Some(held_out.iter().map(|&i| p_missed(&part, i)).collect())
+    });
+    for (held_out, p) in folds.iter().zip(predicted) {
+        for (&i, p) in held_out.iter().zip(p.into_iter().flatten()) {
+            held_out_p[i] = p;
         }
     }
     // Rows whose fold could not be fitted are scored by nothing rather than guessed.
@@ -856,4 +869,16 @@ pub fn coefficient_rows(coefficients: &[Coefficient]) -> Vec<Vec<String>> {
             ]
         })
         .collect()
+}
+
+/// `predict` on every cross-validation fold, the folds fitted in parallel (each is independent
+/// of the others, and the results come back in the folds' order, so the outcome does not
+/// depend on the threads): a fold whose fit fails gives `None`, and its rows are scored by
+/// nothing.
+fn per_fold(
+    folds: &[Vec<usize>],
+    predict: impl Fn(&[usize]) -> Option<Vec<f64>> + Sync,
+) -> Vec<Option<Vec<f64>>> {
+    use rayon::prelude::*;
+    folds.par_iter().map(|held_out| predict(held_out)).collect()
 }

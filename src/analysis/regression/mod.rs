@@ -230,9 +230,6 @@ fn names_with_intercept(names: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Fails with [`FitError::Singular`] naming every column of `[1 | x]` that is (numerically) a
-/// linear combination of the columns before it, found by modified Gram–Schmidt with
-/// re-orthogonalisation. A constant column is a multiple of the intercept, so it is named too.
 /// `aᵀ b` for tall matrices of the same row count, summed over blocks of rows that fit in
 /// the cache: one dot product per entry over whole columns streams every column from memory
 /// once per entry, which at 10⁶ rows made the product memory-bound (and the time superlinear).
@@ -248,34 +245,49 @@ pub fn gram(a: &DMatrix<f64>, b: &DMatrix<f64>) -> DMatrix<f64> {
     product
 }
 
+/// Fails with [`FitError::Singular`] naming every column of `[1 | x]` that is (numerically) a
+/// linear combination of the columns before it, read off R of a Householder QR
+/// ([`triangular_factor`]). A constant column is a multiple of the intercept, so it is named too.
 fn check_rank(x: &DMatrix<f64>, names: &[String]) -> Result<(), FitError> {
-    let design = with_intercept(x);
     let all_names = names_with_intercept(names);
-    let mut basis: Vec<nalgebra::DVector<f64>> = Vec::with_capacity(design.ncols());
-    let mut dependent = Vec::new();
-    for (j, name) in all_names.iter().enumerate() {
-        let original = design.column(j).into_owned();
-        let length = original.norm();
-        let mut residual = original;
-        // Two passes: one pass of Gram–Schmidt loses orthogonality on nearly collinear columns.
-        for _ in 0..2 {
-            for q in &basis {
-                let projection = q.dot(&residual);
-                residual.axpy(-projection, q, 1.0);
-            }
-        }
-        let remaining = residual.norm();
-        if length == 0.0 || remaining <= COLLINEARITY_TOLERANCE * length {
-            dependent.push(name.clone());
-        } else {
-            basis.push(residual / remaining);
-        }
-    }
+    let r = triangular_factor(x);
+    let dependent: Vec<String> = all_names
+        .into_iter()
+        .enumerate()
+        .filter(|&(j, _)| {
+            // Q is orthogonal, so column j of R has the length of column j of [1 | x], and
+            // |R_jj| is what is left of it after projection on the columns before it.
+            let length = r.column(j).norm();
+            let remaining = if j < r.nrows() { r[(j, j)].abs() } else { 0.0 };
+            length == 0.0 || remaining <= COLLINEARITY_TOLERANCE * length
+        })
+        .map(|(_, name)| name)
+        .collect();
     if dependent.is_empty() {
         Ok(())
     } else {
         Err(FitError::Singular { columns: dependent })
     }
+}
+
+/// R of a QR decomposition of `[1 | x]` (Householder, so stable on nearly collinear columns),
+/// computed over blocks of rows (TSQR: the R so far stacked on the next block, factored again),
+/// so that each factorisation stays in cache and the cost is linear in the rows.
+fn triangular_factor(x: &DMatrix<f64>) -> DMatrix<f64> {
+    const BLOCK_ROWS: usize = 2048;
+    let columns = x.ncols() + 1;
+    let mut r = DMatrix::<f64>::zeros(0, columns);
+    let mut start = 0;
+    while start < x.nrows() {
+        let rows = BLOCK_ROWS.min(x.nrows() - start);
+        let block = with_intercept(&x.rows(start, rows).into_owned());
+        let mut stacked = DMatrix::zeros(r.nrows() + rows, columns);
+        stacked.rows_mut(0, r.nrows()).copy_from(&r);
+        stacked.rows_mut(r.nrows(), rows).copy_from(&block);
+        r = stacked.qr().r();
+        start += rows;
+    }
+    r
 }
 
 /// Names the columns whose slope, scaled by the column's standard deviation, exceeds
