@@ -102,6 +102,16 @@ pub enum Error {
         fix: String,
     },
 
+    /// `validate --strict` on a valid scenario with likely mistakes (`listed`, one per line).
+    #[error(
+        "{origin}: {count} warning(s), refused under --strict\n{listed}  fix: correct the values named, or run validate without --strict to accept them"
+    )]
+    Implausible {
+        origin: String,
+        count: usize,
+        listed: String,
+    },
+
     /// `done` says how far the work got ("100,000 trials", "3.2 million candidate-trials of
     /// the optimiser"); `fix` what to change besides running again.
     #[error(

@@ -381,9 +381,9 @@ fn shipped_scenarios_validate() {
             .args(["validate", &path])
             .assert()
             .success()
-            .stdout(predicate::str::is_empty())
-            .stderr(predicate::str::contains(path.as_str()))
-            .stderr(predicate::str::contains("valid"));
+            .stderr(predicate::str::is_empty())
+            .stdout(predicate::str::starts_with(format!("{path}: valid")))
+            .stdout(predicate::str::ends_with("; no warning\n"));
     }
 }
 

@@ -267,6 +267,10 @@ pub struct FactorsArgs {
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     pub scenario: PathBuf,
+    /// Refuse the scenario (exit code 2) when it has warnings: likely mistakes such as a
+    /// horizon shorter than the build or benefits entered in thousands.
+    #[arg(long)]
+    pub strict: bool,
     /// Catalogue file to use instead of the one the scenario names (else the built-in one),
     /// e.g. the output of `crmcast calibrate`.
     #[arg(long, value_name = "FILE")]
@@ -283,8 +287,18 @@ pub struct MergeArgs {
 }
 
 /// The scenario at `path` (else the built-in default), with `catalogue` replacing the one it
-/// names.
+/// names; its likely mistakes ([`crate::scenario::plausibility`]) are printed on stderr. Every
+/// command that reads a scenario loads it here.
 pub fn load(path: Option<&PathBuf>, catalogue: Option<&PathBuf>) -> Result<Scenario, Error> {
+    let scenario = load_quietly(path, catalogue)?;
+    for warning in crate::scenario::plausibility::warnings(&scenario) {
+        say!("warning: {warning}");
+    }
+    Ok(scenario)
+}
+
+/// [`load`] without printing the warnings (`validate` reports them itself).
+fn load_quietly(path: Option<&PathBuf>, catalogue: Option<&PathBuf>) -> Result<Scenario, Error> {
     match (path, catalogue) {
         (Some(path), catalogue) => Scenario::load_with(path, catalogue.map(|c| c.as_path())),
         (None, None) => Scenario::builtin_default(),
@@ -320,19 +334,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
                 exporter.factors(&list, out)
             })
         }
-        Command::Validate(args) => {
-            let scenario = load(Some(&args.scenario), args.catalogue.as_ref())?;
-            say!(
-                "{}: valid — \"{}\", {} factors, {} mitigations, {} strategies (baseline \"{}\")",
-                args.scenario.display(),
-                scenario.name,
-                scenario.factors.len(),
-                scenario.mitigations.len(),
-                scenario.strategies.len(),
-                scenario.baseline_strategy().id
-            );
-            Ok(())
-        }
+        Command::Validate(args) => validate(&args),
         Command::Calibrate(args) => calibrate::run(args),
         Command::SimulateProjects(args) => projects::run(args),
         Command::Sensitivity(args) => sensitivity::run(args),
@@ -354,6 +356,42 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             })
         }
     }
+}
+
+/// `validate`: the verdict and the warnings on stdout (errors go to stderr, as for every
+/// command); under `--strict` warnings are errors.
+fn validate(args: &ValidateArgs) -> Result<(), Error> {
+    let scenario = load_quietly(Some(&args.scenario), args.catalogue.as_ref())?;
+    let warnings = crate::scenario::plausibility::warnings(&scenario);
+    let origin = args.scenario.display().to_string();
+    if args.strict && !warnings.is_empty() {
+        return Err(Error::Implausible {
+            origin,
+            count: warnings.len(),
+            listed: warnings.iter().map(|w| format!("  {w}\n")).collect(),
+        });
+    }
+    let count = match warnings.len() {
+        0 => "no warning".to_string(),
+        1 => "1 warning".to_string(),
+        n => format!("{n} warnings"),
+    };
+    let mut text = format!(
+        "{origin}: valid — \"{}\", {} factors, {} mitigations, {} strategies (baseline \"{}\"); {count}\n",
+        scenario.name,
+        scenario.factors.len(),
+        scenario.mitigations.len(),
+        scenario.strategies.len(),
+        scenario.baseline_strategy().id
+    );
+    for warning in &warnings {
+        text.push_str(&format!("warning: {warning}\n"));
+    }
+    // Escaped: names and paths come from the file.
+    let text = crate::terminal::escape(&text);
+    export::write_output(None, "--output", |out| {
+        std::io::Write::write_all(out, text.as_bytes())
+    })
 }
 
 /// The format and output file of a command that renders through an exporter, when a format

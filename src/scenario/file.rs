@@ -5,6 +5,10 @@
 //! (schemars), with these doc comments as descriptions. Ranges given here with
 //! `#[schemars(range(..))]` mirror fixed bounds of the validator, which stays the authority
 //! (it also checks what a schema cannot: ids that must exist, orderings, matrix conditions).
+//!
+//! Fraction-valued keys (probabilities, shares, rates, overruns, effect multipliers) also take a
+//! percentage in quotes, `"20%"` ([`super::fraction`]); a percentage written as a number
+//! (`max_overrun = 20`) is refused with its fix before validation (`units`).
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -68,15 +72,23 @@ pub struct RawSeverity {
     pub kind: String,
     /// The severity of a `fixed` kind, 0 to 1.
     #[schemars(range(min = 0.0, max = 1.0))]
+    #[serde(default, deserialize_with = "super::fraction::optional")]
+    #[schemars(with = "Option<super::fraction::Fraction>")]
     pub value: Option<f64>,
     /// Lowest severity (`uniform`, `triangular`), 0 to 1.
     #[schemars(range(min = 0.0, max = 1.0))]
+    #[serde(default, deserialize_with = "super::fraction::optional")]
+    #[schemars(with = "Option<super::fraction::Fraction>")]
     pub min: Option<f64>,
     /// Most likely severity (`triangular`), between `min` and `max`.
     #[schemars(range(min = 0.0, max = 1.0))]
+    #[serde(default, deserialize_with = "super::fraction::optional")]
+    #[schemars(with = "Option<super::fraction::Fraction>")]
     pub mode: Option<f64>,
     /// Highest severity (`uniform`, `triangular`), 0 to 1.
     #[schemars(range(min = 0.0, max = 1.0))]
+    #[serde(default, deserialize_with = "super::fraction::optional")]
+    #[schemars(with = "Option<super::fraction::Fraction>")]
     pub max: Option<f64>,
     /// First shape of a `kumaraswamy` severity, 0.05 to 100 (a > b: skewed towards severe).
     #[schemars(range(min = 0.05, max = 100.0))]
@@ -115,6 +127,8 @@ fn severity_kinds(schema: &mut schemars::Schema) {
 pub struct RawImpact {
     /// Share of the planned benefit lost, 0 to 1.
     #[schemars(range(min = 0.0, max = 1.0))]
+    #[serde(default, deserialize_with = "super::fraction::optional")]
+    #[schemars(with = "Option<super::fraction::Fraction>")]
     pub benefit: Option<f64>,
     /// Cost overrun added, on the log scale (0.2 ≈ +22 %), 0 to 5.
     #[schemars(range(min = 0.0, max = 5.0))]
@@ -134,12 +148,18 @@ pub struct RawImpact {
 pub struct RawObjectives {
     /// Least share of the planned benefit to realise, 0 to 1.
     #[schemars(range(min = 0.0, max = 1.0))]
+    #[serde(default, deserialize_with = "super::fraction::optional")]
+    #[schemars(with = "Option<super::fraction::Fraction>")]
     pub min_benefit_realisation: Option<f64>,
     /// Largest cost overrun, as a share of the budget (0.25 = 25 % over), 0 to 100.
     #[schemars(range(min = 0.0, max = 100.0))]
+    #[serde(default, deserialize_with = "super::fraction::optional")]
+    #[schemars(with = "Option<super::fraction::Fraction>")]
     pub max_overrun: Option<f64>,
     /// Largest schedule slip, as a share of the planned duration, 0 to 100.
     #[schemars(range(min = 0.0, max = 100.0))]
+    #[serde(default, deserialize_with = "super::fraction::optional")]
+    #[schemars(with = "Option<super::fraction::Fraction>")]
     pub max_slip: Option<f64>,
 }
 
@@ -151,10 +171,14 @@ pub struct RawFailure {
     /// Fails below this share of the planned benefit, 0 to 1; at most
     /// `objectives.min_benefit_realisation`.
     #[schemars(range(min = 0.0, max = 1.0))]
+    #[serde(default, deserialize_with = "super::fraction::optional")]
+    #[schemars(with = "Option<super::fraction::Fraction>")]
     pub benefit_realisation_below: Option<f64>,
     /// Fails at this cost overrun or more (1.5 = 150 % over budget), 0 to 100; at least
     /// `objectives.max_overrun`.
     #[schemars(range(min = 0.0, max = 100.0))]
+    #[serde(default, deserialize_with = "super::fraction::optional")]
+    #[schemars(with = "Option<super::fraction::Fraction>")]
     pub overrun_at_least: Option<f64>,
 }
 
@@ -191,6 +215,8 @@ pub struct RawEstimate {
 pub struct RawRunaway {
     /// Chance that a project no factor strikes still runs away, 0 to 0.5.
     #[schemars(range(min = 0.0, max = 0.5))]
+    #[serde(default, deserialize_with = "super::fraction::optional")]
+    #[schemars(with = "Option<super::fraction::Fraction>")]
     pub base_probability: Option<f64>,
     /// Smallest cost multiplier of a runaway (1.8 = at least 80 % over), 1 to 100.
     #[schemars(range(min = 1.0, max = 100.0))]
@@ -238,13 +264,19 @@ pub struct RawProject {
     pub horizon_years: f64,
     /// Annual discount rate for the net present value (0.08 = 8 %), -0.5 to 1.
     #[schemars(range(min = -0.5, max = 1.0))]
+    #[serde(deserialize_with = "super::fraction::required")]
+    #[schemars(with = "super::fraction::Fraction")]
     pub discount_rate: f64,
     /// Share of the budget that is team cost, charged again per planned duration of slip,
     /// 0 to 10 (default 0.5).
     #[schemars(range(min = 0.0, max = 10.0))]
+    #[serde(default, deserialize_with = "super::fraction::optional")]
+    #[schemars(with = "Option<super::fraction::Fraction>")]
     pub team_burn_share: Option<f64>,
     /// Share of its realised benefit that a failed project keeps, 0 to 1 (default 0.1).
     #[schemars(range(min = 0.0, max = 1.0))]
+    #[serde(default, deserialize_with = "super::fraction::optional")]
+    #[schemars(with = "Option<super::fraction::Fraction>")]
     pub failed_benefit_share: Option<f64>,
     /// Success objectives for this project (default: data/defaults.toml).
     pub objectives: Option<RawObjectives>,
@@ -304,9 +336,13 @@ pub struct RawBenefits {
     pub baseline_revenue: Option<f64>,
     /// `levers` model: contribution margin on extra revenue, 0 to 1.
     #[schemars(range(min = 0.0, max = 1.0))]
+    #[serde(default, deserialize_with = "super::fraction::optional")]
+    #[schemars(with = "Option<super::fraction::Fraction>")]
     pub margin: Option<f64>,
     /// `levers` model: yearly customer churn today, 0 to 1 (default 0.2).
     #[schemars(range(min = 0.0, max = 1.0))]
+    #[serde(default, deserialize_with = "super::fraction::optional")]
+    #[schemars(with = "Option<super::fraction::Fraction>")]
     pub churn_rate: Option<f64>,
     /// `levers` model: uplifts that replace the defaults.
     pub levers: Option<RawLevers>,
@@ -342,6 +378,8 @@ fn benefit_models(schema: &mut schemars::Schema) {
 pub struct RawFactorOverride {
     /// Probability that the factor fires in a project, 0 to 1.
     #[schemars(range(min = 0.0, max = 1.0))]
+    #[serde(default, deserialize_with = "super::fraction::optional")]
+    #[schemars(with = "Option<super::fraction::Fraction>")]
     pub probability: Option<f64>,
     /// How hard it bites when it fires.
     pub severity: Option<RawSeverity>,
@@ -369,20 +407,26 @@ pub struct RawEffect {
     pub factor: String,
     /// Multiplier on the factor's probability, 0 to 1 (1 = no change).
     #[schemars(range(min = 0.0, max = 1.0))]
+    #[serde(default, deserialize_with = "super::fraction::optional")]
+    #[schemars(with = "Option<super::fraction::Fraction>")]
     pub probability: Option<f64>,
     /// Multiplier on its severity when it fires, 0 to 1 (1 = no change).
     #[schemars(range(min = 0.0, max = 1.0))]
+    #[serde(default, deserialize_with = "super::fraction::optional")]
+    #[schemars(with = "Option<super::fraction::Fraction>")]
     pub severity: Option<f64>,
     /// How uncertain the `probability` multiplier is: `[low, high]`, each 0 to 1, with
     /// low ≤ probability ≤ high (without `probability`, the multiplier 1 must lie inside).
     /// Under `--parameter-uncertainty` the multiplier is drawn per trial from the triangular
     /// law (low, probability, high); without the flag the range changes nothing.
     #[schemars(length(equal = 2), extend("items" = { "type": "number", "minimum": 0.0, "maximum": 1.0 }))]
+    #[serde(default, deserialize_with = "super::fraction::optional_list")]
     pub probability_range: Option<Vec<f64>>,
     /// How uncertain the `severity` multiplier is: `[low, high]`, each 0 to 1, with
     /// low ≤ severity ≤ high (without `severity`, the multiplier 1 must lie inside). Drawn like
     /// `probability_range`.
     #[schemars(length(equal = 2), extend("items" = { "type": "number", "minimum": 0.0, "maximum": 1.0 }))]
+    #[serde(default, deserialize_with = "super::fraction::optional_list")]
     pub severity_range: Option<Vec<f64>>,
     /// Where the effect size comes from: a source by author, title and year, or the word
     /// "assumption" followed by the reason (e.g. "assumption: the remedy the article names
@@ -510,6 +554,8 @@ fn require(schema: &mut schemars::Schema, key: &str) {
 pub struct RawOutsideView {
     /// The outside view's share of the blend, 0 to 1.
     #[schemars(range(min = 0.0, max = 1.0))]
+    #[serde(deserialize_with = "super::fraction::required")]
+    #[schemars(with = "super::fraction::Fraction")]
     pub weight: f64,
     /// `"builtin"`: the built-in class of IT projects (data/reference_class.toml); give this or
     /// `data`.

@@ -6,11 +6,14 @@
 pub mod checks;
 pub mod data_file;
 pub mod file;
+pub mod fraction;
 pub mod overruns;
+pub mod plausibility;
 mod ranges;
 pub mod source;
 mod strings;
 pub mod suggest;
+mod units;
 mod validate;
 
 use crate::error::Error;
@@ -165,6 +168,15 @@ fn named_file(
     Err(source.problem(problem))
 }
 
+/// Parse a scenario file, then refuse numbers that read as percentages where a fraction is
+/// meant ([`units`]): before validation, so the message is about the key the user wrote.
+fn parse(source: &Source) -> Result<file::ScenarioFile, Error> {
+    let raw: file::ScenarioFile = source.parse()?;
+    let table: toml::Table = source.parse()?;
+    units::check(&table).map_err(|problem| source.problem(problem))?;
+    Ok(raw)
+}
+
 impl Scenario {
     /// Read, parse and validate a scenario file, with the catalogue it names (else the
     /// built-in one).
@@ -215,7 +227,7 @@ impl Scenario {
         source: &Source,
         catalogue: Option<CatalogueText>,
     ) -> Result<Scenario, Error> {
-        let raw: file::ScenarioFile = source.parse()?;
+        let raw = parse(source)?;
         if raw.scenario.catalogue.is_some() && catalogue.is_none() {
             return Err(source.problem(Problem::new(
                 &FieldPath::root().key("scenario").key("catalogue"),
@@ -238,7 +250,7 @@ impl Scenario {
     /// Validate scenario text against an in-memory catalogue, whatever catalogue the text
     /// names (calibration re-validates the scenario against each candidate catalogue).
     pub fn with_catalogue(source: &Source, catalogue: &Catalogue) -> Result<Scenario, Error> {
-        let raw: file::ScenarioFile = source.parse()?;
+        let raw = parse(source)?;
         let defaults = crate::model::Defaults::builtin()?;
         let mut scenario = validate::validate(raw, catalogue, &defaults, &source.name)
             .map_err(|problem| source.problem(problem))?;

@@ -232,6 +232,12 @@ impl Source {
         }
     }
 
+    /// Where the value at `path` is written, or the deepest part of the path the text has (a
+    /// key left at its default is placed at its table).
+    pub fn locate(&self, path: &FieldPath) -> Location {
+        self.location_of(self.offset_of(path))
+    }
+
     /// Byte offset of the deepest part of `path` that exists in the text (for the root: the
     /// first line that is not blank or a comment).
     fn offset_of(&self, path: &FieldPath) -> usize {
@@ -422,6 +428,9 @@ fn field_fix(message: &str) -> String {
     }
     if message.contains("missing field") {
         return "add the field (see scenarios/retail_chain.toml for an annotated example)".into();
+    }
+    if message.contains("a percentage in quotes") {
+        return "write a fraction (0.2) or a percentage in quotes (\"20%\" or \"20 %\")".into();
     }
     if message.contains("u64") {
         return "give a whole number of at least 0 (trials: at least 1)".into();

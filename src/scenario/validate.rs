@@ -166,7 +166,16 @@ fn project(raw: &ScenarioFile, catalogue: &Catalogue, defaults: &Defaults) -> Ch
                 "a failing overrun of {} is below the success limit of {}",
                 failure.overrun_at_least, objectives.max_overrun
             ),
-            "keep failure.overrun_at_least at or above objectives.max_overrun",
+            if objectives.max_overrun > 1.0 {
+                format!(
+                    "keep failure.overrun_at_least at or above objectives.max_overrun; if max_overrun = {} was meant as {} %, write {}",
+                    objectives.max_overrun,
+                    objectives.max_overrun,
+                    super::units::as_fraction(objectives.max_overrun)
+                )
+            } else {
+                "keep failure.overrun_at_least at or above objectives.max_overrun".into()
+            },
         ));
     }
     Ok(Project {
