@@ -368,7 +368,11 @@ fn validate(args: &ValidateArgs) -> Result<(), Error> {
         return Err(Error::Implausible {
             origin,
             count: warnings.len(),
-            listed: warnings.iter().map(|w| format!("  {w}\n")).collect(),
+            // Each warning indented under the verdict, its own fix one step further.
+            listed: warnings
+                .iter()
+                .map(|w| format!("  warning: {}\n", w.to_string().replace('\n', "\n    ")))
+                .collect(),
         });
     }
     let count = match warnings.len() {

@@ -151,13 +151,14 @@ pub struct RawObjectives {
     #[serde(default, deserialize_with = "super::fraction::optional")]
     #[schemars(with = "Option<super::fraction::Fraction>")]
     pub min_benefit_realisation: Option<f64>,
-    /// Largest cost overrun, as a share of the budget (0.25 = 25 % over), 0 to 100.
-    #[schemars(range(min = 0.0, max = 100.0))]
+    /// Largest cost overrun, as a share of the budget (0.25 or "25%" = 25 % over), 0 to
+    /// under 5 (a number from 5 up is a percentage: write 0.20 for 20 %).
+    #[schemars(range(min = 0.0), extend("exclusiveMaximum" = 5.0))]
     #[serde(default, deserialize_with = "super::fraction::optional")]
     #[schemars(with = "Option<super::fraction::Fraction>")]
     pub max_overrun: Option<f64>,
-    /// Largest schedule slip, as a share of the planned duration, 0 to 100.
-    #[schemars(range(min = 0.0, max = 100.0))]
+    /// Largest schedule slip, as a share of the planned duration, 0 to under 5.
+    #[schemars(range(min = 0.0), extend("exclusiveMaximum" = 5.0))]
     #[serde(default, deserialize_with = "super::fraction::optional")]
     #[schemars(with = "Option<super::fraction::Fraction>")]
     pub max_slip: Option<f64>,
@@ -174,9 +175,9 @@ pub struct RawFailure {
     #[serde(default, deserialize_with = "super::fraction::optional")]
     #[schemars(with = "Option<super::fraction::Fraction>")]
     pub benefit_realisation_below: Option<f64>,
-    /// Fails at this cost overrun or more (1.5 = 150 % over budget), 0 to 100; at least
+    /// Fails at this cost overrun or more (1.5 = 150 % over budget), 0 to under 5; at least
     /// `objectives.max_overrun`.
-    #[schemars(range(min = 0.0, max = 100.0))]
+    #[schemars(range(min = 0.0), extend("exclusiveMaximum" = 5.0))]
     #[serde(default, deserialize_with = "super::fraction::optional")]
     #[schemars(with = "Option<super::fraction::Fraction>")]
     pub overrun_at_least: Option<f64>,
