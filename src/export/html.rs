@@ -145,6 +145,7 @@ fn comparison(presentation: &Presentation) -> Markup {
     let others: Vec<_> = strategies.iter().filter(|s| !s.baseline).collect();
     html! {
         section #comparison {
+            div.keep {
             h2 { "Strategies compared" }
             p.note { "Each cell gives the estimate and, below it, its 95 % interval. All strategies ran on the same random numbers, so their differences are precise." }
             div.table-wrap { table.compare {
@@ -169,7 +170,9 @@ fn comparison(presentation: &Presentation) -> Markup {
                     }
                 }
             } }
+            }
             @if let Some(first) = others.first() {
+                div.keep {
                 h3 { "Difference to the baseline, “" (base.name) "”" }
                 div.table-wrap { table.compare {
                     thead { tr { th { "metric" } @for s in &others { th { (s.name) } } } }
@@ -194,8 +197,10 @@ fn comparison(presentation: &Presentation) -> Markup {
                         }
                     }
                 } }
+                }
             }
             @if let Some(view) = &report.outside_view {
+                div.keep {
                 h3 { "Outside view: cost overrun blended with the reference class (weight " (format!("{:.2}", view.weight)) ", " (view.class) ")" }
                 div.table-wrap { table.compare {
                     thead { tr { th { "strategy" } th { "level" } th { "inside view" } th { "reference class" } th { "blended" } } }
@@ -206,6 +211,7 @@ fn comparison(presentation: &Presentation) -> Markup {
                         td { (format!("{:+.1} %", 100.0 * r.blended)) }
                     } } }
                 } }
+                }
             }
         }
     }
@@ -315,8 +321,9 @@ fn causes(presentation: &Presentation) -> Markup {
     let breakdown = &presentation.causes;
     html! {
         section #causes {
+            div.keep {
             h2 { "Why projects miss their objectives" }
-            p.note { "Share of the trials that missed their objectives whose primary cause lies in each cause group of the CRM Forum survey (2001, N ≈ 700). A group the survey gives no figure for is broken down into its factors (indented), so that a cause particular to this case shows by name." }
+            p.note { "Share of the trials that missed their objectives whose primary cause lies in each cause group of the CRM Forum survey (2001, N ≈ 700). “Other”, and any group the survey gives no figure for, is broken down into its factors (indented), so that a cause particular to this case shows by name." }
             div.table-wrap { table.compare.causes {
                 thead { tr { th { "cause group" } th { "survey" } th { (baseline) } th { (recommended) } } }
                 tbody { @for row in &presentation.survey {
@@ -337,6 +344,8 @@ fn causes(presentation: &Presentation) -> Markup {
                     }
                 } }
             } }
+            }
+            div.keep {
             h3 { "By factor category" }
             p.note { "The same trials by the catalogue category of their primary cause; trials that no factor explains (estimating error alone) are left out, so the shares sum to less than 100 %." }
             div.table-wrap { table.compare.causes {
@@ -347,6 +356,7 @@ fn causes(presentation: &Presentation) -> Markup {
                     td { (share(&row.recommended)) }
                 } } }
             } }
+            }
         }
     }
 }
@@ -354,22 +364,48 @@ fn causes(presentation: &Presentation) -> Markup {
 fn inputs_section(inputs: &Inputs) -> Markup {
     html! {
         section #inputs {
-            h2 { "Inputs" }
-            p.note { "What the forecast rests on, as the scenario states it; amounts in " (inputs.currency) "." }
-            @if !inputs.warnings.is_empty() {
-                div.warnings {
-                    h3 { "Warnings on the inputs" }
-                    ul { @for warning in &inputs.warnings { li { (warning) } } }
+            div.keep {
+                h2 { "Inputs" }
+                p.note { "What the forecast rests on, as the scenario states it; amounts in " (inputs.currency) "." }
+                @if !inputs.warnings.is_empty() {
+                    div.warnings {
+                        h3 { "Warnings on the inputs" }
+                        ul { @for warning in &inputs.warnings { li { (warning) } } }
+                    }
                 }
+                (input_table(&inputs.project))
             }
-            @for table in inputs.tables() { (input_table(table)) }
+            // The effects table gives the mitigations' multipliers as numbers for the workbook;
+            // the page says the same in words in the mitigations table.
+            @for table in inputs.tables().into_iter().skip(1).filter(|t| t.id != "effects") {
+                (input_table(table))
+            }
         }
     }
 }
 
+/// A table kept on one page in print when it is short enough to fit one (a longer one breaks
+/// between rows, its heading kept with the rows by `break-after: avoid`).
+const KEEP_LINES: usize = 36;
+
 fn input_table(table: &Table) -> Markup {
+    let lines: usize = table
+        .rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|c| c.display().lines().count())
+                .max()
+                .unwrap_or(1)
+        })
+        .sum();
+    let class = if lines <= KEEP_LINES {
+        "inputs keep"
+    } else {
+        "inputs"
+    };
     html! {
-        div.inputs id=(format!("inputs-{}", table.id)) {
+        div class=(class) id=(format!("inputs-{}", table.id)) {
             h3 { (table.title) }
             p.note { (table.note) }
             @if !table.rows.is_empty() {
@@ -493,8 +529,10 @@ footer { margin-top: 40px; font-size: 12px; border-top: 1px solid var(--line); p
      tables may break between rows; their header row repeats. */
   h1, h2, h3, h2 + p.note, h3 + p.note { break-after: avoid; }
   h2, h3 { break-inside: avoid; }
-  figure.chart-figure, .cards, tr, dl { break-inside: avoid; }
+  figure.chart-figure, .cards, tr, dl, .keep { break-inside: avoid; }
   thead { display: table-header-group; }
+  /* A scroll box does not break across pages as its content does; on paper nothing scrolls. */
+  .table-wrap { overflow: visible; }
   label.appendix-toggle { display: none; }
   figure.chart-figure svg { max-width: 100%; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }

@@ -12,7 +12,7 @@ use serde::Serialize;
 pub struct CauseBreakdown {
     /// Shares by factor category, in the catalogue's order.
     pub by_category: Vec<CauseRow>,
-    /// The parts of every survey group without a survey figure (such as "Other"): its factors
+    /// The parts of "Other" and of every survey group without a survey figure: its factors
     /// and, for "Other", the trials no factor explains; largest baseline share first within
     /// each group, groups in the survey table's order.
     pub unsurveyed: Vec<CauseRow>,
@@ -52,7 +52,12 @@ pub fn breakdown(
         })
         .collect();
     let mut unsurveyed = Vec::new();
-    for row in survey.iter().filter(|row| row.survey.is_none()) {
+    // "Other" is broken down even when the survey gives it a share: it is where a cause
+    // particular to the case (data quality, ERP integration) lands.
+    for row in survey
+        .iter()
+        .filter(|row| row.survey.is_none() || row.group == "other")
+    {
         let mut parts: Vec<CauseRow> = base
             .by_factor
             .iter()
@@ -114,8 +119,14 @@ mod tests {
             report,
             Extras::without_analyses(&sample),
         );
-        // Every group without a survey figure is exactly the sum of its parts.
-        for row in p.survey.iter().filter(|row| row.survey.is_none()) {
+        // "Other" and every group without a survey figure is exactly the sum of its parts.
+        let broken: Vec<_> = p
+            .survey
+            .iter()
+            .filter(|row| row.survey.is_none() || row.group == "other")
+            .collect();
+        assert!(broken.iter().any(|row| row.group == "other"));
+        for row in broken {
             let parts: Vec<_> = p
                 .causes
                 .unsurveyed
@@ -148,5 +159,11 @@ mod tests {
             "{categories} + {unattributed} vs {groups}"
         );
         assert_eq!(p.causes.by_category.len(), scenario.categories.len());
+        // The case's own causes, which the survey has no group for, show by name under "Other".
+        for id in ["poor_data_quality", "erp_integration"] {
+            let part = p.causes.unsurveyed.iter().find(|c| c.id == id).unwrap();
+            assert_eq!(part.group, "other");
+            assert!(part.baseline.value > 0.0, "{id}");
+        }
     }
 }
