@@ -484,7 +484,7 @@ const MUTATIONS = [
   },
   {
     name: 'a heading at a page foot', expect: /heading .* stranded at the foot of page/,
-    apply: (h) => inject(h, '<style>@media print { #causes > h2, #inputs > h2 { break-before: auto !important; break-after: page !important; } }</style>'),
+    apply: (h) => inject(h, '<style>@media print { #causes h2, #inputs h2 { break-before: auto !important; break-after: page !important; } }</style>'),
   },
   {
     name: 'an absolute path', expect: /PDF shows an absolute path/,
