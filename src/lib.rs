@@ -5,6 +5,8 @@
 //! - [`model`]: factors, distributions, the correlation structure and the economics of one trial;
 //! - [`engine`]: sampling, trial evaluation and streaming accumulators (pure: no I/O);
 //! - [`analysis`]: turning accumulators into estimates with standard errors and comparisons;
+//! - [`presentation`]: what each command shows, apart from the format (the report's inputs
+//!   tables, its causes breakdown);
 //! - [`export`]: table, JSON, CSV and Markdown output;
 //! - [`cli`]: the command-line layer (argument parsing, progress, files);
 //! - [`input`]: opening input files safely; [`terminal`]: text from files made safe to print.
@@ -33,6 +35,7 @@ pub mod error;
 pub mod export;
 pub mod input;
 pub mod model;
+pub mod presentation;
 pub mod scenario;
 pub mod terminal;
 

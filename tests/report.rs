@@ -194,3 +194,51 @@ fn a_scenario_without_mitigations_has_no_frontier_and_no_differences() {
     assert!(!page.contains("Difference to the baseline"));
     assert!(page.contains("id=\"show-0\"") && !page.contains("id=\"show-1\""));
 }
+
+#[test]
+fn the_page_shows_the_inputs_and_prints_the_scenario_file_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    // An absolute path to the scenario: the page must show its name, not the folder.
+    let scenario = dir.path().join("retail_chain.toml");
+    std::fs::copy("scenarios/retail_chain.toml", &scenario).unwrap();
+    let scenario = scenario.canonicalize().unwrap();
+    let page = report(dir.path(), "plain.html", &[scenario.to_str().unwrap()]);
+    let folder = scenario.parent().unwrap().to_str().unwrap();
+    assert!(!page.contains(folder), "the page shows the folder {folder}");
+    assert!(page.contains("Large retail chain (retail_chain.toml)"));
+    for table in [
+        "project",
+        "benefits",
+        "factors",
+        "mitigations",
+        "strategies",
+    ] {
+        assert!(
+            page.contains(&format!("data-inputs=\"{table}\"")),
+            "inputs table {table}"
+        );
+    }
+    // A mitigation's cost distribution and effects in words; a changed factor beside the
+    // catalogue's value (no executive sponsor: 35 % in the catalogue, 60 % here).
+    assert!(page.contains("triangular: lowest 30,000, most likely 45,000, highest 75,000"));
+    assert!(page.contains("50 % less likely (uncertain: 20 % to 70 %)"));
+    assert!(page.contains(
+        "<th scope=\"row\">Missing executive / CXO sponsorship</th><td class=\"text\">Leadership"
+    ));
+    assert!(page.contains("<td class=\"number\">35 %</td><td class=\"number\">60 %</td>"));
+    // One display name per strategy.
+    assert!(!page.contains("(baseline) (baseline)"));
+    assert!(page.contains("No mitigation (baseline)"));
+    // "Other" broken down: the case's data-quality cause shows by name.
+    assert!(page.contains("↳ Poor data quality"));
+    // The scenario file is in the page, hidden on screen and in print until its box is ticked.
+    assert!(page.contains("<input type=\"checkbox\" id=\"show-appendix\">"));
+    assert!(page.contains("body:has(#show-appendix:not(:checked)) #appendix { display: none; }"));
+    assert!(page.contains("id=\"appendix\""));
+    let asked = report(
+        dir.path(),
+        "appendix.html",
+        &[scenario.to_str().unwrap(), "--appendix", "--no-frontier"],
+    );
+    assert!(asked.contains("<input type=\"checkbox\" id=\"show-appendix\" checked>"));
+}

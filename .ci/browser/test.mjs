@@ -13,7 +13,13 @@
 //     every series of K (g.strategy[data-strategy=K]) is hidden while the other strategies' stay,
 //     re-checks it and checks they are back;
 //   - emulates print media: the toggles must be hidden (an @media print stylesheet), the charts not;
-//   - keeps a full-page PNG screenshot and a PDF (page.pdf) per report in the artefact folder.
+//   - prints it to PDF (A4) and reads the PDF back with pdf.js (inside chromium): the printed
+//     text must hold no absolute path, no doubled "(baseline) (baseline)", no seed file name
+//     ("002_db8d67a646b952d9.txt", "seed 002"), the inputs tables of the page, and no heading on
+//     the last line of a page (stranded at its foot);
+//   - keeps a full-page PNG screenshot, the PDF and a PNG of every PDF page
+//     (NAME.page-N.png, drawn by pdf.js) and its text as read (NAME.pdf.txt) per report in the
+//     artefact folder.
 //
 // Options:
 //   --artefacts DIR   where screenshots, PDFs and browser-test.json go (target/browser-artefacts)
@@ -22,7 +28,7 @@
 //                     exception, an external request, a missing chart, an empty chart, a toggle
 //                     that hides nothing, no print stylesheet) and check that each copy FAILS
 //   --chromium PATH   the browser ($CHROMIUM, else /usr/bin/chromium)
-//   --no-pdf          skip the PDFs
+//   --no-pdf          skip the PDFs and their checks
 // Exit status: 0 all passed, 1 a check failed, 2 bad usage or no browser.
 
 import { chromium } from 'playwright-core';
@@ -30,6 +36,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CHARTS = [
@@ -43,6 +50,12 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
   '--disable-dev-shm-usage',
 ];
+
+// pdf.js (from npm) runs inside chromium, served from this made-up origin by a route, so the PDF
+// checks need nothing native and no network.
+const PDFJS_BUILD = path.join(path.dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json')), 'build');
+const PDF_ORIGIN = 'http://pdf.crmcast.invalid';
+const PDF_SCALE = 1.5;          // page images at 1.5 × 72 dpi (A4: 893 × 1263 px)
 
 function usage(message) {
   console.error(`${message}\nusage: node .ci/browser/test.mjs [--artefacts DIR] [--optional ID,...] ` +
@@ -154,6 +167,116 @@ function probePage() {
     toggles: [...document.querySelectorAll('input.strategy-toggle')].map((t) => t.dataset.strategy),
     series: [...new Set([...document.querySelectorAll('svg.chart g.strategy')].map((g) => g.dataset.strategy))],
   };
+}
+
+// What the printed page must show: its headings (to find one stranded at a page foot) and the
+// titles of its inputs tables.
+function probePrint() {
+  const shown = (el) => el.checkVisibility({ opacityProperty: true, visibilityProperty: true });
+  const clean = (t) => t.replace(/\s+/g, ' ').trim();
+  return {
+    // Each heading with the note that directly follows it (a heading and its note alone at a
+    // page foot are stranded too).
+    headings: [...document.querySelectorAll('h1, h2, h3, h4')].filter(shown).map((h) => ({
+      text: clean(h.innerText),
+      note: h.nextElementSibling?.matches('p.note') ? clean(h.nextElementSibling.innerText) : '',
+    })).filter((h) => h.text),
+    inputs: [...document.querySelectorAll('#inputs .inputs')].filter((d) => d.querySelector('table[data-inputs]') && shown(d))
+      .map((d) => clean(d.querySelector('h3')?.innerText ?? '')),
+  };
+}
+
+// Runs in a page of PDF_ORIGIN: every page's text as lines (top to bottom) and, when asked, its
+// image as a PNG data URL.
+async function probePdf({ origin, scale, render }) {
+  const pdfjs = await import(`${origin}/pdf.mjs`);
+  pdfjs.GlobalWorkerOptions.workerSrc = `${origin}/pdf.worker.mjs`;
+  const doc = await pdfjs.getDocument({ url: `${origin}/doc.pdf` }).promise;
+  const pages = [];
+  for (let n = 1; n <= doc.numPages; n++) {
+    const page = await doc.getPage(n);
+    const content = await page.getTextContent();
+    const rows = [];
+    for (const item of content.items) {
+      if (!item.str || !item.str.trim()) continue;
+      const [x, y] = [item.transform[4], item.transform[5]];
+      let row = rows.find((r) => Math.abs(r.y - y) < 2.5);
+      if (!row) { row = { y, items: [] }; rows.push(row); }
+      row.items.push({ x, end: x + item.width, str: item.str });
+    }
+    rows.sort((a, b) => b.y - a.y);
+    // Pieces that touch (a ligature such as "fi" is its own piece) join without a space.
+    const joined = (items) => items.sort((a, b) => a.x - b.x).reduce((text, item, i, all) =>
+      (i === 0 ? item.str : text + (item.x - all[i - 1].end > 1 ? ' ' : '') + item.str), '');
+    const lines = rows.map((r) => joined(r.items).replace(/\s+/g, ' ').trim());
+    let png = null;
+    if (render) {
+      const viewport = page.getViewport({ scale });
+      const canvas = document.createElement('canvas');
+      canvas.width = Math.ceil(viewport.width);
+      canvas.height = Math.ceil(viewport.height);
+      const ctx = canvas.getContext('2d');
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      await page.render({ canvasContext: ctx, viewport }).promise;
+      png = canvas.toDataURL('image/png');
+    }
+    pages.push({ lines, png });
+  }
+  return pages;
+}
+
+async function readPdf(context, pdf, render) {
+  const page = await context.newPage();
+  try {
+    await page.route(`${PDF_ORIGIN}/**`, (route) => {
+      const { pathname } = new URL(route.request().url());
+      if (pathname === '/doc.pdf') return route.fulfill({ body: pdf, contentType: 'application/pdf' });
+      if (pathname === '/pdf.mjs' || pathname === '/pdf.worker.mjs') {
+        return route.fulfill({ path: path.join(PDFJS_BUILD, pathname.slice(1)), contentType: 'text/javascript' });
+      }
+      return route.fulfill({ body: '<!doctype html><meta charset="utf-8"><title>pdf</title>', contentType: 'text/html' });
+    });
+    await page.goto(`${PDF_ORIGIN}/`);
+    return await page.evaluate(probePdf, { origin: PDF_ORIGIN, scale: PDF_SCALE, render });
+  } finally {
+    await page.close().catch(() => {});
+  }
+}
+
+const ABSOLUTE_PATH = /(?<![\w.:/~-])(?:\/(?:home|root|tmp|work|Users|var|mnt|opt|srv|usr|private)\/\S+|[A-Za-z]:\\\S+|~\/\S+)/;
+const SEED_FILE = /\b\d{3}_[0-9a-f]{16}\.txt\b|\bseeds?\s+0\d\d\b/i;
+
+// Checks the printed PDF's pages (lines of text) against what the page must print.
+function checkPdf(pages, print, failures) {
+  const all = pages.flatMap((p, i) => p.lines.map((line) => ({ page: i + 1, line })));
+  const hit = (re, what) => {
+    const found = all.find(({ line }) => re.test(line));
+    if (found) failures.push(`the PDF shows ${what} on page ${found.page}: "${found.line.slice(0, 100)}"`);
+  };
+  hit(ABSOLUTE_PATH, 'an absolute path');
+  hit(/\(baseline\)\s*\(baseline\)/i, 'a doubled "(baseline) (baseline)"');
+  hit(SEED_FILE, 'a seed file name');
+  const text = all.map(({ line }) => line).join('\n');
+  if (print.inputs.length < 4) failures.push(`the printed page has ${print.inputs.length} inputs tables (project, benefits, mitigations, strategies …); expected at least 4`);
+  for (const title of print.inputs) {
+    if (!all.some(({ line }) => line === title)) failures.push(`the inputs table "${title}" is missing from the PDF`);
+  }
+  if (!/\bInputs\b/.test(text)) failures.push('the PDF has no "Inputs" section');
+  // A heading on the last line of a page (the last page aside), or followed there only by its
+  // note, is stranded at the page's foot.
+  const headingOf = (line) => print.headings.find((h) => h.text === line || (line.length >= 12 && h.text.startsWith(line)));
+  pages.slice(0, -1).forEach((p, i) => {
+    for (let k = p.lines.length - 1; k >= Math.max(0, p.lines.length - 6); k--) {
+      const heading = headingOf(p.lines[k]);
+      if (!heading) continue;
+      const after = p.lines.slice(k + 1).join(' ');
+      if (after === '' || (heading.note && heading.note.startsWith(after))) {
+        failures.push(`the heading "${heading.text}" is stranded at the foot of page ${i + 1}${after ? ' (with only its note)' : ''}`);
+      }
+      break;
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -273,11 +396,20 @@ async function checkReport(context, file, options, { keepArtefacts = true } = {}
     const printCharts = await page.evaluate(probeCharts);
     const lost = printCharts.filter((c) => c.width < 10 || c.height < 10 || c.drawn < Math.min(MIN_DRAWN, c.shapes));
     if (lost.length) failures.push(`in print, chart(s) ${lost.map((c) => c.id).join(', ')} disappear`);
-    if (keepArtefacts && options.pdf) {
-      try {
-        await page.pdf({ path: path.join(options.artefacts, `${name}.pdf`), format: 'A4', printBackground: true });
-      } catch (error) {
-        warnings.push(`page.pdf failed: ${error.message.split('\n')[0]}`);
+    if (options.pdf) {
+      const print = await page.evaluate(probePrint);
+      const pdf = await page.pdf({ format: 'A4', printBackground: true });
+      const pages = await readPdf(context, pdf, keepArtefacts);
+      checkPdf(pages, print, failures);
+      facts.pdfPages = pages.length;
+      if (keepArtefacts) {
+        fs.writeFileSync(path.join(options.artefacts, `${name}.pdf`), pdf);
+        fs.writeFileSync(path.join(options.artefacts, `${name}.pdf.txt`),
+          pages.map((p, i) => `== page ${i + 1}\n${p.lines.join('\n')}\n`).join(''));
+        pages.forEach((p, i) => {
+          fs.writeFileSync(path.join(options.artefacts, `${name}.page-${i + 1}.png`),
+            Buffer.from(p.png.replace(/^data:image\/png;base64,/, ''), 'base64'));
+        });
       }
     }
     await page.emulateMedia({ media: 'screen' });
@@ -351,6 +483,26 @@ const MUTATIONS = [
     apply: (h) => inject(withoutCsp(h), `<script>document.querySelectorAll('g.strategy').forEach((g) => { g.style.setProperty('display', 'inline', 'important'); g.style.setProperty('visibility', 'visible', 'important'); g.style.setProperty('opacity', '1', 'important'); })</script>`),
   },
   {
+    name: 'a heading at a page foot', expect: /heading .* stranded at the foot of page/,
+    apply: (h) => inject(h, '<style>@media print { #causes h2, #inputs h2 { break-before: auto !important; break-after: page !important; } }</style>'),
+  },
+  {
+    name: 'an absolute path', expect: /PDF shows an absolute path/,
+    apply: (h) => h.replace(/(<dd>[^<]*\()([^)<]*\.toml)\)/, '$1/home/consultant/clients/$2)'),
+  },
+  {
+    name: 'a doubled baseline', expect: /doubled "\(baseline\) \(baseline\)"/,
+    apply: (h) => h.replace(/<th>([^<]*?)\(baseline\)<\/th>/, '<th>$1(baseline) (baseline)</th>'),
+  },
+  {
+    name: 'the scenario file printed', expect: /PDF shows a seed file name/,
+    apply: (h) => h.replace(/id="show-appendix"/, 'id="show-appendix" checked'),
+  },
+  {
+    name: 'no inputs tables', expect: /inputs tables/,
+    apply: (h) => h.replace(/data-inputs="/g, 'data-gone="'),
+  },
+  {
     name: 'no print stylesheet', expect: /print/,
     apply: (h) => h.replace(/@media\s+print/gi, '@media not all').replace(/media=(["']?)print\1/gi, 'media="not all"'),
   },
@@ -404,6 +556,7 @@ async function main() {
         const t = result.toggle;
         console.log(`ok    ${rel}: ${result.charts.length} charts (${shapes} shapes); toggle ${t?.strategy} hides ` +
           `${t?.hidden} series and restores ${t?.restored}; ${result.printHidden} toggles hidden in print; ` +
+          `${result.pdfPages ?? 0} PDF pages checked; ` +
           `${result.screenshot} (${result.seconds.toFixed(1)}s)`);
       } else {
         failed += 1;

@@ -26,6 +26,9 @@ pub struct Presentation {
     pub frontier: Option<FrontierChart>,
     /// The survey's cause groups, each beside the model's share.
     pub survey: Vec<SurveyComparison>,
+    /// The model's causes in finer cuts: by factor category, and the groups the survey gives
+    /// no figure for broken down into their factors.
+    pub causes: crate::presentation::causes::CauseBreakdown,
     pub assumptions: Assumptions,
 }
 
@@ -236,6 +239,8 @@ pub fn build(
         .optimization
         .map(|opt| frontier(opt, scenario, &report));
     let survey = survey(&report, scenario.baseline, recommended);
+    let causes =
+        crate::presentation::causes::breakdown(&report, &survey, scenario.baseline, recommended);
     let assumptions = Assumptions {
         scenario: report.run.scenario.clone(),
         origin: report.run.origin.clone(),
@@ -257,6 +262,7 @@ pub fn build(
         tornado,
         frontier,
         survey,
+        causes,
         assumptions,
     }
 }

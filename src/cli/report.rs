@@ -11,6 +11,7 @@ use crate::analysis::sensitivity::study::{self, OutputMetric, StudySettings};
 use crate::engine::{self, Ending, RunSettings, Sampling, Shard, records};
 use crate::error::Error;
 use crate::export::{self, charts};
+use crate::presentation::inputs;
 use clap::{Args, ValueEnum};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -68,6 +69,10 @@ pub struct ReportArgs {
     /// confidence level).
     #[arg(long, default_value_t = 20_000, value_name = "TRIALS")]
     pub scatter_trials: u64,
+    /// With the HTML report: show and print the scenario file as an appendix (without it, a
+    /// box on the page adds it).
+    #[arg(long)]
+    pub appendix: bool,
     /// Leave out the efficient frontier (it evaluates every subset of mitigations).
     #[arg(long)]
     pub no_frontier: bool,
@@ -183,7 +188,12 @@ pub fn run(args: ReportArgs) -> Result<(), Error> {
     }
     match format {
         ReportFormat::Html => {
-            let page = export::html::page(&presentation, &charts);
+            let reference = inputs::Reference::of(&scenario)?;
+            let inputs = inputs::inputs(&scenario, &reference);
+            let options = export::html::PageOptions {
+                appendix: args.appendix,
+            };
+            let page = export::html::page(&presentation, &charts, &inputs, options);
             export::write_output(args.output.as_deref(), "--output", |out| {
                 out.write_all(page.as_bytes())
             })

@@ -5,16 +5,33 @@
 //! forbids scripts and remote resources besides.
 //!
 //! Strategies are shown or hidden with checkboxes and CSS alone (`:has()`); print hides the
-//! controls and keeps each chart on one page.
+//! controls and keeps each chart on one page. The inputs are tables
+//! ([`crate::presentation::inputs`]); the scenario file itself is an appendix that print leaves
+//! out unless its box is ticked (`report --appendix` ticks it). A strategy has one display name
+//! everywhere ([`charts::role_name`]), and the page shows file names, never a folder.
 
 use super::charts::{self, Chart};
 use super::sections::{money, value};
 use crate::analysis::presentation::Presentation;
 use crate::analysis::report::{Estimate, Report, Unit};
+use crate::presentation::inputs::{Cell, Inputs, Table};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-/// The page for `presentation` with its `charts` (from [`charts::all`]).
-pub fn page(presentation: &Presentation, charts: &[Chart]) -> String {
+/// What the page prints beyond the report itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PageOptions {
+    /// Print the scenario file as an appendix (the reader can still tick it on screen).
+    pub appendix: bool,
+}
+
+/// The page for `presentation` with its `charts` (from [`charts::all`]) and the scenario's
+/// `inputs`.
+pub fn page(
+    presentation: &Presentation,
+    charts: &[Chart],
+    inputs: &Inputs,
+    options: PageOptions,
+) -> String {
     let report = &presentation.report;
     let title = format!("{} — crmcast report", report.run.scenario);
     let markup = html! {
@@ -42,13 +59,15 @@ pub fn page(presentation: &Presentation, charts: &[Chart]) -> String {
                     a href="#comparison" { "Comparison" } " · "
                     a href="#charts" { "Charts" } " · "
                     a href="#causes" { "Failure causes" } " · "
+                    a href="#inputs" { "Inputs" } " · "
                     a href="#assumptions" { "Assumptions" }
                 }
                 (summary(report))
                 (comparison(presentation))
                 (charts_section(presentation, charts))
                 (causes(presentation))
-                (assumptions(presentation))
+                (inputs_section(inputs))
+                (assumptions(presentation, options))
                 footer {
                     "Made by crmcast " (report.run.crmcast_version)
                     ". Every figure is a Monte Carlo estimate; intervals are 95 % intervals of that estimate. docs/MODEL.md states the model."
@@ -126,14 +145,15 @@ fn comparison(presentation: &Presentation) -> Markup {
     let others: Vec<_> = strategies.iter().filter(|s| !s.baseline).collect();
     html! {
         section #comparison {
+            div.keep {
             h2 { "Strategies compared" }
             p.note { "Each cell gives the estimate and, below it, its 95 % interval. All strategies ran on the same random numbers, so their differences are precise." }
             div.table-wrap { table.compare {
                 thead { tr {
                     th { "metric" }
                     @for (k, s) in strategies.iter().enumerate() {
-                        th { span.swatch style=(format!("background:{}", charts::colour(k))) {} (s.name)
-                             @if s.baseline { br; small { "baseline" } } }
+                        th { span.swatch style=(format!("background:{}", charts::colour(k))) {}
+                             (charts::role_name(&s.name, s.baseline, false)) }
                     }
                 } }
                 tbody {
@@ -150,8 +170,10 @@ fn comparison(presentation: &Presentation) -> Markup {
                     }
                 }
             } }
+            }
             @if let Some(first) = others.first() {
-                h3 { "Difference to the baseline “" (base.name) "”" }
+                div.keep {
+                h3 { "Difference to the baseline, “" (base.name) "”" }
                 div.table-wrap { table.compare {
                     thead { tr { th { "metric" } @for s in &others { th { (s.name) } } } }
                     tbody {
@@ -175,8 +197,10 @@ fn comparison(presentation: &Presentation) -> Markup {
                         }
                     }
                 } }
+                }
             }
             @if let Some(view) = &report.outside_view {
+                div.keep {
                 h3 { "Outside view: cost overrun blended with the reference class (weight " (format!("{:.2}", view.weight)) ", " (view.class) ")" }
                 div.table-wrap { table.compare {
                     thead { tr { th { "strategy" } th { "level" } th { "inside view" } th { "reference class" } th { "blended" } } }
@@ -187,6 +211,7 @@ fn comparison(presentation: &Presentation) -> Markup {
                         td { (format!("{:+.1} %", 100.0 * r.blended)) }
                     } } }
                 } }
+                }
             }
         }
     }
@@ -232,8 +257,7 @@ fn charts_section(presentation: &Presentation, charts: &[Chart]) -> Markup {
                         input type="checkbox" class="strategy-toggle" id=(format!("show-{k}"))
                             data-strategy=(k) checked;
                         span.swatch style=(format!("background:{}", charts::colour(k))) {}
-                        (d.name)
-                        @if d.recommended { " (recommended)" }
+                        (charts::role_name(&d.name, d.baseline, d.recommended))
                     }
                 }
             }
@@ -280,46 +304,174 @@ fn reading(id: &str) -> &'static str {
     }
 }
 
+fn share(e: &Estimate) -> Markup {
+    html! { (value(Unit::Probability, e.value)) br; small { (interval(Unit::Probability, e)) } }
+}
+
 fn causes(presentation: &Presentation) -> Markup {
     let report = &presentation.report;
-    let recommended = &report.decision.recommended_name;
-    let baseline = &report.baseline().name;
+    let base = report.baseline();
+    let decision = &report.decision;
+    let baseline = charts::role_name(&base.name, true, false);
+    let recommended = charts::role_name(
+        &decision.recommended_name,
+        decision.recommended == base.id,
+        true,
+    );
+    let breakdown = &presentation.causes;
     html! {
         section #causes {
+            div.keep {
             h2 { "Why projects miss their objectives" }
-            p.note { "Share of the trials that missed their objectives whose primary cause lies in each cause group of the CRM Forum survey (2001, N ≈ 700)." }
-            div.table-wrap { table.compare {
-                thead { tr { th { "cause group" } th { "survey" } th { (baseline) " (baseline)" } th { (recommended) " (recommended)" } } }
-                tbody { @for row in &presentation.survey { tr {
+            p.note { "Share of the trials that missed their objectives whose primary cause lies in each cause group of the CRM Forum survey (2001, N ≈ 700). “Other”, and any group the survey gives no figure for, is broken down into its factors (indented), so that a cause particular to this case shows by name." }
+            div.table-wrap { table.compare.causes {
+                thead { tr { th { "cause group" } th { "survey" } th { (baseline) } th { (recommended) } } }
+                tbody { @for row in &presentation.survey {
+                    tr {
+                        th scope="row" { (row.label) }
+                        td { @match row.survey { Some(s) => (value(Unit::Probability, s)), None => "–" } }
+                        td { (share(&row.baseline)) }
+                        td { (share(&row.recommended)) }
+                    }
+                    @for part in breakdown.unsurveyed.iter().filter(|c| c.group == row.group
+                        && (c.baseline.value > 0.0 || c.recommended.value > 0.0)) {
+                        tr.part {
+                            th scope="row" { "↳ " (part.label) }
+                            td { "–" }
+                            td { (share(&part.baseline)) }
+                            td { (share(&part.recommended)) }
+                        }
+                    }
+                } }
+            } }
+            }
+            div.keep {
+            h3 { "By factor category" }
+            p.note { "The same trials by the catalogue category of their primary cause; trials that no factor explains (estimating error alone) are left out, so the shares sum to less than 100 %." }
+            div.table-wrap { table.compare.causes {
+                thead { tr { th { "factor category" } th { (baseline) } th { (recommended) } } }
+                tbody { @for row in &breakdown.by_category { tr {
                     th scope="row" { (row.label) }
-                    td { @match row.survey { Some(s) => (value(Unit::Probability, s)), None => "–" } }
-                    td { (value(Unit::Probability, row.baseline.value)) br; small { (interval(Unit::Probability, &row.baseline)) } }
-                    td { (value(Unit::Probability, row.recommended.value)) br; small { (interval(Unit::Probability, &row.recommended)) } }
+                    td { (share(&row.baseline)) }
+                    td { (share(&row.recommended)) }
                 } } }
             } }
+            }
         }
     }
 }
 
-fn assumptions(presentation: &Presentation) -> Markup {
+fn inputs_section(inputs: &Inputs) -> Markup {
+    html! {
+        section #inputs {
+            div.keep {
+                h2 { "Inputs" }
+                p.note { "What the forecast rests on, as the scenario states it; amounts in " (inputs.currency) "." }
+                @if !inputs.warnings.is_empty() {
+                    div.warnings {
+                        h3 { "Warnings on the inputs" }
+                        ul { @for warning in &inputs.warnings { li { (warning) } } }
+                    }
+                }
+                (input_table(&inputs.project))
+            }
+            // The effects table gives the mitigations' multipliers as numbers for the workbook;
+            // the page says the same in words in the mitigations table.
+            @for table in inputs.tables().into_iter().skip(1).filter(|t| t.id != "effects") {
+                (input_table(table))
+            }
+        }
+    }
+}
+
+/// A table kept on one page in print when it is short enough to fit one (a longer one breaks
+/// between rows, its heading kept with the rows by `break-after: avoid`).
+const KEEP_LINES: usize = 36;
+
+fn input_table(table: &Table) -> Markup {
+    let lines: usize = table
+        .rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|c| c.display().lines().count())
+                .max()
+                .unwrap_or(1)
+        })
+        .sum();
+    let class = if lines <= KEEP_LINES {
+        "inputs keep"
+    } else {
+        "inputs"
+    };
+    html! {
+        div class=(class) id=(format!("inputs-{}", table.id)) {
+            h3 { (table.title) }
+            p.note { (table.note) }
+            @if !table.rows.is_empty() {
+                div.table-wrap { table.compare.inputs data-inputs=(table.id) {
+                    thead { tr { @for column in &table.columns { th { (column) } } } }
+                    tbody { @for row in &table.rows { tr {
+                        @for (i, cell) in row.iter().enumerate() {
+                            @if i == 0 { th scope="row" { (cell_markup(cell)) } }
+                            @else { td class=(cell_class(cell)) { (cell_markup(cell)) } }
+                        }
+                    } } }
+                } }
+            }
+        }
+    }
+}
+
+/// A cell's text, its lines (a mitigation's effects, a strategy's mitigations) kept apart.
+fn cell_markup(cell: &Cell) -> Markup {
+    let text = cell.display();
+    html! {
+        @for (i, line) in text.lines().enumerate() {
+            @if i > 0 { br; }
+            (line)
+        }
+    }
+}
+
+fn cell_class(cell: &Cell) -> &'static str {
+    match cell {
+        Cell::Number { .. } => "number",
+        _ => "text",
+    }
+}
+
+/// A file's name without its folder: the page shows no path of the machine that made it.
+fn file_name(origin: &str) -> String {
+    std::path::Path::new(origin).file_name().map_or_else(
+        || origin.to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    )
+}
+
+fn assumptions(presentation: &Presentation, options: PageOptions) -> Markup {
     let a = &presentation.assumptions;
     let run = &presentation.report.run;
     html! {
         section #assumptions {
-            h2 { "Appendix: assumptions" }
+            h2 { "How the figures were made" }
             dl {
-                dt { "Scenario" } dd { (a.scenario) " (" (a.origin) ")" }
-                dt { "Catalogue" } dd { (a.catalogue) ", version " (a.catalogue_version) }
+                dt { "Scenario" } dd { (a.scenario) " (" (file_name(&a.origin)) ")" }
+                dt { "Catalogue" } dd { (file_name(&a.catalogue)) ", version " (a.catalogue_version) }
                 dt { "Trials" } dd { (money(a.trials as f64)) " (" (a.sampling) " sampling, standard errors: " (run.standard_errors) ")" }
                 dt { "Seed" } dd { (a.seed) " — the same seed gives the same figures on any machine and thread count" }
                 dt { "Parameter uncertainty" } dd { @if run.parameter_uncertainty { "drawn per trial" } @else { "fixed parameters" } }
                 dt { "Scatter sample" } dd { "the run's first " (money(presentation.scatter.trials as f64)) " trials" }
                 dt { "crmcast" } dd { "version " (a.crmcast_version) }
             }
-            details open {
-                summary { "The scenario file" }
-                pre { (a.scenario_text) }
+            label.appendix-toggle {
+                input type="checkbox" id="show-appendix" checked[options.appendix];
+                " Show and print the scenario file as an appendix"
             }
+        }
+        section #appendix {
+            h2 { "Appendix: the scenario file" }
+            pre { (a.scenario_text) }
         }
     }
 }
@@ -353,6 +505,12 @@ td.better { background: #eef8f1; } td.worse { background: #fbeeee; }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; }
 fieldset.toggles { border: 1px solid var(--line); border-radius: 8px; margin: 8px 0 16px; }
 fieldset.toggles label { display: inline-block; margin-right: 18px; cursor: pointer; }
+label.appendix-toggle { display: block; margin: 16px 0; cursor: pointer; }
+body:has(#show-appendix:not(:checked)) #appendix { display: none; }
+table.inputs td.text { text-align: left; }
+table.inputs td.number { white-space: nowrap; }
+table.causes tr.part th { padding-left: 24px; color: var(--muted); }
+.warnings { border: 1px solid #e0b252; background: #fdf6e3; border-radius: 8px; padding: 4px 12px; }
 figure.chart-figure { margin: 24px 0; }
 figure.chart-figure figcaption { margin-top: 4px; }
 figure.chart-figure svg { width: 100%; height: auto; max-width: 900px; display: block; }
@@ -367,10 +525,16 @@ footer { margin-top: 40px; font-size: 12px; border-top: 1px solid var(--line); p
   @page { size: A4; margin: 14mm; }
   body { max-width: none; padding: 0; font-size: 11px; }
   nav.contents, fieldset.toggles { display: none; }
-  h2 { break-after: avoid; }
-  figure.chart-figure, table, .cards, tr { break-inside: avoid; }
+  /* A heading stays with what it introduces: no heading (or its note) at a page foot. Long
+     tables may break between rows; their header row repeats. */
+  h1, h2, h3, h2 + p.note, h3 + p.note { break-after: avoid; }
+  h2, h3 { break-inside: avoid; }
+  figure.chart-figure, .cards, tr, dl, .keep { break-inside: avoid; }
+  thead { display: table-header-group; }
+  /* A scroll box does not break across pages as its content does; on paper nothing scrolls. */
+  .table-wrap { overflow: visible; }
+  label.appendix-toggle { display: none; }
   figure.chart-figure svg { max-width: 100%; }
-  details > summary { list-style: none; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 "#;

@@ -25,7 +25,7 @@ mod scale;
 
 use crate::analysis::presentation::Presentation;
 
-pub use distributions::{npv_histogram, overrun_s_curve, roi_histogram, slip_s_curve};
+pub use distributions::{npv_histogram, overrun_s_curve, roi_histogram, role_name, slip_s_curve};
 pub use outcomes::{cost_schedule_scatter, frontier};
 pub use png::png;
 pub use ranking::{causes_vs_survey, tornado};
