@@ -1,7 +1,9 @@
 //! Docs that restate data are checked against it: `docs/MODEL.md` §2 holds the shipped
 //! catalogue's numbers exactly as `export::catalogue::model_tables` renders them, so a
 //! re-calibration cannot leave the page stale. `CRMCAST_WRITE_DOCS=1 cargo test --test docs`
-//! rewrites the block.
+//! rewrites the block. `docs/SOURCES.md` lists the source registry (`data/sources.toml`) the
+//! same way, and no doc or built-in file names the source articles by a file or folder that a
+//! clone does not have.
 
 use crmcast::export::catalogue::model_tables;
 use crmcast::model::Catalogue;
@@ -24,6 +26,100 @@ fn model_md_shows_the_shipped_catalogue() {
         }
         panic!(
             "docs/MODEL.md §2 does not show data/catalogue.toml; run `CRMCAST_WRITE_DOCS=1 cargo test --test docs`. Expected:\n{expected}"
+        );
+    }
+}
+
+const SOURCES_BEGIN: &str =
+    "<!-- source list: generated from data/sources.toml by tests/docs.rs -->\n";
+const SOURCES_END: &str = "<!-- end of source list -->";
+
+#[test]
+fn sources_md_lists_the_source_registry() {
+    let page = std::fs::read_to_string("docs/SOURCES.md").expect("docs/SOURCES.md");
+    let registry = crmcast::model::sources::Registry::builtin().expect("registry");
+    let expected = crmcast::presentation::sources::reference_page(&registry);
+    let start = page
+        .find(SOURCES_BEGIN)
+        .expect("the begin marker in docs/SOURCES.md")
+        + SOURCES_BEGIN.len();
+    let end = page[start..].find(SOURCES_END).expect("the end marker") + start;
+    if page[start..end] != expected {
+        if std::env::var_os("CRMCAST_WRITE_DOCS").is_some() {
+            let updated = format!("{}{}{}", &page[..start], expected, &page[end..]);
+            std::fs::write("docs/SOURCES.md", updated).expect("write docs/SOURCES.md");
+            return;
+        }
+        panic!(
+            "docs/SOURCES.md does not list data/sources.toml; run `CRMCAST_WRITE_DOCS=1 cargo test --test docs`. Expected:\n{expected}"
+        );
+    }
+}
+
+/// Every text a reader gets from the repository: the docs, the README and the built-in data.
+fn reader_texts() -> Vec<(String, String)> {
+    let mut paths: Vec<std::path::PathBuf> = vec!["README.md".into()];
+    for dir in ["docs", "data", "scenarios", "scenarios/calibration"] {
+        for entry in std::fs::read_dir(dir).expect(dir) {
+            let path = entry.expect("entry").path();
+            if path.is_file() {
+                paths.push(path);
+            }
+        }
+    }
+    paths
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap_or_default();
+            (p.display().to_string(), text)
+        })
+        .collect()
+}
+
+#[test]
+fn no_doc_or_data_file_cites_a_seed_file_or_folder() {
+    for (path, text) in reader_texts() {
+        assert_eq!(
+            hashed_file_name(&text),
+            None,
+            "{path} names a source article by its file"
+        );
+        for word in ["shared/seeds", "SEEDS.md"] {
+            assert!(!text.contains(word), "{path} mentions {word}");
+        }
+    }
+}
+
+/// The first `NNN_<16 hex digits>.txt` in `text` (the hashed file names the source articles
+/// had before the registry), found without a regex crate.
+fn hashed_file_name(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    (0..bytes.len().saturating_sub(24)).find_map(|i| {
+        let w = &bytes[i..i + 24];
+        let ok = w[..3].iter().all(u8::is_ascii_digit)
+            && w[3] == b'_'
+            && w[4..20]
+                .iter()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+            && &w[20..24] == b".txt";
+        ok.then(|| String::from_utf8_lossy(w).into_owned())
+    })
+}
+
+#[test]
+fn every_registered_source_is_cited_somewhere() {
+    // A registry entry nothing cites is a stale citation; every label appears in the data or
+    // the docs (besides the generated SOURCES.md).
+    let registry = crmcast::model::sources::Registry::builtin().expect("registry");
+    let texts: Vec<(String, String)> = reader_texts()
+        .into_iter()
+        .filter(|(p, _)| !p.ends_with("SOURCES.md") && !p.ends_with("sources.toml"))
+        .collect();
+    for c in &registry.sources {
+        assert!(
+            texts.iter().any(|(_, t)| t.contains(&c.label)),
+            "no doc or data file cites \"{}\"",
+            c.label
         );
     }
 }

@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod correlation;
 pub mod distribution;
 pub mod economics;
+pub mod sources;
 pub mod uncertainty;
 
 pub use catalogue::{Catalogue, Category, Defaults, Group};
