@@ -183,3 +183,109 @@ fn security_md_option_limits_are_enforced() {
         );
     }
 }
+
+/// What a reader sees of every command on the default scenario: no source article is named by
+/// its old file name or by a folder that a clone does not have. Small trial counts keep it fast.
+#[test]
+fn no_command_output_names_a_seed_file_or_folder() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let html = dir.path().join("report.html");
+    let xlsx = dir.path().join("report.xlsx");
+    let path = |p: &std::path::Path| p.to_str().expect("UTF-8 path").to_string();
+    let mut runs: Vec<Vec<String>> = Vec::new();
+    for format in ["table", "markdown", "json", "csv"] {
+        for command in [
+            vec!["run", "--trials", "2000", "-q"],
+            vec!["compare", "--trials", "2000", "-q"],
+            vec!["factors"],
+            vec!["sources"],
+            vec!["sources", "CRM Forum 2001"],
+        ] {
+            let mut args: Vec<String> = command.into_iter().map(String::from).collect();
+            args.extend(["--format".to_string(), format.to_string()]);
+            runs.push(args);
+        }
+    }
+    let fixed: [&[&str]; 9] = [
+        &["validate", "scenarios/default.toml"],
+        &[
+            "sensitivity",
+            "--trials",
+            "2000",
+            "--sobol-samples",
+            "0",
+            "--shapley-permutations",
+            "0",
+        ],
+        &["voi", "--trials", "2000", "--bootstrap", "2"],
+        &[
+            "optimize",
+            "--budget",
+            "100000",
+            "--trials",
+            "256",
+            "--confirm-trials",
+            "1000",
+            "-q",
+        ],
+        &["reference-class"],
+        &["init", "-"],
+        &["init", "--template", "retail_chain", "-"],
+        &["schema"],
+        &["--help"],
+    ];
+    runs.extend(
+        fixed
+            .iter()
+            .map(|a| a.iter().map(|s| s.to_string()).collect()),
+    );
+    for (file, extra) in [(&html, vec![]), (&xlsx, vec!["--xlsx-trials", "10"])] {
+        let mut args = vec!["report".to_string(), "-o".into(), path(file)];
+        // The tornado and the frontier show no sources; small or left out, they keep this fast.
+        args.extend(
+            [
+                "--trials",
+                "2000",
+                "-q",
+                "--sensitivity-trials",
+                "100",
+                "--no-frontier",
+            ]
+            .map(String::from),
+        );
+        args.extend(extra.into_iter().map(String::from));
+        runs.push(args);
+    }
+    let mut texts: Vec<(String, String)> = Vec::new();
+    for args in &runs {
+        let output = assert_cmd::cargo::cargo_bin_cmd!("crmcast")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(args)
+            .output()
+            .expect("crmcast runs");
+        assert!(output.status.success(), "crmcast {args:?}: {output:?}");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        texts.push((format!("crmcast {}", args.join(" ")), text));
+    }
+    texts.push((
+        "the HTML report".into(),
+        std::fs::read_to_string(&html).expect("the report"),
+    ));
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).expect("the workbook");
+    use calamine::Reader as _;
+    for name in book.sheet_names() {
+        let range = book.worksheet_range(&name).expect("a sheet");
+        let cells: Vec<String> = range.cells().map(|(_, _, c)| c.to_string()).collect();
+        texts.push((format!("workbook sheet {name}"), cells.join("\n")));
+    }
+    for (what, text) in texts {
+        assert_eq!(hashed_file_name(&text), None, "{what} names a source file");
+        for word in ["shared/seeds", "SEEDS.md", "seed 00"] {
+            assert!(!text.contains(word), "{what} mentions {word:?}");
+        }
+    }
+}

@@ -127,6 +127,29 @@ pub fn one(c: &Citation, catalogue: &Catalogue) -> Document {
     }
 }
 
+/// The sources a scenario cites (its own, its mitigations' and its factors'), in the registry's
+/// order, as a reference list a report can print after its inputs: label and full citation.
+/// A label the registry does not have cannot occur (validation refuses it) and is skipped.
+pub fn cited_by(scenario: &crate::scenario::Scenario, registry: &Registry) -> Section {
+    let cited: std::collections::BTreeSet<&str> = scenario
+        .sources
+        .iter()
+        .chain(scenario.mitigations.iter().flat_map(|m| &m.sources))
+        .chain(scenario.factors.iter().flat_map(|f| &f.sources))
+        .map(String::as_str)
+        .collect();
+    Section {
+        title: "Sources cited".into(),
+        header: ["label", "reference"].map(String::from).to_vec(),
+        rows: registry
+            .sources
+            .iter()
+            .filter(|c| cited.contains(c.label.as_str()))
+            .map(|c| vec![c.label.clone(), c.reference()])
+            .collect(),
+    }
+}
+
 /// docs/SOURCES.md below its introduction: every source by kind, in the registry's order, with
 /// its full citation. `tests/docs.rs` checks the page holds exactly this text.
 pub fn reference_page(registry: &Registry) -> String {
@@ -198,6 +221,22 @@ mod tests {
                 .as_array()
                 .map(|a| a.len()),
             Some(expected)
+        );
+    }
+
+    #[test]
+    fn a_scenario_cites_its_own_its_mitigations_and_its_factors_sources() {
+        let registry = Registry::builtin().expect("registry");
+        let scenario = crate::scenario::Scenario::builtin_default().expect("scenario");
+        let section = cited_by(&scenario, &registry);
+        let labels: Vec<&str> = section.rows.iter().map(|r| r[0].as_str()).collect();
+        // The scenario's own, a mitigation's only (Prosci) and a factor's only (IDC).
+        for label in ["Shibuya, n.d.", "Prosci Best Practices", "IDC, n.d."] {
+            assert!(labels.contains(&label), "{label}: {labels:?}");
+        }
+        assert!(
+            !labels.contains(&"Flyvbjerg 2006"),
+            "not cited by the scenario"
         );
     }
 
