@@ -91,7 +91,7 @@ pub fn one(c: &Citation, catalogue: &Catalogue) -> Document {
     let citing: Vec<&str> = catalogue
         .factors
         .iter()
-        .filter(|f| f.sources.iter().any(|s| *s == c.label))
+        .filter(|f| f.sources.contains(&c.label))
         .map(|f| f.id.as_str())
         .collect();
     let mut sections = vec![Section {
