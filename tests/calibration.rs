@@ -72,7 +72,8 @@ fn default_scenario_reproduces_the_published_figures() {
         "outside tolerance:\n{}",
         failures.join("\n")
     );
-    // Seed 003's reading of the survey: organisational causes ≥ 41 %, software ≤ 4 %.
+    // The CRM Forum 2001 survey as "10 reasons for CRM failure, n.d." reports it:
+    // organisational causes ≥ 41 %, software ≤ 4 %.
     let share = |id: &str| {
         evaluation
             .targets

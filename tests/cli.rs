@@ -513,3 +513,63 @@ fn output_to_a_device_or_pipe_keeps_it_one() {
     assert!(text.contains("\"p_success\""));
     assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
 }
+
+// ---------------------------------------------------------------------------------------------
+// sources
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn sources_lists_the_registry_in_every_format_and_one_source_in_full() {
+    let table = stdout_of(&["sources"]);
+    for label in [
+        "CRM Forum 2001",
+        "Wanfang Data 2009",
+        "Budzier & Flyvbjerg 2011",
+    ] {
+        assert!(table.contains(label), "{label} missing:\n{table}");
+    }
+    let json = json_of(&["sources", "--format", "json"]);
+    let sources = json["sources"].as_array().expect("a list of sources");
+    assert!(
+        sources
+            .iter()
+            .all(|s| s["title"].is_string() && s["year"].is_string())
+    );
+    let csv = stdout_of(&["sources", "--format", "csv"]);
+    assert!(csv.starts_with("label,kind,title,original_title,language,author,publisher,year"));
+    assert_eq!(csv.lines().count(), sources.len() + 1, "{csv}");
+    let markdown = stdout_of(&["sources", "--format", "markdown"]);
+    assert!(markdown.contains("| CRM Forum 2001 |"), "{markdown}");
+    // One source in full: its original title, what it says, and the factors that cite it.
+    let one = json_of(&["sources", "Wanfang Data 2009", "--format", "json"]);
+    assert_eq!(one["original_title"], "CRM失败根源:忘了C代表的是客户");
+    assert_eq!(one["year"], "2009");
+    let citing = one["cited_by_factors"].as_array().expect("factors");
+    assert!(citing.iter().any(|f| f == "no_executive_sponsor"), "{one}");
+    // A mistyped label: exit 2 and the closest label.
+    crmcast()
+        .args(["sources", "CRM Forum 2010"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean \"CRM Forum 2001\""));
+}
+
+#[test]
+fn a_citation_that_is_not_in_the_registry_is_refused_with_the_fix() {
+    let text = std::fs::read_to_string(scenario("default")).unwrap();
+    let cited = "sources = [\"CRM adoption mistakes, n.d.\"]";
+    assert!(text.contains(cited));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old_citation.toml");
+    // A citation by the article's old file name, as scenarios had before the registry.
+    let old = text.replacen(cited, "sources = [\"002_db8d67a646b952d9.txt\"]", 1);
+    std::fs::write(&path, old).unwrap();
+    crmcast()
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("mitigations[0].sources[0]"))
+        .stderr(predicate::str::contains("is not a source crmcast knows"))
+        .stderr(predicate::str::contains("crmcast sources"));
+}

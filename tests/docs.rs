@@ -1,7 +1,9 @@
 //! Docs that restate data are checked against it: `docs/MODEL.md` §2 holds the shipped
 //! catalogue's numbers exactly as `export::catalogue::model_tables` renders them, so a
 //! re-calibration cannot leave the page stale. `CRMCAST_WRITE_DOCS=1 cargo test --test docs`
-//! rewrites the block.
+//! rewrites the block. `docs/SOURCES.md` lists the source registry (`data/sources.toml`) the
+//! same way, and no doc or built-in file names the source articles by a file or folder that a
+//! clone does not have.
 
 use crmcast::export::catalogue::model_tables;
 use crmcast::model::Catalogue;
@@ -24,6 +26,100 @@ fn model_md_shows_the_shipped_catalogue() {
         }
         panic!(
             "docs/MODEL.md §2 does not show data/catalogue.toml; run `CRMCAST_WRITE_DOCS=1 cargo test --test docs`. Expected:\n{expected}"
+        );
+    }
+}
+
+const SOURCES_BEGIN: &str =
+    "<!-- source list: generated from data/sources.toml by tests/docs.rs -->\n";
+const SOURCES_END: &str = "<!-- end of source list -->";
+
+#[test]
+fn sources_md_lists_the_source_registry() {
+    let page = std::fs::read_to_string("docs/SOURCES.md").expect("docs/SOURCES.md");
+    let registry = crmcast::model::sources::Registry::builtin().expect("registry");
+    let expected = crmcast::presentation::sources::reference_page(&registry);
+    let start = page
+        .find(SOURCES_BEGIN)
+        .expect("the begin marker in docs/SOURCES.md")
+        + SOURCES_BEGIN.len();
+    let end = page[start..].find(SOURCES_END).expect("the end marker") + start;
+    if page[start..end] != expected {
+        if std::env::var_os("CRMCAST_WRITE_DOCS").is_some() {
+            let updated = format!("{}{}{}", &page[..start], expected, &page[end..]);
+            std::fs::write("docs/SOURCES.md", updated).expect("write docs/SOURCES.md");
+            return;
+        }
+        panic!(
+            "docs/SOURCES.md does not list data/sources.toml; run `CRMCAST_WRITE_DOCS=1 cargo test --test docs`. Expected:\n{expected}"
+        );
+    }
+}
+
+/// Every text a reader gets from the repository: the docs, the README and the built-in data.
+fn reader_texts() -> Vec<(String, String)> {
+    let mut paths: Vec<std::path::PathBuf> = vec!["README.md".into()];
+    for dir in ["docs", "data", "scenarios", "scenarios/calibration"] {
+        for entry in std::fs::read_dir(dir).expect(dir) {
+            let path = entry.expect("entry").path();
+            if path.is_file() {
+                paths.push(path);
+            }
+        }
+    }
+    paths
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap_or_default();
+            (p.display().to_string(), text)
+        })
+        .collect()
+}
+
+#[test]
+fn no_doc_or_data_file_cites_a_seed_file_or_folder() {
+    for (path, text) in reader_texts() {
+        assert_eq!(
+            hashed_file_name(&text),
+            None,
+            "{path} names a source article by its file"
+        );
+        for word in ["shared/seeds", "SEEDS.md"] {
+            assert!(!text.contains(word), "{path} mentions {word}");
+        }
+    }
+}
+
+/// The first `NNN_<16 hex digits>.txt` in `text` (the hashed file names the source articles
+/// had before the registry), found without a regex crate.
+fn hashed_file_name(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    (0..bytes.len().saturating_sub(24)).find_map(|i| {
+        let w = &bytes[i..i + 24];
+        let ok = w[..3].iter().all(u8::is_ascii_digit)
+            && w[3] == b'_'
+            && w[4..20]
+                .iter()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+            && &w[20..24] == b".txt";
+        ok.then(|| String::from_utf8_lossy(w).into_owned())
+    })
+}
+
+#[test]
+fn every_registered_source_is_cited_somewhere() {
+    // A registry entry nothing cites is a stale citation; every label appears in the data or
+    // the docs (besides the generated SOURCES.md).
+    let registry = crmcast::model::sources::Registry::builtin().expect("registry");
+    let texts: Vec<(String, String)> = reader_texts()
+        .into_iter()
+        .filter(|(p, _)| !p.ends_with("SOURCES.md") && !p.ends_with("sources.toml"))
+        .collect();
+    for c in &registry.sources {
+        assert!(
+            texts.iter().any(|(_, t)| t.contains(&c.label)),
+            "no doc or data file cites \"{}\"",
+            c.label
         );
     }
 }
@@ -85,5 +181,111 @@ fn security_md_option_limits_are_enforced() {
             stderr.contains(&high.to_string()),
             "{args:?} does not state the limit {high}: {stderr}"
         );
+    }
+}
+
+/// What a reader sees of every command on the default scenario: no source article is named by
+/// its old file name or by a folder that a clone does not have. Small trial counts keep it fast.
+#[test]
+fn no_command_output_names_a_seed_file_or_folder() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let html = dir.path().join("report.html");
+    let xlsx = dir.path().join("report.xlsx");
+    let path = |p: &std::path::Path| p.to_str().expect("UTF-8 path").to_string();
+    let mut runs: Vec<Vec<String>> = Vec::new();
+    for format in ["table", "markdown", "json", "csv"] {
+        for command in [
+            vec!["run", "--trials", "2000", "-q"],
+            vec!["compare", "--trials", "2000", "-q"],
+            vec!["factors"],
+            vec!["sources"],
+            vec!["sources", "CRM Forum 2001"],
+        ] {
+            let mut args: Vec<String> = command.into_iter().map(String::from).collect();
+            args.extend(["--format".to_string(), format.to_string()]);
+            runs.push(args);
+        }
+    }
+    let fixed: [&[&str]; 9] = [
+        &["validate", "scenarios/default.toml"],
+        &[
+            "sensitivity",
+            "--trials",
+            "2000",
+            "--sobol-samples",
+            "0",
+            "--shapley-permutations",
+            "0",
+        ],
+        &["voi", "--trials", "2000", "--bootstrap", "2"],
+        &[
+            "optimize",
+            "--budget",
+            "100000",
+            "--trials",
+            "256",
+            "--confirm-trials",
+            "1000",
+            "-q",
+        ],
+        &["reference-class"],
+        &["init", "-"],
+        &["init", "--template", "retail_chain", "-"],
+        &["schema"],
+        &["--help"],
+    ];
+    runs.extend(
+        fixed
+            .iter()
+            .map(|a| a.iter().map(|s| s.to_string()).collect()),
+    );
+    for (file, extra) in [(&html, vec![]), (&xlsx, vec!["--xlsx-trials", "10"])] {
+        let mut args = vec!["report".to_string(), "-o".into(), path(file)];
+        // The tornado and the frontier show no sources; small or left out, they keep this fast.
+        args.extend(
+            [
+                "--trials",
+                "2000",
+                "-q",
+                "--sensitivity-trials",
+                "100",
+                "--no-frontier",
+            ]
+            .map(String::from),
+        );
+        args.extend(extra.into_iter().map(String::from));
+        runs.push(args);
+    }
+    let mut texts: Vec<(String, String)> = Vec::new();
+    for args in &runs {
+        let output = assert_cmd::cargo::cargo_bin_cmd!("crmcast")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(args)
+            .output()
+            .expect("crmcast runs");
+        assert!(output.status.success(), "crmcast {args:?}: {output:?}");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        texts.push((format!("crmcast {}", args.join(" ")), text));
+    }
+    texts.push((
+        "the HTML report".into(),
+        std::fs::read_to_string(&html).expect("the report"),
+    ));
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).expect("the workbook");
+    use calamine::Reader as _;
+    for name in book.sheet_names() {
+        let range = book.worksheet_range(&name).expect("a sheet");
+        let cells: Vec<String> = range.cells().map(|(_, _, c)| c.to_string()).collect();
+        texts.push((format!("workbook sheet {name}"), cells.join("\n")));
+    }
+    for (what, text) in texts {
+        assert_eq!(hashed_file_name(&text), None, "{what} names a source file");
+        for word in ["shared/seeds", "SEEDS.md", "seed 00"] {
+            assert!(!text.contains(word), "{what} mentions {word:?}");
+        }
     }
 }

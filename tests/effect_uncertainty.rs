@@ -110,7 +110,7 @@ fn check_shipped(name: &str, text: &str) {
                 "{at}: neither a source nor an assumption: {evidence}"
             );
             assert!(
-                evidence.contains("seed 002"),
+                evidence.contains("CRM adoption mistakes, n.d."),
                 "{at}: the remedy's source is not cited: {evidence}"
             );
             if evidence.contains("Prosci") {

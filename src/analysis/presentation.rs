@@ -449,7 +449,8 @@ fn published_targets() -> &'static [super::targets::Target] {
 }
 
 /// The CRM Forum survey's share for a cause group (`scenarios/calibration/published.toml`, as
-/// cited in 003_5b9719ab1103e69c.txt), with its source; `None` for a group it does not give.
+/// cited in "10 reasons for CRM failure, n.d."), with its source; `None` for a group it does
+/// not give.
 pub fn survey_share(group: &str) -> Option<(f64, &'static str)> {
     published_targets()
         .iter()

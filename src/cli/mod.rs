@@ -24,6 +24,7 @@ mod reference_class;
 mod report;
 mod schema;
 mod sensitivity;
+mod sources;
 mod trials_output;
 mod value_of_information;
 
@@ -60,6 +61,7 @@ Examples:
   crmcast reference-class --data past.csv       the outside view from past projects
   crmcast calibrate --output calibrated.toml    fit the catalogue to published figures
   crmcast factors --format json                 the factor catalogue with its sources
+  crmcast sources \"CRM Forum 2001\"             a source in full (title, author, year, what it says)
   crmcast schema --output crmcast.schema.json   JSON Schema for editors (see docs/EDITORS.md)
   crmcast completions bash > ~/.local/share/bash-completion/completions/crmcast
 
@@ -98,6 +100,9 @@ pub enum Command {
         after_help = "Examples:\n  crmcast factors\n  crmcast factors scenarios/retail_chain.toml --format csv"
     )]
     Factors(FactorsArgs),
+    /// List the sources crmcast cites (title, author, year, what each says), or one in full.
+    #[command(after_help = sources::EXAMPLES)]
+    Sources(sources::SourcesArgs),
     /// Check a scenario file and report the first problem, with its place and the fix.
     #[command(after_help = "Examples:\n  crmcast validate scenarios/retail_chain.toml")]
     Validate(ValidateArgs),
@@ -334,6 +339,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
                 exporter.factors(&list, out)
             })
         }
+        Command::Sources(args) => sources::run(args),
         Command::Validate(args) => validate(&args),
         Command::Calibrate(args) => calibrate::run(args),
         Command::SimulateProjects(args) => projects::run(args),
@@ -407,6 +413,7 @@ fn destination(command: &Command) -> Option<(Format, Option<&std::path::Path>)> 
     match command {
         Command::Run(a) | Command::Compare(a) => chosen(&a.output),
         Command::Factors(a) => chosen(&a.output),
+        Command::Sources(a) => chosen(&a.output),
         Command::Merge(a) => chosen(&a.output),
         Command::Sensitivity(a) => chosen(&a.output),
         Command::ValueOfInformation(a) => chosen(&a.output),

@@ -159,18 +159,14 @@ fn strip_header(text: &str) -> &str {
 pub fn model_tables(catalogue: &Catalogue) -> String {
     let mut text = format!(
         "Catalogue version `{}`: {} factors. p is the probability, b, c, d and r the benefit, cost, \
-         schedule and runaway impacts; sources are seed numbers.\n\n\
+         schedule and runaway impacts; sources are the short labels of the source registry \
+         ([SOURCES.md](SOURCES.md), `crmcast sources`).\n\n\
          | id | category | cause group | p | b | c | d | r | sources |\n\
          |---|---|---|---|---|---|---|---|---|\n",
         catalogue.version,
         catalogue.factors.len()
     );
     for f in &catalogue.factors {
-        let seeds: Vec<&str> = f
-            .sources
-            .iter()
-            .map(|s| s.split('_').next().unwrap_or(s))
-            .collect();
         text.push_str(&format!(
             "| `{}` | {} | {} | {:.2} | {:.4} | {:.4} | {:.4} | {:.4} | {} |\n",
             f.id,
@@ -181,7 +177,7 @@ pub fn model_tables(catalogue: &Catalogue) -> String {
             f.impact.cost,
             f.impact.schedule,
             f.impact.runaway,
-            seeds.join(", ")
+            crate::model::sources::citation_list(&f.sources)
         ));
     }
     let e = &catalogue.estimate;

@@ -230,7 +230,7 @@ impl Exporter for CsvExporter {
     fn factors(&self, list: &FactorList, out: &mut dyn Write) -> std::io::Result<()> {
         let mut writer = csv::Writer::from_writer(out);
         for f in list.factors {
-            let sources = f.sources.join(" ");
+            let sources = crate::model::sources::citation_list(&f.sources);
             writer.serialize(FactorRecord {
                 id: safe_text(&f.id),
                 name: safe_text(&f.name),

@@ -409,18 +409,14 @@ pub fn factor_sections(list: &super::FactorList) -> Vec<Section> {
                 format!("{:.3}", f.impact.cost),
                 format!("{:.3}", f.impact.schedule),
                 format!("{:.3}", f.impact.runaway),
-                f.sources
-                    .iter()
-                    .map(|x| x.split('_').next().unwrap_or(x))
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                crate::model::sources::citation_list(&f.sources),
             ]
         })
         .collect();
     vec![
         Section {
             title: format!(
-                "Factor catalogue {} ({} factors; sources are seed files in shared/seeds)",
+                "Factor catalogue {} ({} factors; `crmcast sources` gives each source in full)",
                 s.catalogue_version,
                 list.factors.len()
             ),
@@ -434,7 +430,7 @@ pub fn factor_sections(list: &super::FactorList) -> Vec<Section> {
                 "log cost",
                 "log duration",
                 "runaway (log hazard)",
-                "seeds",
+                "sources",
             ]
             .iter()
             .map(|h| h.to_string())

@@ -279,10 +279,11 @@ impl Catalogue {
 
     pub fn parse(source: &Source) -> Result<Catalogue, Error> {
         let raw: CatalogueFile = source.parse()?;
-        Catalogue::validate(raw).map_err(|problem| source.problem(problem))
+        let registry = super::sources::Registry::builtin()?;
+        Catalogue::validate(raw, &registry).map_err(|problem| source.problem(problem))
     }
 
-    fn validate(raw: CatalogueFile) -> Check<Catalogue> {
+    fn validate(raw: CatalogueFile, registry: &super::sources::Registry) -> Check<Catalogue> {
         let root = FieldPath::root();
         // Checked here, in the catalogue, before the correlation matrix (n²) is built.
         let limit = crate::scenario::limits::MAX_FACTORS;
@@ -344,6 +345,8 @@ impl Catalogue {
         let mut factors = Vec::new();
         for (i, f) in raw.factors.into_iter().enumerate() {
             let path = root.key("factors").index(i);
+            // A citation is a label of the source registry, so a reader can follow it.
+            registry.check_citations(&path.key("sources"), &f.sources)?;
             factors.push(Factor {
                 category: resolve(
                     &path.key("category"),

@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod correlation;
 pub mod distribution;
 pub mod economics;
+pub mod sources;
 pub mod uncertainty;
 
 pub use catalogue::{Catalogue, Category, Defaults, Group};
@@ -108,7 +109,7 @@ pub struct Project {
     pub runaway: Runaway,
 }
 
-/// The five revenue levers of seed 001, in a fixed order.
+/// The five revenue levers of "Shibuya, n.d." (`crmcast sources`), in a fixed order.
 pub const LEVERS: [&str; 5] = [
     "new_customers",
     "churn_reduction",
@@ -123,7 +124,7 @@ pub const LEVERS: [&str; 5] = [
 pub enum BenefitModel {
     /// A distribution of the annual benefit (currency per year).
     Direct { annual: Continuous },
-    /// Seed 001's five levers on a baseline revenue and margin.
+    /// The five levers of "Shibuya, n.d." on a baseline revenue and margin.
     Levers {
         baseline_revenue: f64,
         margin: f64,

@@ -240,7 +240,8 @@ pub struct ScenarioMeta {
     /// What the project is and why it is modelled this way.
     #[serde(default)]
     pub description: String,
-    /// The sources the scenario's figures come from.
+    /// The sources the scenario's figures come from, by their short labels (`crmcast sources`
+    /// lists them, e.g. "CRM Forum 2001"); describe any other source in `description`.
     #[serde(default)]
     pub sources: Vec<String>,
     /// A catalogue file to use instead of the built-in one (e.g. the output of
@@ -449,7 +450,8 @@ pub struct RawMitigation {
     /// What the mitigation is.
     #[serde(default)]
     pub description: String,
-    /// The sources it comes from.
+    /// The sources it comes from, by their short labels (`crmcast sources` lists them); describe
+    /// any other source in the effects' `evidence`.
     #[serde(default)]
     pub sources: Vec<String>,
     /// Its cost in the project currency, paid only in strategies that include it (0 to 1e13).

@@ -24,6 +24,16 @@ pub fn validate(
     origin: &str,
 ) -> Check<Scenario> {
     let root = FieldPath::root();
+    // Citations are labels of the built-in source registry (tested valid), so a reader can
+    // follow every one.
+    let registry = crate::model::sources::Registry::builtin().map_err(|e| {
+        Problem::new(
+            &root,
+            e.to_string(),
+            "this is a bug in crmcast's built-in data: please report it",
+        )
+    })?;
+    registry.check_citations(&root.key("scenario").key("sources"), &raw.scenario.sources)?;
     let project = project(&raw, catalogue, defaults)?;
     let benefits = benefits(&raw, defaults)?;
     super::ranges::benefit_within_range(&project, &benefits)?;
@@ -58,7 +68,7 @@ pub fn validate(
     }
 
     let correlation = correlation(&raw, catalogue, &factors)?;
-    let mitigations = mitigations(&raw, &factors)?;
+    let mitigations = mitigations(&raw, &factors, &registry)?;
     let (strategies, baseline) = strategies(&raw, &mitigations)?;
 
     let simulation = SimulationSettings {
@@ -361,7 +371,11 @@ fn correlation(
     })
 }
 
-fn mitigations(raw: &ScenarioFile, factors: &[crate::model::Factor]) -> Check<Vec<Mitigation>> {
+fn mitigations(
+    raw: &ScenarioFile,
+    factors: &[crate::model::Factor],
+    registry: &crate::model::sources::Registry,
+) -> Check<Vec<Mitigation>> {
     let root = FieldPath::root().key("mitigations");
     if raw.mitigations.len() > limits::MAX_MITIGATIONS {
         return Err(Problem::new(
@@ -380,6 +394,7 @@ fn mitigations(raw: &ScenarioFile, factors: &[crate::model::Factor]) -> Check<Ve
     for (k, m) in raw.mitigations.iter().enumerate() {
         let path = root.index(k);
         valid_id(&path.key("id"), &m.id)?;
+        registry.check_citations(&path.key("sources"), &m.sources)?;
         if m.effects.is_empty() {
             return Err(Problem::new(
                 &path,

@@ -173,7 +173,7 @@ impl FreeParameter {
             FreeParameter::RunawaySize => Range {
                 low: 1.3,
                 high: 4.0,
-                why: "a runaway is a significant overrun, at least +30 % (Keil & Robey 1997; assumption)",
+                why: "a runaway is a significant overrun, at least +30 % (Keil & Robey 1999; assumption)",
             },
             FreeParameter::RunawayTail => Range {
                 low: RUNAWAY_TAIL_RANGE.0,

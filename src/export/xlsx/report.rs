@@ -434,7 +434,7 @@ pub(super) fn factor_sheet(book: &mut Book, list: &FactorList) -> Result<()> {
         r.schedule
     ))?;
     sheet.note(&format!(
-        "Factor catalogue {} ({} factors; sources are seed files in shared/seeds)",
+        "Factor catalogue {} ({} factors; `crmcast sources` gives each source in full)",
         s.catalogue_version,
         list.factors.len()
     ))?;
