@@ -341,3 +341,29 @@ fn the_frontier_and_the_strategy_table_agree() {
         );
     }
 }
+
+/// The binned quantiles: two strategies printed the same NPV P50 and interval (a bucket
+/// midpoint). Read inside their buckets, the strategies of a shipped scenario, whose
+/// distributions differ, print different quantiles and intervals.
+#[test]
+fn strategies_with_different_distributions_print_different_quantiles() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/retail_chain.toml");
+    let scenario = Scenario::load(&path).expect("shipped scenario");
+    let result = simulate(&scenario, &run_settings(), &NoObserver).expect("run");
+    let report = Report::build(&scenario, &result);
+    for id in ["npv_p50", "npv_p10", "overrun_p80", "roi_p50"] {
+        let shown: Vec<_> = report
+            .strategies
+            .iter()
+            .map(|s| *s.metric(id).expect("metric"))
+            .collect();
+        for (i, a) in shown.iter().enumerate() {
+            for b in &shown[i + 1..] {
+                assert!(
+                    a.value != b.value && (a.low, a.high) != (b.low, b.high),
+                    "{id}: {a:?} and {b:?}"
+                );
+            }
+        }
+    }
+}
