@@ -165,3 +165,205 @@ fn the_summary_reads_the_runaway() {
     );
     assert!(decision.drivers.is_empty(), "no factor to blame");
 }
+
+/// Three strategies: the base, `fixed` (removes the factor for 100) and `polished` (also buys a
+/// mitigation that lowers a second factor's probability a little, for about what it is
+/// worth). `polished` has the highest mean NPV on these trials, but not significantly above
+/// the cheaper `fixed`.
+fn within_noise_scenario() -> Scenario {
+    let second = "probability = 0.5\nseverity = { kind = \"fixed\", value = 1.0 }\nimpact = { benefit = 0.0, cost = 0.5, schedule = 0.0, runaway = 0.0 }";
+    let extra = "[[mitigations]]\nid = \"fix\"\ncost = { value = 100.0 }\n[[mitigations.effects]]\nfactor = \"poor_data_quality\"\nprobability = 0.0\n[[mitigations]]\nid = \"polish\"\ncost = { value = 6.4 }\n[[mitigations.effects]]\nfactor = \"insufficient_training\"\nprobability = 0.98\n[[strategies]]\nid = \"base\"\nbaseline = true\n[[strategies]]\nid = \"fixed\"\nmitigations = [\"fix\"]\n[[strategies]]\nid = \"polished\"\nmitigations = [\"fix\", \"polish\"]\n";
+    controlled(
+        &[
+            ("poor_data_quality", FACTOR),
+            ("insufficient_training", second),
+        ],
+        extra,
+    )
+}
+
+fn run_settings() -> RunSettings {
+    RunSettings {
+        trials: 40_000,
+        seed: 3,
+        threads: 2,
+        ..RunSettings::default()
+    }
+}
+
+/// The issue's disagreement: the summary recommended a strategy that `optimize` called "not
+/// significantly better" than a cheaper one. Now the summary says so, and its test is
+/// optimize's: the same paired gain, on the same trials, gives the same verdict.
+#[test]
+fn the_summary_names_a_cheaper_strategy_within_noise_as_optimize_would() {
+    use crmcast::analysis::optimize::evaluate::{Evaluator, Series, Trials};
+    use crmcast::analysis::optimize::{OptimizeObserver, stats};
+    use crmcast::analysis::significance::significantly_better;
+    struct Silent;
+    impl OptimizeObserver for Silent {}
+    let scenario = within_noise_scenario();
+    let settings = run_settings();
+    let result = simulate(&scenario, &settings, &NoObserver).expect("run");
+    let decision = Report::build(&scenario, &result).decision;
+    assert_eq!(decision.recommended, "polished");
+    let cheaper = decision
+        .cheaper_within_noise
+        .as_ref()
+        .expect("polished is within noise of fixed");
+    assert_eq!(cheaper.id, "fixed");
+    assert!((cheaper.saving - 6.4).abs() < 1e-9, "{cheaper:?}");
+    assert!(
+        decision
+            .sentences
+            .iter()
+            .any(|s| s
+                .contains("\"polished\" is not significantly better than the cheaper \"fixed\"")),
+        "{:?}",
+        decision.sentences
+    );
+    // optimize's paired gain of {fix, polish} over {fix} on the run's trials.
+    let evaluator = Evaluator::new(&scenario, false, settings.seed, 2, &Silent);
+    let gains = evaluator
+        .paired(
+            &[(0b11, vec![0b01])],
+            Trials {
+                first_batch: 0,
+                trials: settings.trials,
+            },
+            Series::ALL,
+            |a, b| stats::paired_mean(&a.npv, &b.npv),
+        )
+        .expect("paired");
+    let optimize_gain = gains[0][0];
+    for (mine, theirs) in [
+        (cheaper.npv_gain.value, optimize_gain.value),
+        (cheaper.npv_gain.low, optimize_gain.low),
+        (cheaper.npv_gain.high, optimize_gain.high),
+    ] {
+        // The run keeps its sums in fixed point (2⁻²⁴ of a budget per trial, MODEL.md §10).
+        assert!(
+            (mine - theirs).abs() < 1000.0 * 2f64.powi(-24),
+            "{cheaper:?} vs {optimize_gain:?}"
+        );
+    }
+    assert!(!significantly_better(&optimize_gain));
+    assert!(cheaper.npv_gain.value > 0.0 && cheaper.npv_gain.low < 0.0);
+}
+
+/// With a clear winner nothing is said: `fixed` beats the base by about 224 per project.
+#[test]
+fn a_significant_winner_has_no_cheaper_alternative() {
+    let strategies = "[[mitigations]]\nid = \"fix\"\ncost = { value = 100.0 }\n[[mitigations.effects]]\nfactor = \"poor_data_quality\"\nprobability = 0.0\n[[strategies]]\nid = \"base\"\nbaseline = true\n[[strategies]]\nid = \"fixed\"\nmitigations = [\"fix\"]\n";
+    let decision = report(strategies).decision;
+    assert_eq!(decision.recommended, "fixed");
+    assert!(decision.cheaper_within_noise.is_none());
+    assert!(
+        !decision
+            .sentences
+            .iter()
+            .any(|s| s.contains("not significantly"))
+    );
+}
+
+/// The report's frontier is confirmed on the run's own trials: each strategy on the frontier
+/// shows the strategy table's estimate exactly (and optimize's own value of that subset agrees
+/// to the rounding of the sums), and no strategy sits above the frontier beyond its interval.
+#[test]
+fn the_frontier_and_the_strategy_table_agree() {
+    use crmcast::analysis::optimize::{self, OptimizeObserver};
+    use crmcast::analysis::presentation::{self, Extras};
+    struct Silent;
+    impl OptimizeObserver for Silent {}
+    let scenario = within_noise_scenario();
+    let settings = run_settings();
+    let result = simulate(&scenario, &settings, &NoObserver).expect("run");
+    let report = Report::build(&scenario, &result);
+    let frontier_settings = optimize::frontier_settings(&scenario, &settings, &result);
+    assert!(frontier_settings.confirm_on_run_trials);
+    let optimization =
+        optimize::optimize(&scenario, &frontier_settings, &Silent).expect("optimize");
+    let table: Vec<f64> = report
+        .strategies
+        .iter()
+        .map(|s| s.metric("npv_mean").expect("npv_mean").value)
+        .collect();
+    let mask = |i: usize| {
+        scenario.strategies[i]
+            .mitigations
+            .iter()
+            .fold(0u64, |m, &k| m | 1 << k)
+    };
+    let mut on_frontier = 0;
+    for point in &optimization.frontier {
+        if let Some(i) = (0..table.len()).find(|&i| mask(i) == point.candidate.mask) {
+            let own = point.candidate.objective.value;
+            assert!(
+                (own - table[i]).abs() < 1e-6 * table[i].abs().max(1.0),
+                "{own} vs {}",
+                table[i]
+            );
+            on_frontier += 1;
+        }
+    }
+    assert!(on_frontier >= 1, "no strategy on the frontier");
+    let sample: Vec<Vec<crmcast::engine::trial::Outcome>> = vec![Vec::new(); table.len()];
+    let shown = presentation::build(
+        &scenario,
+        &result,
+        report,
+        Extras {
+            optimization: Some(&optimization),
+            ..Extras::without_analyses(&sample)
+        },
+    );
+    let chart = shown.frontier.expect("a frontier");
+    for (i, strategy) in chart.strategies.iter().enumerate() {
+        assert_eq!(strategy.value.value, table[i], "{}", strategy.name);
+        if let Some(point) = chart.points.iter().find(|p| {
+            (p.spend - strategy.spend).abs() < 1e-9
+                && p.mitigations.len() == scenario.strategies[i].mitigations.len()
+        }) {
+            assert_eq!(point.value, strategy.value, "{}", strategy.name);
+        }
+        // The best the frontier reaches at this spend or less.
+        let reach = chart
+            .points
+            .iter()
+            .filter(|p| p.spend <= strategy.spend + 1e-9)
+            .map(|p| p.value.value)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let half_width = strategy.value.value - strategy.value.low;
+        assert!(
+            strategy.value.value <= reach + half_width,
+            "{} above the frontier: {} > {reach}",
+            strategy.name,
+            strategy.value.value
+        );
+    }
+}
+
+/// The issue's binned quantiles: two strategies printed the same NPV P50 and interval (a bucket
+/// midpoint). Read inside their buckets, the strategies of a shipped scenario, whose
+/// distributions differ, print different quantiles and intervals.
+#[test]
+fn strategies_with_different_distributions_print_different_quantiles() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/retail_chain.toml");
+    let scenario = Scenario::load(&path).expect("shipped scenario");
+    let result = simulate(&scenario, &run_settings(), &NoObserver).expect("run");
+    let report = Report::build(&scenario, &result);
+    for id in ["npv_p50", "npv_p10", "overrun_p80", "roi_p50"] {
+        let shown: Vec<_> = report
+            .strategies
+            .iter()
+            .map(|s| *s.metric(id).expect("metric"))
+            .collect();
+        for (i, a) in shown.iter().enumerate() {
+            for b in &shown[i + 1..] {
+                assert!(
+                    a.value != b.value && (a.low, a.high) != (b.low, b.high),
+                    "{id}: {a:?} and {b:?}"
+                );
+            }
+        }
+    }
+}

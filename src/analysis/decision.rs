@@ -13,7 +13,11 @@
 //!   recommended strategy: the project's cost and its mitigations together, so that buying
 //!   mitigations never makes the budget to hold look smaller than it is;
 //! - the factors that matter most are the three most frequent primary causes of missed
-//!   objectives under the recommended strategy (MODEL.md §9).
+//!   objectives under the recommended strategy (MODEL.md §9);
+//! - when the recommended strategy is not significantly better than a cheaper one (less
+//!   expected spend on mitigations) by the test `optimize` uses ([`super::significance`]: the
+//!   paired gain's 95 % interval on the same trials lies above zero), the summary says so and
+//!   names the cheapest such strategy.
 
 use super::report::{Estimate, StrategyReport};
 use crate::engine::SimulationResult;
@@ -47,8 +51,58 @@ pub struct DecisionSummary {
     /// Budget × (1 + P80 overrun): the project's cost alone, mitigations left out.
     pub p80_project_cost: f64,
     pub drivers: Vec<Driver>,
+    /// The cheapest strategy the recommended one is not significantly better than, if any.
+    pub cheaper_within_noise: Option<CheaperAlternative>,
     /// The summary in plain sentences (what the table and Markdown show).
     pub sentences: Vec<String>,
+}
+
+/// A cheaper strategy the recommended one does not significantly beat.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheaperAlternative {
+    pub id: String,
+    pub name: String,
+    /// Expected spend on mitigations saved by choosing it instead, in the scenario's currency.
+    pub saving: f64,
+    /// The recommended strategy's expected NPV minus this one's, paired on the same trials.
+    pub npv_gain: Estimate,
+}
+
+/// Expected spend on the mitigations of strategy `index` (as `optimize` counts spend).
+pub fn strategy_spend(scenario: &Scenario, index: usize) -> f64 {
+    scenario.strategies[index]
+        .mitigations
+        .iter()
+        .map(|&m| scenario.mitigations[m].cost.mean())
+        .sum()
+}
+
+/// The cheapest strategy that `best` is not significantly better than in expected NPV, by the
+/// shared test of [`super::significance`]; `None` when `best` beats every cheaper one (or the
+/// run kept no paired NPV differences).
+fn cheaper_within_noise(
+    scenario: &Scenario,
+    result: &SimulationResult,
+    best: usize,
+) -> Option<CheaperAlternative> {
+    let versus = &result.strategies[best].npv_versus;
+    let spend_of_best = strategy_spend(scenario, best);
+    (0..scenario.strategies.len())
+        .filter(|&s| s != best && s < versus.len())
+        .map(|s| (s, strategy_spend(scenario, s)))
+        .filter(|&(_, spend)| spend < spend_of_best)
+        .map(|(s, spend)| {
+            let gain = super::significance::paired_gain(&versus[s], scenario.project.budget);
+            (s, spend, gain)
+        })
+        .filter(|(_, _, gain)| !super::significance::significantly_better(gain))
+        .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)))
+        .map(|(s, spend, gain)| CheaperAlternative {
+            id: scenario.strategies[s].id.clone(),
+            name: scenario.strategies[s].name.clone(),
+            saving: spend_of_best - spend,
+            npv_gain: gain,
+        })
 }
 
 fn metric(s: &StrategyReport, id: &str) -> Estimate {
@@ -167,6 +221,19 @@ pub fn summarise(
         100.0 * p_npv_negative.value,
         amount(cvar10_npv.value)
     ));
+    let cheaper = cheaper_within_noise(scenario, result, best);
+    if let Some(c) = &cheaper {
+        sentences.push(format!(
+            "\"{}\" is not significantly better than the cheaper \"{}\": its expected NPV is higher by {} (95 % interval {} to {}, on the same trials), within noise, and \"{}\" spends {} less on mitigations.",
+            chosen.id,
+            c.id,
+            amount(c.npv_gain.value),
+            amount(c.npv_gain.low),
+            amount(c.npv_gain.high),
+            c.id,
+            amount(c.saving)
+        ));
+    }
     let mitigated = !chosen.mitigations.is_empty();
     sentences.push(format!(
         "Hold a budget of {} to be 80 % sure of covering the {} (P80{}): a contingency of {} ({:+.0} %) over the {} plan{}.",
@@ -222,6 +289,7 @@ pub fn summarise(
         contingency: p80_budget.value - budget,
         p80_project_cost: budget * (1.0 + project_p80),
         drivers,
+        cheaper_within_noise: cheaper,
         sentences,
     }
 }

@@ -14,6 +14,7 @@ pub mod reference_class;
 pub mod regression;
 pub mod report;
 pub mod sensitivity;
+pub mod significance;
 pub mod targets;
 pub mod value_of_information;
 pub use report::Report;

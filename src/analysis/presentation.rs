@@ -397,30 +397,40 @@ fn frontier(opt: &Optimization, scenario: &Scenario, report: &Report) -> Frontie
             .find(|m| &m.id == id)
             .map_or(id.clone(), |m| m.name.clone())
     };
+    let mask_of =
+        |s: &crate::model::Strategy| s.mitigations.iter().fold(0u64, |mask, &m| mask | 1 << m);
+    let table_value = |index: usize| {
+        report.strategies[index]
+            .metric("npv_mean")
+            .copied()
+            .unwrap_or(Estimate::normal(f64::NAN, f64::NAN))
+    };
+    // A frontier subset that is one of the strategies shows the strategy table's estimate:
+    // `crmcast report` confirms the frontier on the run's own trials, so the two differ only by
+    // the rounding of the sums, and the chart then agrees with the table to the last digit.
     let points = opt
         .frontier
         .iter()
         .map(|p| FrontierPoint {
             spend: p.candidate.spend,
-            value: p.candidate.objective,
+            value: scenario
+                .strategies
+                .iter()
+                .position(|s| mask_of(s) == p.candidate.mask)
+                .filter(|&index| index < report.strategies.len())
+                .map_or(p.candidate.objective, table_value),
             mitigations: p.candidate.mitigations.iter().map(name_of).collect(),
         })
         .collect();
     let strategies = scenario
         .strategies
         .iter()
-        .zip(&report.strategies)
-        .map(|(strategy, reported)| StrategyPoint {
+        .enumerate()
+        .take(report.strategies.len())
+        .map(|(index, strategy)| StrategyPoint {
             name: strategy.name.clone(),
-            spend: strategy
-                .mitigations
-                .iter()
-                .map(|&m| scenario.mitigations[m].cost.mean())
-                .sum(),
-            value: reported
-                .metric("npv_mean")
-                .copied()
-                .unwrap_or(Estimate::normal(f64::NAN, f64::NAN)),
+            spend: super::decision::strategy_spend(scenario, index),
+            value: table_value(index),
         })
         .collect();
     FrontierChart {

@@ -145,6 +145,7 @@ pub fn run(args: OptimizeArgs) -> Result<(), Error> {
         threads: args.threads,
         search: args.search,
         parameter_uncertainty: args.parameter_uncertainty,
+        ..OptimizeSettings::new(objective, budget)
     };
     optimize::check(&scenario, &settings)?;
     crate::input::opened::check_outputs([(args.output.output.as_deref(), "--output")])?;

@@ -5,7 +5,7 @@
 use super::optimize::CliObserver;
 use super::{RunObserver, bad_option, interrupt, load, progress, trials_output, worker_pool};
 use crate::analysis::Report;
-use crate::analysis::optimize::{self, Objective, OptimizeSettings};
+use crate::analysis::optimize;
 use crate::analysis::presentation::{self, Extras};
 use crate::analysis::sensitivity::study::{self, OutputMetric, StudySettings};
 use crate::engine::{self, Ending, RunSettings, Sampling, Shard, records};
@@ -160,11 +160,8 @@ pub fn run(args: ReportArgs) -> Result<(), Error> {
     let optimization = if args.no_frontier || scenario.mitigations.is_empty() {
         None
     } else {
-        let spend_all: f64 = scenario.mitigations.iter().map(|m| m.cost.mean()).sum();
-        let mut optimize_settings = OptimizeSettings::new(Objective::ExpectedNpv, spend_all);
-        optimize_settings.seed = settings.seed;
-        optimize_settings.threads = settings.threads;
-        optimize_settings.parameter_uncertainty = settings.parameter_uncertainty;
+        // On the run's own trials, so the frontier and the strategy table agree.
+        let optimize_settings = optimize::frontier_settings(&scenario, &settings, &result);
         let observer = CliObserver::new(args.quiet);
         let optimization = optimize::optimize(&scenario, &optimize_settings, &observer);
         observer.finish();

@@ -293,6 +293,11 @@ pub struct StrategyAccumulator {
     pub paired: [Moments; 10],
     /// Trials where this strategy's NPV beats the baseline's.
     pub beats_baseline: u64,
+    /// Per strategy of the run (in scenario order), this strategy's NPV minus that one's on the
+    /// same trial, per unit of budget: the paired test of "significantly better" between any
+    /// two strategies (`analysis::significance`). Empty in states written before it existed.
+    #[serde(default)]
+    pub npv_versus: Vec<Moments>,
 }
 
 impl StrategyAccumulator {
@@ -316,6 +321,23 @@ impl StrategyAccumulator {
             presence: vec![0; factors],
             paired: [Moments::default(); 10],
             beats_baseline: 0,
+            npv_versus: Vec::new(),
+        }
+    }
+
+    /// Room for the paired NPV differences against each of `strategies` strategies.
+    pub fn with_strategies(factors: usize, strategies: usize) -> Self {
+        let mut acc = StrategyAccumulator::new(factors);
+        acc.npv_versus = vec![Moments::default(); strategies];
+        acc
+    }
+
+    /// Record this strategy's NPV against every strategy's NPV on the same trial (`npvs` in
+    /// scenario order, per unit of budget), after [`Self::add`].
+    #[inline]
+    pub fn add_versus(&mut self, npv: f64, npvs: &[f64]) {
+        for (m, other) in self.npv_versus.iter_mut().zip(npvs) {
+            m.add(npv - other);
         }
     }
 
@@ -380,6 +402,7 @@ impl StrategyAccumulator {
         self.presence.fill(0);
         self.paired = [Moments::default(); 10];
         self.beats_baseline = 0;
+        self.npv_versus.fill(Moments::default());
     }
 
     /// [`Self::merge`] with checked arithmetic, for states read from files: `None` on an
@@ -391,6 +414,7 @@ impl StrategyAccumulator {
         }
         if self.primary_cause.len() != other.primary_cause.len()
             || self.presence.len() != other.presence.len()
+            || self.npv_versus.len() != other.npv_versus.len()
         {
             return None;
         }
@@ -431,6 +455,9 @@ impl StrategyAccumulator {
         for (a, b) in self.paired.iter_mut().zip(&other.paired) {
             a.checked_merge(b)?;
         }
+        for (a, b) in self.npv_versus.iter_mut().zip(&other.npv_versus) {
+            a.checked_merge(b)?;
+        }
         add(&mut self.beats_baseline, other.beats_baseline)
     }
 
@@ -460,6 +487,9 @@ impl StrategyAccumulator {
             *a += b;
         }
         for (a, b) in self.paired.iter_mut().zip(&other.paired) {
+            a.merge(b);
+        }
+        for (a, b) in self.npv_versus.iter_mut().zip(&other.npv_versus) {
             a.merge(b);
         }
         self.beats_baseline += other.beats_baseline;

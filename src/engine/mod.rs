@@ -234,7 +234,7 @@ pub fn batch_seed(seed: u64, batch: u64) -> u64 {
 
 fn new_accumulators(compiled: &CompiledScenario) -> Vec<StrategyAccumulator> {
     (0..compiled.strategies)
-        .map(|_| StrategyAccumulator::new(compiled.factors))
+        .map(|_| StrategyAccumulator::with_strategies(compiled.factors, compiled.strategies))
         .collect()
 }
 
@@ -331,9 +331,17 @@ fn add_trial(
 ) {
     let base = &scratch.outcomes[baseline];
     let base_values = paired_values(base, per_budget);
+    // NPV per unit of budget of every strategy on this trial (a handful of strategies: on the
+    // stack, no allocation per trial).
+    let mut npvs = [0.0f64; crate::scenario::limits::MAX_STRATEGIES];
+    for (x, o) in npvs.iter_mut().zip(&scratch.outcomes) {
+        *x = o.npv * per_budget;
+    }
+    let npvs = &npvs[..scratch.outcomes.len().min(npvs.len())];
     for (s, (acc, outcome)) in accumulators.iter_mut().zip(&scratch.outcomes).enumerate() {
         let paired_with = (s != baseline).then_some((base, &base_values));
         acc.add(outcome, paired_with, per_budget, compiled.horizon_years);
+        acc.add_versus(npvs[s], npvs);
     }
 }
 

@@ -321,7 +321,7 @@ mod tests {
         let (factors, baseline) = (replay.factors(), scenario.baseline);
         let per_budget = 1.0 / scenario.project.budget;
         let mut rebuilt: Vec<StrategyAccumulator> = (0..replay.strategies())
-            .map(|_| StrategyAccumulator::new(factors))
+            .map(|_| StrategyAccumulator::with_strategies(factors, replay.strategies()))
             .collect();
         let mut expected_trial = replay.shard_trials().start;
         replay.replay(&mut replay.cursor(), replay.shard_trials(), |view| {
@@ -329,6 +329,9 @@ mod tests {
             expected_trial += 1;
             let base = view.outcome(baseline);
             let base_values = paired_values(base, per_budget);
+            let npvs: Vec<f64> = (0..rebuilt.len())
+                .map(|s| view.outcome(s).npv * per_budget)
+                .collect();
             for (s, acc) in rebuilt.iter_mut().enumerate() {
                 let paired = (s != baseline).then_some((base, &base_values));
                 acc.add(
@@ -337,6 +340,7 @@ mod tests {
                     per_budget,
                     scenario.project.horizon_years,
                 );
+                acc.add_versus(npvs[s], &npvs);
                 for (i, count) in acc.presence.iter_mut().enumerate() {
                     *count += view.present(s, i) as u64;
                 }

@@ -92,3 +92,83 @@ fn sparse_serialisation_round_trips() {
     assert_eq!(back, t);
     assert!(text.len() < 60_000, "{} bytes", text.len());
 }
+
+/// The documented bound (docs/MODEL.md §10): an interpolated quantile of Exp(1) lies within
+/// the systematic bound width·δ/8 (δ = 1 − e^−width, the density's relative change across
+/// the bucket) plus 4 standard errors of the sample quantile, √(q(1−q)/n)/f(x_q), of the
+/// closed-form quantile −ln(1 − q); and in the same bucket as the exact order statistic.
+#[test]
+fn interpolated_quantiles_of_an_exponential_meet_the_bound() {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, Exp1};
+    let n = 200_000usize;
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
+    let mut values: Vec<f64> = (0..n).map(|_| Exp1.sample(&mut rng)).collect();
+    let mut sketch = Sketch::default();
+    values.iter().for_each(|&x| sketch.add(x));
+    values.sort_unstable_by(f64::total_cmp);
+    for q in [0.1, 0.25, 0.5, 0.8, 0.9, 0.99] {
+        let truth = -(1.0f64 - q).ln();
+        let estimate = sketch.quantile(q).value;
+        let (low, high) = bucket_bounds(bucket(truth));
+        let width = high - low;
+        let systematic = width * (1.0 - (-width).exp()) / 8.0;
+        let se = (q * (1.0 - q) / n as f64).sqrt() / (1.0 - q);
+        assert!(
+            (estimate - truth).abs() <= systematic + 4.0 * se,
+            "q={q}: {estimate} against {truth} (bound {systematic} + 4·{se})"
+        );
+        let exact = values[(q * n as f64).ceil() as usize - 1];
+        assert_eq!(bucket(estimate), bucket(exact), "q={q}");
+        // Interpolation beats the midpoint: well inside half a bucket of the order statistic.
+        assert!(
+            (estimate - exact).abs() < 0.25 * width,
+            "q={q}: {estimate} vs {exact}"
+        );
+    }
+}
+
+/// The artefact: two different distributions whose medians share a bucket printed the
+/// same midpoint. Interpolated, they differ, and each is close to its exact median.
+#[test]
+fn different_distributions_do_not_share_a_quantile() {
+    use crate::model::distribution::standard_normal_inverse;
+    let n = 20_000;
+    let (mut a, mut b) = (Sketch::default(), Sketch::default());
+    for i in 0..n {
+        let z = standard_normal_inverse((i as f64 + 0.5) / n as f64);
+        a.add(1000.0 + 100.0 * z);
+        b.add(1001.0 + 100.0 * z);
+    }
+    let (qa, qb) = (a.quantile(0.5), b.quantile(0.5));
+    // Both medians lie in the bucket [1000, 1004): the old midpoint read 1002 for both.
+    assert_eq!(bucket(1000.0), bucket(1001.0));
+    assert_ne!(qa.value, qb.value);
+    assert_ne!((qa.low, qa.high), (qb.low, qb.high));
+    assert!(
+        (qa.value - 1000.0).abs() < 0.5 && (qb.value - 1001.0).abs() < 0.5,
+        "{qa:?} {qb:?}"
+    );
+}
+
+/// Reading inside buckets keeps the sketch exact under merging: any split, same quantiles.
+#[test]
+fn interpolated_quantiles_do_not_depend_on_the_merge_order() {
+    let (mut a, mut b, mut all) = (Sketch::default(), Sketch::default(), Sketch::default());
+    for i in 0..5000 {
+        let x = (i as f64 * 0.377).sin() * 50.0 + (i % 7) as f64;
+        if i % 2 == 0 {
+            a.add(x)
+        } else {
+            b.add(x)
+        }
+        all.add(x);
+    }
+    let mut ba = b.clone();
+    ba.merge(&a);
+    a.merge(&b);
+    for q in [0.1, 0.5, 0.9] {
+        assert_eq!(a.quantile(q), all.quantile(q));
+        assert_eq!(ba.quantile(q), all.quantile(q));
+    }
+}

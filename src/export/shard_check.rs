@@ -69,6 +69,13 @@ pub fn check_result(r: &SimulationResult, shape: &Shape, whole: bool) -> Result<
     for (index, (acc, name)) in r.strategies.iter().zip(&shape.strategies).enumerate() {
         check_strategy(acc, r.trials, index == shape.baseline, shape.factors)
             .map_err(|e| format!("strategy \"{name}\": {e}"))?;
+        if !acc.npv_versus.is_empty() && acc.npv_versus.len() != shape.strategies.len() {
+            return Err(format!(
+                "strategy \"{name}\": it holds NPV differences to {} strategies, but the scenario has {}",
+                acc.npv_versus.len(),
+                shape.strategies.len()
+            ));
+        }
     }
     match (&r.batch_moments, r.sampling) {
         (None, Sampling::Random) => {}
@@ -196,6 +203,11 @@ fn check_strategy(
     }
     if baseline && acc.beats_baseline != 0 {
         return Err("the baseline beats itself".into());
+    }
+    // NPV differences to every strategy (absent from files of older versions: then the
+    // summary simply cannot name a cheaper strategy within noise).
+    for m in &acc.npv_versus {
+        check_moments("NPV differences between strategies", "npv", m, trials)?;
     }
     let sketches = [
         ("cost", acc.cost_ratio.sketch.total()),

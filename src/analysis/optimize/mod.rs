@@ -81,6 +81,15 @@ pub struct OptimizeSettings {
     pub threads: usize,
     pub search: SearchChoice,
     pub parameter_uncertainty: bool,
+    /// Confirm on the run's own trials (batches `0 ..`, as `run` draws them) and screen on the
+    /// batches after them: `crmcast report` draws its frontier on the trials of its strategy
+    /// table, so a subset that is one of the scenario's strategies gets the table's value.
+    #[serde(skip)]
+    pub confirm_on_run_trials: bool,
+    /// Subsets confirmed besides the shortlist: the report's strategies, so that none of them
+    /// can sit above a frontier that never saw it.
+    #[serde(skip)]
+    pub also_confirm: Vec<u64>,
 }
 
 impl OptimizeSettings {
@@ -96,21 +105,32 @@ impl OptimizeSettings {
             threads: 0,
             search: SearchChoice::Auto,
             parameter_uncertainty: false,
+            confirm_on_run_trials: false,
+            also_confirm: Vec::new(),
         }
     }
 
-    /// Screening trials: batches `0 ..`.
+    /// Screening trials: batches `0 ..` (after the confirmation's with `confirm_on_run_trials`).
     pub fn screening(&self) -> Trials {
         Trials {
-            first_batch: 0,
+            first_batch: if self.confirm_on_run_trials {
+                self.confirm_trials.div_ceil(BATCH_TRIALS)
+            } else {
+                0
+            },
             trials: self.screening_trials,
         }
     }
 
-    /// Confirmation trials: the batches after the screening's, so disjoint from them.
+    /// Confirmation trials: the batches after the screening's, so disjoint from them (the
+    /// run's, batches `0 ..`, with `confirm_on_run_trials`: disjoint all the same).
     pub fn confirmation(&self) -> Trials {
         Trials {
-            first_batch: self.screening_trials.div_ceil(BATCH_TRIALS),
+            first_batch: if self.confirm_on_run_trials {
+                0
+            } else {
+                self.screening_trials.div_ceil(BATCH_TRIALS)
+            },
             trials: self.confirm_trials,
         }
     }
@@ -234,6 +254,37 @@ pub fn screen(
     })
 }
 
+/// The settings `crmcast report` draws its frontier with: the expected NPV over every subset
+/// (no budget), the scenario's strategies confirmed with the shortlist, and the confirmation on
+/// the run's own trials when the run drew them as the evaluator does (random sampling, from
+/// batch 0, a trial count within [`CONFIRM_TRIALS_RANGE`]). Then a subset that is one of the
+/// strategies gets the strategy table's value on the same trials.
+pub fn frontier_settings(
+    scenario: &Scenario,
+    run: &crate::engine::RunSettings,
+    result: &crate::engine::SimulationResult,
+) -> OptimizeSettings {
+    let spend_all: f64 = expected_costs(scenario).iter().sum();
+    let mut settings = OptimizeSettings::new(Objective::ExpectedNpv, spend_all);
+    settings.seed = run.seed;
+    settings.threads = run.threads;
+    settings.parameter_uncertainty = run.parameter_uncertainty;
+    settings.also_confirm = scenario
+        .strategies
+        .iter()
+        .map(|s| s.mitigations.iter().fold(0u64, |mask, &m| mask | 1 << m))
+        .collect();
+    let (low, high) = CONFIRM_TRIALS_RANGE;
+    if run.sampling == crate::engine::Sampling::Random
+        && result.batches.0 == 0
+        && (low..=high).contains(&result.trials)
+    {
+        settings.confirm_on_run_trials = true;
+        settings.confirm_trials = result.trials;
+    }
+    settings
+}
+
 /// Check the settings, start the worker pool and run `work` in it with an evaluator.
 fn with_evaluator<T: Send>(
     scenario: &Scenario,
@@ -354,6 +405,7 @@ fn finish(
     let mut shortlist: BTreeSet<u64> = screening.frontier.iter().map(|s| s.mask).collect();
     shortlist.extend(feasible.iter().take(settings.shortlist).map(|s| s.mask));
     shortlist.insert(0);
+    shortlist.extend(settings.also_confirm.iter().copied());
     let masks: Vec<u64> = shortlist.into_iter().collect();
     let screened_estimate = |mask: u64| {
         screening
@@ -436,7 +488,7 @@ fn finish(
         screening: c.screening,
         metrics: c.metrics,
     };
-    let significant = |e: &Estimate| e.low > 0.0;
+    let significant = crate::analysis::significance::significantly_better;
     let comparison = |mask: u64, gain: Estimate| Comparison {
         against: ids(mask),
         gain,
