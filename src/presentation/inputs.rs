@@ -99,14 +99,18 @@ pub struct Inputs {
     pub effects: Table,
     /// One row per strategy: the mitigations it buys and their expected cost.
     pub strategies: Table,
-    /// Plausibility warnings on the inputs (filled by the caller; empty here): shown as a list
-    /// beside the tables when not empty.
+    /// The sources the scenario, its mitigations and its factors cite: label and full
+    /// reference from the registry.
+    pub sources: Table,
+    /// The scenario's plausibility warnings (`scenario::plausibility`), each as "key: what looks
+    /// wrong (fix: …)", without the file's place (a report shows no paths): shown as a
+    /// list beside the tables when not empty.
     pub warnings: Vec<String>,
 }
 
 impl Inputs {
     /// The tables in the order the report shows them.
-    pub fn tables(&self) -> [&Table; 6] {
+    pub fn tables(&self) -> [&Table; 7] {
         [
             &self.project,
             &self.benefits,
@@ -114,16 +118,18 @@ impl Inputs {
             &self.mitigations,
             &self.effects,
             &self.strategies,
+            &self.sources,
         ]
     }
 }
 
 /// What a scenario's values are compared with: the catalogue it was validated against and the
-/// built-in project defaults.
+/// built-in project defaults, and the source registry its citations resolve in.
 #[derive(Debug, Clone)]
 pub struct Reference {
     pub catalogue: Catalogue,
     pub defaults: Defaults,
+    pub sources: crate::model::sources::Registry,
 }
 
 impl Reference {
@@ -137,7 +143,26 @@ impl Reference {
         Ok(Reference {
             catalogue,
             defaults: Defaults::builtin()?,
+            sources: crate::model::sources::Registry::builtin()?,
         })
+    }
+}
+
+/// The reference list: every source the scenario cites, in the registry's order.
+fn sources(scenario: &Scenario, registry: &crate::model::sources::Registry) -> Table {
+    let cited = super::sources::cited_by(scenario, registry);
+    Table {
+        id: "sources",
+        title: "Sources cited".into(),
+        note: "Every source the scenario, its mitigations and its factors cite, by the short \
+               label used elsewhere in this report."
+            .into(),
+        columns: cited.header,
+        rows: cited
+            .rows
+            .into_iter()
+            .map(|row| row.into_iter().map(Cell::text).collect())
+            .collect(),
     }
 }
 
@@ -151,7 +176,11 @@ pub fn inputs(scenario: &Scenario, reference: &Reference) -> Inputs {
         mitigations: mitigations(scenario),
         effects: effects(scenario),
         strategies: strategies(scenario),
-        warnings: Vec::new(),
+        sources: sources(scenario, &reference.sources),
+        warnings: crate::scenario::plausibility::warnings(scenario)
+            .into_iter()
+            .map(|w| format!("{}: {} (fix: {})", w.key, w.message, w.fix))
+            .collect(),
         currency,
     }
 }

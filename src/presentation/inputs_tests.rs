@@ -35,6 +35,45 @@ fn rows_of<'a>(table: &'a Table, first: &str) -> Vec<&'a Vec<Cell>> {
         .collect()
 }
 
+/// The plausibility checks reach the inputs: a discount rate of 45 % is named with its key
+/// and fix, and without the file's place (no path on a client's page).
+#[test]
+fn plausibility_warnings_are_listed_without_paths() {
+    let text = include_str!("../../scenarios/retail_chain.toml");
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("discount_rate"))
+        .expect("retail_chain sets a discount rate");
+    let (_, inputs) = shipped(
+        "/tmp/retail_chain.toml",
+        &text.replace(line, "discount_rate = 0.45"),
+    );
+    assert_eq!(inputs.warnings.len(), 1, "{:?}", inputs.warnings);
+    let warning = &inputs.warnings[0];
+    assert!(warning.starts_with("project.discount_rate: "), "{warning}");
+    assert!(warning.contains("fix: "), "{warning}");
+    assert!(!warning.contains("/tmp"), "{warning}");
+}
+
+/// Every label the scenario's factors cite is in the reference list, with its full reference.
+#[test]
+fn the_sources_cited_are_listed_in_full() {
+    let (scenario, inputs) = retail();
+    let labels: Vec<String> = inputs.sources.rows.iter().map(|r| r[0].display()).collect();
+    for factor in &scenario.factors {
+        for label in &factor.sources {
+            assert!(labels.contains(label), "{label} missing from {labels:?}");
+        }
+    }
+    assert!(
+        inputs
+            .sources
+            .rows
+            .iter()
+            .all(|r| r[1].display().len() > r[0].display().len())
+    );
+}
+
 #[test]
 fn every_row_has_one_cell_per_column() {
     for (_, inputs) in [retail(), multinational()] {
