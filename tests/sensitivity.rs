@@ -280,8 +280,8 @@ fn the_reading_names_where_the_measures_disagree() {
         .find(|d| d.input == rare)
         .expect("the rare factor is named");
     assert_eq!(disagreement.rank, 1);
-    let reading = reading(&result, summary);
-    let sentence = reading
+    let sentences = reading(&result, summary);
+    let sentence = sentences
         .iter()
         .find(|s| s.starts_with(rare))
         .expect("a sentence on the rare factor");
