@@ -40,6 +40,10 @@ pub struct Driver {
     pub ranks: Vec<(Measure, Option<usize>)>,
     /// Share of trials in which it struck (factors only).
     pub strike_share: Option<f64>,
+    /// The measures whose estimate for this input is distinguishable from 0 (95 % interval, or
+    /// z > 1.96 for the tail's excess): only these ranks count as disagreements, since ranks
+    /// among estimates that cannot be told from 0 are noise.
+    pub distinct: Vec<Measure>,
 }
 
 /// An input whose rank by one measure is far from its rank in the summary.
@@ -125,7 +129,7 @@ pub fn summarise(study: &SensitivityStudy) -> Summary {
     ));
     rankings.push((
         Measure::Tail,
-        ranking(study.tail.iter().map(|t| {
+        ranking(study.tail.iter().filter(|t| t.share_all > 0.0).map(|t| {
             let lift = if t.lift.is_nan() { 0.0 } else { t.lift };
             (t.factor.as_str(), lift)
         })),
@@ -179,6 +183,7 @@ pub fn summarise(study: &SensitivityStudy) -> Summary {
                     .iter()
                     .find(|t| t.factor == input.name)
                     .map(|t| t.share_all),
+                distinct: distinct(study, &input.name),
             }
         })
         .collect();
@@ -203,8 +208,13 @@ pub fn summarise(study: &SensitivityStudy) -> Summary {
     let mut disagreements: Vec<Disagreement> = Vec::new();
     for (place, driver) in drivers.iter().enumerate() {
         let summary_rank = place + 1;
-        let ranked = driver.ranks.iter().filter_map(|(m, r)| r.map(|r| (*m, r)));
-        let prominent = summary_rank <= TOP || ranked.clone().any(|(_, r)| r <= TOP);
+        let ranked = driver
+            .ranks
+            .iter()
+            .filter(|(m, _)| driver.distinct.contains(m))
+            .filter_map(|(m, r)| r.map(|r| (*m, r)));
+        let prominent = (summary_rank <= TOP && driver.distinct.contains(&measure))
+            || ranked.clone().any(|(_, r)| r <= TOP);
         if !prominent {
             continue;
         }
@@ -230,4 +240,42 @@ pub fn summarise(study: &SensitivityStudy) -> Summary {
         drivers,
         disagreements,
     }
+}
+
+/// The measures by which `name`'s estimate is distinguishable from 0.
+fn distinct(study: &SensitivityStudy, name: &str) -> Vec<Measure> {
+    let clear = |low: f64, high: f64| low > 0.0 || high < 0.0;
+    let mut measures = Vec::new();
+    if let Some(e) = study
+        .shapley
+        .as_ref()
+        .and_then(|s| s.effects.iter().find(|e| e.name == name))
+        && clear(e.low, e.high)
+    {
+        measures.push(Measure::Shapley);
+    }
+    if let Some(e) = study
+        .sobol
+        .as_ref()
+        .and_then(|s| s.total.iter().find(|e| e.name == name))
+        && clear(e.low, e.high)
+    {
+        measures.push(Measure::SobolTotal);
+    }
+    if let Some(b) = study.tornado.iter().find(|b| b.input == name)
+        && b.swing.abs() > super::NORMAL_95 * b.standard_error
+    {
+        measures.push(Measure::Tornado);
+    }
+    if let Some(c) = study.correlations.iter().find(|c| c.input == name)
+        && clear(c.low, c.high)
+    {
+        measures.push(Measure::RankCorrelation);
+    }
+    if let Some(t) = study.tail.iter().find(|t| t.factor == name)
+        && t.share_worst - t.share_all > super::NORMAL_95 * t.standard_error
+    {
+        measures.push(Measure::Tail);
+    }
+    measures
 }
