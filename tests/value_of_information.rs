@@ -15,7 +15,8 @@ fn evpi_and_evppi_of_the_only_factor_match_the_closed_form() {
     let d = crmcast::model::economics::Discounting::new(0.1, 5.0);
     let value = d.present_value(500.0, 1.0);
     let (absent, present) = (value - 1000.0, value - 1000.0 * 0.5f64.exp());
-    let result = value_of_information(&scenario, 50_000, 9, 50);
+    let result =
+        value_of_information(&scenario, 50_000, 9, 50, &crmcast::engine::NoObserver).expect("voi");
     let share = result
         .factors
         .iter()

@@ -126,7 +126,7 @@ pub enum Command {
     /// What drives an output: tornado, rank correlations, Sobol indices, Shapley effects and
     /// the factors behind the worst 10 % of trials.
     #[command(
-        after_help = "Examples:\n  crmcast sensitivity                                        NPV of the default scenario's baseline\n  crmcast sensitivity scenarios/retail_chain.toml --output-metric p-success --strategy people_first\n  crmcast sensitivity --output-metric overrun --format csv --output drivers.csv"
+        after_help = "Examples:\n  crmcast sensitivity                                        NPV of the default scenario's baseline\n  crmcast sensitivity scenarios/retail_chain.toml --output-metric p_success --strategy people_first\n  crmcast sensitivity --output-metric overrun_mean --format csv --output drivers.csv"
     )]
     Sensitivity(sensitivity::SensitivityArgs),
     /// What information is worth before the go / no-go decision: EVPI, and EVPPI per factor.

@@ -1,13 +1,14 @@
-//! `crmcast sensitivity`: what drives one output of one strategy — tornado, rank correlations
-//! and contribution to variance, Sobol indices, Shapley effects and the worst-10 % tail —
-//! rendered as table, Markdown, JSON or CSV.
+//! `crmcast sensitivity`: what drives one output of one strategy — a ranked summary, the
+//! tornado, rank correlations and contribution to variance, Sobol indices, Shapley effects and
+//! the worst-10 % tail (documents in `presentation::sensitivity`) — with a progress bar and
+//! Ctrl-C like `run`. Also the observer `value-of-information` shares.
 
-use super::load;
-use crate::analysis::report::Unit;
-use crate::analysis::sensitivity::study::{self, OutputMetric, SensitivityStudy, StudySettings};
+use super::{interrupt, load, progress::Progress};
+use crate::analysis::sensitivity::study::{self, OutputMetric, StudySettings};
+use crate::engine::Observer;
 use crate::error::Error;
-use crate::export::sections::{Section, value};
-use crate::export::{self, Document, Format};
+use crate::export::{self, Format};
+use crate::presentation::sensitivity::document;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -18,7 +19,8 @@ pub struct SensitivityArgs {
     /// Catalogue file to use instead of the one the scenario names.
     #[arg(long, value_name = "FILE")]
     pub catalogue: Option<PathBuf>,
-    /// The output to explain.
+    /// The output to explain, by the metric ids of `run --format json` (npv_mean, p_success,
+    /// overrun_mean, …).
     #[arg(long, value_enum, default_value_t = OutputMetric::Npv)]
     pub output_metric: OutputMetric,
     /// The strategy whose output is explained [default: the baseline].
@@ -61,7 +63,14 @@ pub fn run(args: SensitivityArgs) -> Result<(), Error> {
         seed: args.seed,
     };
     let pool = super::worker_pool(args.threads)?;
-    let result = pool.install(|| study::study(&scenario, &settings))?;
+    let observer = StudyObserver::new(
+        study::planned_evaluations(&scenario, &settings),
+        args.output.quiet,
+        "{spinner} {bar:40} {percent:>3} %  {human_pos}/{human_len} model evaluations  eta {eta}",
+    );
+    let result = pool.install(|| study::study_observed(&scenario, &settings, &observer));
+    observer.finish();
+    let result = result?;
     let document = document(&result, &scenario.name);
     let exporter = export::exporter(args.output.format.unwrap_or(Format::Table));
     export::write_output(args.output.output.as_deref(), "--output", |out| {
@@ -69,221 +78,25 @@ pub fn run(args: SensitivityArgs) -> Result<(), Error> {
     })
 }
 
-fn unit(metric: OutputMetric) -> Unit {
-    match metric {
-        OutputMetric::Npv => Unit::Money,
-        OutputMetric::PSuccess | OutputMetric::PFailed | OutputMetric::PNpvNegative => {
-            Unit::Probability
-        }
-        _ => Unit::Fraction,
+/// The progress bar of an analysis (`run`'s bar, shown on a terminal unless `--quiet`) and its
+/// Ctrl-C: the analysis polls [`Observer::should_stop`] and ends "interrupted" (exit 130).
+pub(super) struct StudyObserver(Progress);
+
+impl StudyObserver {
+    pub(super) fn new(total: u64, quiet: bool, template: &str) -> Self {
+        StudyObserver(Progress::with_template(total, quiet, template))
+    }
+
+    pub(super) fn finish(&self) {
+        self.0.finish();
     }
 }
 
-fn document(study: &SensitivityStudy, scenario_name: &str) -> Document {
-    let u = unit(study.settings.metric);
-    let shown = |x: f64| value(u, x);
-    let index = |x: f64| format!("{x:.3}");
-    let mut sections = vec![Section {
-        title: format!(
-            "Tornado: {} when each factor is ruled out / certain, and each continuous input at its P10 / P90 (base {})",
-            study.metric_label,
-            shown(study.base)
-        ),
-        header: ["input", "kind", "low", "high", "swing"]
-            .map(String::from)
-            .to_vec(),
-        rows: study
-            .tornado
-            .iter()
-            .map(|b| {
-                vec![
-                    b.input.clone(),
-                    if b.kind == "factor" {
-                        "ruled out / certain"
-                    } else {
-                        "P10 / P90"
-                    }
-                    .into(),
-                    shown(b.low),
-                    shown(b.high),
-                    shown(b.swing),
-                ]
-            })
-            .collect(),
-    }];
-    sections.push(Section {
-        title: "Rank correlation with the output (Spearman) and contribution to variance (ρ²/Σρ²)"
-            .into(),
-        header: ["input", "rank correlation", "contribution to variance"]
-            .map(String::from)
-            .to_vec(),
-        rows: study
-            .correlations
-            .iter()
-            .map(|c| {
-                vec![
-                    c.input.clone(),
-                    format!("{:+.3}", c.spearman),
-                    format!("{:+.1} %", 100.0 * c.contribution_to_variance),
-                ]
-            })
-            .collect(),
-    });
-    if let Some(sobol) = &study.sobol {
-        let mut rows: Vec<(f64, Vec<String>)> = sobol
-            .first_order
-            .iter()
-            .zip(&sobol.total)
-            .map(|(s, t)| {
-                (
-                    t.estimate,
-                    vec![
-                        s.name.clone(),
-                        index(s.estimate),
-                        format!("[{}, {}]", index(s.low), index(s.high)),
-                        index(t.estimate),
-                        format!("[{}, {}]", index(t.low), index(t.high)),
-                    ],
-                )
-            })
-            .collect();
-        rows.sort_by(|a, b| b.0.total_cmp(&a.0));
-        sections.push(Section {
-            title: format!(
-                "Sobol indices of the independent inputs, on the output's rank (Saltelli/Jansen, {} base rows, {} trials; bootstrap 95 % intervals)",
-                sobol.samples, sobol.evaluations
-            ),
-            header: ["input", "first order", "95 % interval", "total", "95 % interval"]
-                .map(String::from)
-                .to_vec(),
-            rows: rows.into_iter().map(|r| r.1).collect(),
-        });
+impl Observer for StudyObserver {
+    fn advance(&self, work: u64) {
+        self.0.advance(work);
     }
-    if let Some(shapley) = &study.shapley {
-        let mut effects = shapley.effects.clone();
-        effects.sort_by(|a, b| b.estimate.total_cmp(&a.estimate));
-        sections.push(Section {
-            title: format!(
-                "Shapley effects: shares of the variance of the output's rank, valid with correlated factors ({} permutations, {} trials)",
-                shapley.permutations, shapley.evaluations
-            ),
-            header: ["input", "effect", "95 % interval"].map(String::from).to_vec(),
-            rows: effects
-                .iter()
-                .map(|e| {
-                    vec![
-                        e.name.clone(),
-                        index(e.estimate),
-                        format!("[{}, {}]", index(e.low), index(e.high)),
-                    ]
-                })
-                .collect(),
-        });
+    fn should_stop(&self) -> bool {
+        interrupt::requested()
     }
-    sections.push(Section {
-        title:
-            "Tail: how often each factor strikes in the worst 10 % of trials, against all trials"
-                .into(),
-        header: ["factor", "all trials", "worst 10 %", "lift", "z"]
-            .map(String::from)
-            .to_vec(),
-        rows: study
-            .tail
-            .iter()
-            .map(|t| {
-                vec![
-                    t.factor.clone(),
-                    format!("{:.1} %", 100.0 * t.share_all),
-                    format!("{:.1} %", 100.0 * t.share_worst),
-                    format!("{:.2}×", t.lift),
-                    format!(
-                        "{:+.1}",
-                        (t.share_worst - t.share_all) / t.standard_error.max(1e-12)
-                    ),
-                ]
-            })
-            .collect(),
-    });
-    let mut csv_rows: Vec<Vec<String>> = Vec::new();
-    for b in &study.tornado {
-        csv_rows.push(row("tornado", &b.input, "low", b.low, None));
-        csv_rows.push(row("tornado", &b.input, "high", b.high, None));
-    }
-    for c in &study.correlations {
-        csv_rows.push(row("spearman", &c.input, "rho", c.spearman, None));
-        csv_rows.push(row(
-            "contribution",
-            &c.input,
-            "share",
-            c.contribution_to_variance,
-            None,
-        ));
-    }
-    if let Some(sobol) = &study.sobol {
-        for s in &sobol.first_order {
-            csv_rows.push(row(
-                "sobol_first",
-                &s.name,
-                "index",
-                s.estimate,
-                Some((s.low, s.high)),
-            ));
-        }
-        for s in &sobol.total {
-            csv_rows.push(row(
-                "sobol_total",
-                &s.name,
-                "index",
-                s.estimate,
-                Some((s.low, s.high)),
-            ));
-        }
-    }
-    if let Some(shapley) = &study.shapley {
-        for e in &shapley.effects {
-            csv_rows.push(row(
-                "shapley",
-                &e.name,
-                "effect",
-                e.estimate,
-                Some((e.low, e.high)),
-            ));
-        }
-    }
-    for t in &study.tail {
-        csv_rows.push(row("tail", &t.factor, "share_all", t.share_all, None));
-        csv_rows.push(row("tail", &t.factor, "share_worst", t.share_worst, None));
-    }
-    Document {
-        title: format!(
-            "crmcast sensitivity — {scenario_name} — {} of strategy \"{}\"; {} trials, seed {}",
-            study.metric_label, study.strategy_id, study.settings.trials, study.settings.seed
-        ),
-        sections,
-        record: serde_json::to_value(study).unwrap_or(serde_json::Value::Null),
-        csv_header: ["analysis", "input", "measure", "value", "low", "high"]
-            .map(String::from)
-            .to_vec(),
-        csv_rows,
-    }
-}
-
-fn row(
-    analysis: &str,
-    input: &str,
-    measure: &str,
-    x: f64,
-    interval: Option<(f64, f64)>,
-) -> Vec<String> {
-    let (low, high) = interval.map_or((String::new(), String::new()), |(l, h)| {
-        (l.to_string(), h.to_string())
-    });
-    vec![
-        analysis.into(),
-        input.into(),
-        measure.into(),
-        x.to_string(),
-        low,
-        high,
-    ]
 }

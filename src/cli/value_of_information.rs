@@ -1,11 +1,12 @@
 //! `crmcast value-of-information`: what it is worth to know the outcome (EVPI), or whether each
 //! factor strikes (EVPPI), before deciding whether to invest and with which strategy.
 
+use super::sensitivity::StudyObserver;
 use super::{bad_option, load};
-use crate::analysis::value_of_information::{ValueOfInformation, value_of_information};
+use crate::analysis::value_of_information::{planned_work, value_of_information};
 use crate::error::Error;
-use crate::export::sections::{Section, money};
-use crate::export::{self, Document, Format};
+use crate::export::{self, Format};
+use crate::presentation::value_of_information::document;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -44,100 +45,19 @@ pub fn run(args: ValueOfInformationArgs) -> Result<(), Error> {
     }
     let seed = args.seed.unwrap_or(scenario.simulation.seed);
     let pool = super::worker_pool(args.threads)?;
+    let replicates = args.bootstrap.max(2);
+    let observer = StudyObserver::new(
+        planned_work(args.trials, replicates),
+        args.output.quiet,
+        "{spinner} {bar:40} {percent:>3} %  trials simulated and resampled  eta {eta}",
+    );
     let result =
-        pool.install(|| value_of_information(&scenario, args.trials, seed, args.bootstrap.max(2)));
+        pool.install(|| value_of_information(&scenario, args.trials, seed, replicates, &observer));
+    observer.finish();
+    let result = result?;
     let document = document(&result, &scenario.name);
     let exporter = export::exporter(args.output.format.unwrap_or(Format::Table));
     export::write_output(args.output.output.as_deref(), "--output", |out| {
         exporter.document(&document, out)
     })
-}
-
-fn document(v: &ValueOfInformation, scenario_name: &str) -> Document {
-    let amount = |x: f64| format!("{} {}", v.currency, money(x));
-    let summary = Section {
-        title: "The go / no-go decision".into(),
-        header: ["item", "value"].map(String::from).to_vec(),
-        rows: vec![
-            vec!["best decision now".into(), v.decision_now.clone()],
-            vec!["its expected NPV".into(), amount(v.expected_net_benefit)],
-            vec![
-                "EVPI: knowing the outcome before deciding is worth".into(),
-                format!(
-                    "{} ± {}",
-                    amount(v.evpi.value),
-                    money(v.evpi.standard_error)
-                ),
-            ],
-        ],
-    };
-    let factors = Section {
-        title:
-            "EVPPI: what it is worth to learn, before investing, whether each factor will strike"
-                .into(),
-        header: [
-            "factor",
-            "P(strikes)",
-            "best decision if it strikes",
-            "if it does not",
-            "EVPPI",
-            "se",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows: v
-            .factors
-            .iter()
-            .map(|f| {
-                vec![
-                    f.factor.clone(),
-                    format!("{:.1} %", 100.0 * f.probability),
-                    f.decision_if_present.clone(),
-                    f.decision_if_absent.clone(),
-                    amount(f.evppi.value),
-                    money(f.evppi.standard_error),
-                ]
-            })
-            .collect(),
-    };
-    let mut csv_rows = vec![vec![
-        "evpi".to_string(),
-        String::new(),
-        v.evpi.value.to_string(),
-        v.evpi.standard_error.to_string(),
-        String::new(),
-        String::new(),
-        String::new(),
-    ]];
-    csv_rows.extend(v.factors.iter().map(|f| {
-        vec![
-            "evppi".into(),
-            f.factor.clone(),
-            f.evppi.value.to_string(),
-            f.evppi.standard_error.to_string(),
-            f.probability.to_string(),
-            f.decision_if_present.clone(),
-            f.decision_if_absent.clone(),
-        ]
-    }));
-    Document {
-        title: format!(
-            "crmcast value-of-information — {scenario_name} — {} trials, seed {}; decisions: do not invest, or one of the strategies",
-            v.trials, v.seed
-        ),
-        sections: vec![summary, factors],
-        record: serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
-        csv_header: [
-            "measure",
-            "factor",
-            "value",
-            "se",
-            "probability",
-            "decision_if_present",
-            "decision_if_absent",
-        ]
-        .map(String::from)
-        .to_vec(),
-        csv_rows,
-    }
 }

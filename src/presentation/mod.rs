@@ -4,4 +4,6 @@
 
 pub mod causes;
 pub mod inputs;
+pub mod sensitivity;
 pub mod sources;
+pub mod value_of_information;

@@ -14,17 +14,19 @@
 //! seed gives bit-identical results at any rayon thread count, because random streams are tied to
 //! fixed chunks of work, never to threads, and partial results are combined in a fixed order.
 
+pub mod screening;
 pub mod shapley;
 pub mod sobol;
 pub mod study;
+pub mod summary;
 
 #[cfg(test)]
 mod shapley_tests;
 #[cfg(test)]
 mod sobol_tests;
 
-pub use shapley::{ShapleyEffects, shapley_effects};
-pub use sobol::{SamplingDesign, SobolIndices, sobol_indices};
+pub use shapley::{Permutations, ShapleyEffects, shapley_effects, shapley_effects_with};
+pub use sobol::{Design, SamplingDesign, SobolIndices, sobol_indices, sobol_indices_with};
 
 use serde::Serialize;
 
@@ -87,6 +89,8 @@ pub enum SensitivityError {
     UngroupedCoordinate { coordinate: usize },
     #[error("the model returned {value} at the point {point:?}: every output must be finite")]
     NonFiniteOutput { value: f64, point: Vec<f64> },
+    #[error("the study was interrupted")]
+    Interrupted,
     #[error("the covariance matrix is {rows}×{columns}: it must be square")]
     NotSquare { rows: usize, columns: usize },
     #[error("the covariance matrix has the non-finite entry {value} at ({row}, {column})")]
@@ -190,4 +194,4 @@ fn quantile_of_sorted(sorted: &[f64], probability: f64) -> f64 {
 }
 
 /// The 0.975 quantile of the standard normal: the half-width of a 95 % normal interval in SEs.
-const NORMAL_95: f64 = 1.959_963_984_540_054;
+pub const NORMAL_95: f64 = 1.959_963_984_540_054;

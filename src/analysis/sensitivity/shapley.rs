@@ -99,6 +99,54 @@ pub fn shapley_effects<F: Fn(&[f64]) -> f64 + Sync>(
     inner: usize,
     seed: u64,
 ) -> Result<ShapleyEffects, SensitivityError> {
+    let game = Permutations {
+        covariance,
+        groups,
+        permutations,
+        outer,
+        inner,
+        seed,
+    };
+    shapley_effects_with(
+        || (),
+        |_: &mut (), x: &[f64]| model(x),
+        &game,
+        &crate::engine::NoObserver,
+    )
+}
+
+/// The problem of [`shapley_effects_with`]: see [`shapley_effects`] for each part.
+pub struct Permutations<'a> {
+    pub covariance: &'a DMatrix<f64>,
+    pub groups: &'a [(String, Vec<usize>)],
+    pub permutations: usize,
+    pub outer: usize,
+    pub inner: usize,
+    pub seed: u64,
+}
+
+/// [`shapley_effects`] for a model that needs scratch space (`init` makes one per chunk of
+/// permutations: the results do not depend on it), told to `observer` one permutation at a time
+/// (`groups · outer · inner` evaluations), which may stop the work
+/// ([`SensitivityError::Interrupted`]).
+pub fn shapley_effects_with<S, I, F>(
+    init: I,
+    model: F,
+    problem: &Permutations,
+    observer: &dyn crate::engine::Observer,
+) -> Result<ShapleyEffects, SensitivityError>
+where
+    I: Fn() -> S + Sync,
+    F: Fn(&mut S, &[f64]) -> f64 + Sync,
+{
+    let Permutations {
+        covariance,
+        groups,
+        permutations,
+        outer,
+        inner,
+        seed,
+    } = *problem;
     let sigma = checked_covariance(covariance)?;
     let dimensions = sigma.nrows();
     let owner = validate_groups(dimensions, groups)?;
@@ -141,9 +189,10 @@ pub fn shapley_effects<F: Fn(&[f64]) -> f64 + Sync>(
         })?
         .l();
 
+    let components = components(&sigma, &factor);
     let game = Game {
         sigma: &sigma,
-        factor: &factor,
+        components: &components,
         owner: &owner,
         groups,
         outer,
@@ -155,7 +204,9 @@ pub fn shapley_effects<F: Fn(&[f64]) -> f64 + Sync>(
         .map(|chunk| {
             let first = chunk * PERMUTATIONS_PER_CHUNK;
             let count = PERMUTATIONS_PER_CHUNK.min(permutations - first);
-            game.walk_chunk(&model, count, stream_seed(seed, chunk as u64))
+            let mut state = init();
+            let mut model = |x: &[f64]| model(&mut state, x);
+            game.walk_chunk(&mut model, count, stream_seed(seed, chunk as u64), observer)
         })
         .collect();
     let mut walks = Vec::with_capacity(permutations);
@@ -245,8 +296,8 @@ struct Walk {
 /// The fixed parts of the problem, shared by every chunk.
 struct Game<'a> {
     sigma: &'a DMatrix<f64>,
-    /// Lower Cholesky factor `L` of `Σ`.
-    factor: &'a DMatrix<f64>,
+    /// The independent blocks of `Σ` (see [`Component`]).
+    components: &'a [Component],
     /// The player owning each coordinate.
     owner: &'a [usize],
     groups: &'a [(String, Vec<usize>)],
@@ -256,11 +307,12 @@ struct Game<'a> {
 
 impl Game<'_> {
     /// Walks `count` random permutations with the stream seeded by `chunk_seed`.
-    fn walk_chunk<F: Fn(&[f64]) -> f64>(
+    fn walk_chunk<F: FnMut(&[f64]) -> f64>(
         &self,
-        model: &F,
+        model: &mut F,
         count: usize,
         chunk_seed: u64,
+        observer: &dyn crate::engine::Observer,
     ) -> Result<Vec<Walk>, SensitivityError> {
         let players = self.groups.len();
         let dimensions = self.owner.len();
@@ -275,7 +327,11 @@ impl Game<'_> {
             outputs: vec![0.0; self.inner],
         };
         let mut walks = Vec::with_capacity(count);
+        let per_permutation = (players * self.outer * self.inner) as u64;
         for _ in 0..count {
+            if observer.should_stop() {
+                return Err(SensitivityError::Interrupted);
+            }
             let mut order: Vec<usize> = (0..players).collect();
             order.shuffle(&mut rng);
             let mut joined = vec![false; players];
@@ -293,10 +349,11 @@ impl Game<'_> {
                     samplers.insert(joined.clone(), sampler);
                 }
                 let sampler = &samplers[&joined];
-                let (cost, mean) = self.cost(model, sampler, &mut rng, &mut buffers)?;
+                let (cost, mean) = self.cost(&mut *model, sampler, &mut rng, &mut buffers)?;
                 increments[player] = cost - previous;
                 (previous, last_mean) = (cost, mean);
             }
+            observer.advance(per_permutation);
             walks.push(Walk {
                 increments,
                 variance: previous,
@@ -307,9 +364,9 @@ impl Game<'_> {
     }
 
     /// `ĉ(J) = (1/N_O) Σ_o s²_o` for the set behind `sampler`, and the mean of its outputs.
-    fn cost<F: Fn(&[f64]) -> f64>(
+    fn cost<F: FnMut(&[f64]) -> f64>(
         &self,
-        model: &F,
+        model: &mut F,
         sampler: &ConditionalSampler,
         rng: &mut Xoshiro256PlusPlus,
         buffers: &mut Buffers,
@@ -323,31 +380,40 @@ impl Game<'_> {
         } = buffers;
         let (mut variance_sum, mut output_sum) = (0.0, 0.0);
         for _ in 0..self.outer {
-            if !sampler.rest.is_empty() {
-                // x_−J from a draw of the whole X = L z; only the coordinates of −J are kept.
-                fill_normals(rng, normals);
-                lower_times(self.factor, normals, joint);
-                for &c in &sampler.rest {
-                    point[c] = joint[c];
+            // x_−J: each block with conditioning coordinates drawn whole, X_C = L_C z (its
+            // coordinates in J are overwritten by the inner draws below).
+            for &k in &sampler.conditioned {
+                let component = &self.components[k];
+                let size = component.coordinates.len();
+                fill_normals(rng, &mut normals[..size]);
+                lower_times(&component.factor, &normals[..size], &mut joint[..size]);
+                for (&c, &x) in component.coordinates.iter().zip(&joint[..size]) {
+                    point[c] = x;
                 }
             }
-            // Conditional mean Σ_JR Σ_RR⁻¹ x_R (zero when nothing is conditioned on).
-            for (i, slot) in centre[..sampler.set.len()].iter_mut().enumerate() {
-                *slot = sampler
-                    .rest
-                    .iter()
-                    .enumerate()
-                    .map(|(r, &c)| sampler.weights[(i, r)] * point[c])
-                    .sum();
+            // Conditional means Σ_JR Σ_RR⁻¹ x_R per block (zero when nothing is conditioned on).
+            let mut slot = 0;
+            for piece in &sampler.pieces {
+                for i in 0..piece.set.len() {
+                    centre[slot] = piece
+                        .rest
+                        .iter()
+                        .enumerate()
+                        .map(|(r, &c)| piece.weights[(i, r)] * point[c])
+                        .sum();
+                    slot += 1;
+                }
             }
             for output in outputs.iter_mut() {
-                let draws = &mut normals[..sampler.set.len()];
-                fill_normals(rng, draws);
-                for (i, &c) in sampler.set.iter().enumerate() {
-                    let spread: f64 = (0..=i)
-                        .map(|t| sampler.conditional_factor[(i, t)] * draws[t])
-                        .sum();
-                    point[c] = centre[i] + spread;
+                let mut slot = 0;
+                for piece in &sampler.pieces {
+                    let draws = &mut normals[..piece.set.len()];
+                    fill_normals(rng, draws);
+                    for (i, &c) in piece.set.iter().enumerate() {
+                        let spread: f64 = (0..=i).map(|t| piece.factor[(i, t)] * draws[t]).sum();
+                        point[c] = centre[slot] + spread;
+                        slot += 1;
+                    }
                 }
                 *output = model(point);
                 if !output.is_finite() {
@@ -375,37 +441,85 @@ struct Buffers {
     outputs: Vec<f64>,
 }
 
-/// Exact sampler of `X_J | X_R` for one set `J` of players (`R` = the other coordinates).
+/// An independent block of `Σ`: coordinates correlated (directly or through others) only with
+/// each other, and the lower Cholesky factor of their covariance. Conditioning acts within a
+/// block, so a set's sampler is factored block by block: with the study's inputs, one block of
+/// correlated factor normals and one block per other coordinate, instead of one matrix of them all.
+struct Component {
+    coordinates: Vec<usize>,
+    factor: DMatrix<f64>,
+}
+
+/// The blocks of `sigma` (connected components of its non-zero pattern), in the order of their
+/// first coordinate, with their factors taken from the whole factor `L` (the factor of a block
+/// of a block-diagonal matrix is the block of its factor).
+fn components(sigma: &DMatrix<f64>, factor: &DMatrix<f64>) -> Vec<Component> {
+    let dimensions = sigma.nrows();
+    let mut label: Vec<Option<usize>> = vec![None; dimensions];
+    let mut components = Vec::new();
+    for start in 0..dimensions {
+        if label[start].is_some() {
+            continue;
+        }
+        let id = components.len();
+        let mut members = vec![start];
+        label[start] = Some(id);
+        let mut next = 0;
+        while next < members.len() {
+            let c = members[next];
+            next += 1;
+            for other in 0..dimensions {
+                if label[other].is_none() && sigma[(c, other)] != 0.0 {
+                    label[other] = Some(id);
+                    members.push(other);
+                }
+            }
+        }
+        members.sort_unstable();
+        let block = DMatrix::from_fn(members.len(), members.len(), |i, j| {
+            factor[(members[i], members[j])]
+        });
+        components.push(Component {
+            coordinates: members,
+            factor: block,
+        });
+    }
+    components
+}
+
+/// Exact sampler of `X_J | X_R` for one set `J` of players (`R` = the other coordinates), block
+/// by block.
 struct ConditionalSampler {
-    /// Coordinates of `J`, ascending.
+    /// The blocks with coordinates in `R`: drawn whole for each outer sample.
+    conditioned: Vec<usize>,
+    /// One piece per block with coordinates in `J`.
+    pieces: Vec<Piece>,
+}
+
+/// The conditional law of one block's coordinates in `J` given its coordinates in `R`.
+struct Piece {
+    /// Coordinates in `J`, ascending.
     set: Vec<usize>,
-    /// Coordinates of `R`, ascending.
+    /// Coordinates in `R`, ascending.
     rest: Vec<usize>,
-    /// `Σ_JR Σ_RR⁻¹` (`|J| × |R|`).
+    /// `Σ_JR Σ_RR⁻¹` (`|J| × |R|`) within the block.
     weights: DMatrix<f64>,
-    /// Lower Cholesky factor of `Σ_JJ − Σ_JR Σ_RR⁻¹ Σ_RJ`.
-    conditional_factor: DMatrix<f64>,
+    /// Lower Cholesky factor of `Σ_JJ − Σ_JR Σ_RR⁻¹ Σ_RJ` within the block.
+    factor: DMatrix<f64>,
 }
 
 impl ConditionalSampler {
     /// Its heap size, roughly: what it costs in the cache.
     fn bytes(&self) -> usize {
-        let numbers = self.weights.len() + self.conditional_factor.len();
-        8 * numbers + 8 * (self.set.len() + self.rest.len()) + 64
+        let numbers: usize = self
+            .pieces
+            .iter()
+            .map(|p| p.weights.len() + p.factor.len() + p.set.len() + p.rest.len())
+            .sum();
+        8 * numbers + 8 * self.conditioned.len() + 64 * (1 + self.pieces.len())
     }
 
     fn new(game: &Game, joined: &[bool]) -> Result<Self, SensitivityError> {
-        let (set, rest): (Vec<usize>, Vec<usize>) =
-            (0..game.owner.len()).partition(|&c| joined[game.owner[c]]);
-        if rest.is_empty() {
-            // Conditioning on nothing: X_J is all of X, and L already factors Σ.
-            return Ok(ConditionalSampler {
-                weights: DMatrix::zeros(set.len(), 0),
-                conditional_factor: game.factor.clone(),
-                set,
-                rest,
-            });
-        }
         let not_definite = |what: &str| {
             let names: Vec<&str> = (0..joined.len())
                 .filter(|&p| joined[p])
@@ -423,24 +537,51 @@ impl ConditionalSampler {
                 game.sigma[(rows[i], columns[j])]
             })
         };
-        let rest_rest = block(&rest, &rest)
-            .cholesky()
-            .ok_or_else(|| not_definite("covariance of the conditioning inputs"))?;
-        let rest_set = block(&rest, &set);
-        // Σ_RR⁻¹ Σ_RJ, then its transpose is the regression of X_J on X_R.
-        let solved = rest_rest.solve(&rest_set);
-        let conditional = block(&set, &set) - rest_set.transpose() * &solved;
-        let conditional = (&conditional + conditional.transpose()) * 0.5;
-        let conditional_factor = conditional
-            .cholesky()
-            .ok_or_else(|| not_definite("conditional covariance"))?
-            .l();
-        Ok(ConditionalSampler {
-            set,
-            rest,
-            weights: solved.transpose(),
-            conditional_factor,
-        })
+        let mut sampler = ConditionalSampler {
+            conditioned: Vec::new(),
+            pieces: Vec::new(),
+        };
+        for (k, component) in game.components.iter().enumerate() {
+            let (set, rest): (Vec<usize>, Vec<usize>) = component
+                .coordinates
+                .iter()
+                .partition(|&&c| joined[game.owner[c]]);
+            if !rest.is_empty() {
+                sampler.conditioned.push(k);
+            }
+            if set.is_empty() {
+                continue;
+            }
+            if rest.is_empty() {
+                // Conditioning on nothing: the block's own factor.
+                sampler.pieces.push(Piece {
+                    weights: DMatrix::zeros(set.len(), 0),
+                    factor: component.factor.clone(),
+                    set,
+                    rest,
+                });
+                continue;
+            }
+            let rest_rest = block(&rest, &rest)
+                .cholesky()
+                .ok_or_else(|| not_definite("covariance of the conditioning inputs"))?;
+            let rest_set = block(&rest, &set);
+            // Σ_RR⁻¹ Σ_RJ, then its transpose is the regression of X_J on X_R.
+            let solved = rest_rest.solve(&rest_set);
+            let conditional = block(&set, &set) - rest_set.transpose() * &solved;
+            let conditional = (&conditional + conditional.transpose()) * 0.5;
+            let factor = conditional
+                .cholesky()
+                .ok_or_else(|| not_definite("conditional covariance"))?
+                .l();
+            sampler.pieces.push(Piece {
+                set,
+                rest,
+                weights: solved.transpose(),
+                factor,
+            });
+        }
+        Ok(sampler)
     }
 }
 

@@ -134,6 +134,47 @@ pub fn sobol_indices<F: Fn(&[f64]) -> f64 + Sync>(
     seed: u64,
     bootstrap: usize,
 ) -> Result<SobolIndices, SensitivityError> {
+    let model = |_: &mut (), x: &[f64]| model(x);
+    let design = Design {
+        dimensions,
+        groups,
+        samples,
+        seed,
+        bootstrap,
+    };
+    sobol_indices_with(|| (), model, &design, &crate::engine::NoObserver)
+}
+
+/// The problem of [`sobol_indices_with`].
+pub struct Design<'a> {
+    pub dimensions: usize,
+    pub groups: &'a [(String, Vec<usize>)],
+    /// Base rows `N`.
+    pub samples: usize,
+    pub seed: u64,
+    pub bootstrap: usize,
+}
+
+/// [`sobol_indices`] for a model that needs scratch space (`init` makes one per task, reused for
+/// every row of the task: the results do not depend on it), told to `observer` one row at a time
+/// (`groups + 2` evaluations), which may stop the work ([`SensitivityError::Interrupted`]).
+pub fn sobol_indices_with<S, I, F>(
+    init: I,
+    model: F,
+    design: &Design,
+    observer: &dyn crate::engine::Observer,
+) -> Result<SobolIndices, SensitivityError>
+where
+    I: Fn() -> S + Sync,
+    F: Fn(&mut S, &[f64]) -> f64 + Sync,
+{
+    let Design {
+        dimensions,
+        groups,
+        samples,
+        seed,
+        bootstrap,
+    } = *design;
     validate_groups(dimensions, groups)?;
     if samples < MIN_SAMPLES {
         return Err(SensitivityError::TooFew {
@@ -156,7 +197,9 @@ pub fn sobol_indices<F: Fn(&[f64]) -> f64 + Sync>(
                 what: format!("{samples} samples × ({} groups + 2)", groups.len()),
             })?;
     let design = SamplingDesign::for_problem(dimensions, samples);
-    let outputs = evaluate_design(&model, dimensions, groups, samples, seed, design)?;
+    let outputs = evaluate_design(
+        &init, &model, dimensions, groups, samples, seed, design, observer,
+    )?;
 
     let all_rows: Vec<usize> = (0..samples).collect();
     let full = outputs.estimate(&all_rows);
@@ -281,14 +324,21 @@ impl DesignOutputs {
 
 /// Evaluates the model at every row of A, B and each AB_g, rows in parallel. Each row's points
 /// depend only on the seed and the row number, so the outputs do not depend on the threads.
-fn evaluate_design<F: Fn(&[f64]) -> f64 + Sync>(
+#[allow(clippy::too_many_arguments)]
+fn evaluate_design<S, I, F>(
+    init: &I,
     model: &F,
     dimensions: usize,
     groups: &[(String, Vec<usize>)],
     samples: usize,
     seed: u64,
     design: SamplingDesign,
-) -> Result<DesignOutputs, SensitivityError> {
+    observer: &dyn crate::engine::Observer,
+) -> Result<DesignOutputs, SensitivityError>
+where
+    I: Fn() -> S + Sync,
+    F: Fn(&mut S, &[f64]) -> f64 + Sync,
+{
     let width = groups.len() + 2;
     let mut values = vec![0.0; samples * width];
     let scramble = (stream_seed(seed, SCRAMBLE_STREAM) >> 32) as u32;
@@ -296,7 +346,11 @@ fn evaluate_design<F: Fn(&[f64]) -> f64 + Sync>(
     let failures: Vec<Result<(), SensitivityError>> = values
         .par_chunks_mut(width)
         .enumerate()
-        .map(|(row, out)| {
+        .map_init(init, |state, (row, out)| {
+            if observer.should_stop() {
+                return Err(SensitivityError::Interrupted);
+            }
+            let mut model = |x: &[f64]| model(state, x);
             let mut a = vec![0.0; dimensions];
             let mut b = vec![0.0; dimensions];
             match design {
@@ -305,18 +359,19 @@ fn evaluate_design<F: Fn(&[f64]) -> f64 + Sync>(
                     pseudo_random_row(stream_seed(rows_seed, row as u64), &mut a, &mut b)
                 }
             }
-            out[0] = evaluate(model, &a)?;
-            out[1] = evaluate(model, &b)?;
+            out[0] = evaluate(&mut model, &a)?;
+            out[1] = evaluate(&mut model, &b)?;
             let mut mixed = a.clone();
             for ((_, coordinates), slot) in groups.iter().zip(&mut out[2..]) {
                 for &c in coordinates {
                     mixed[c] = b[c];
                 }
-                *slot = evaluate(model, &mixed)?;
+                *slot = evaluate(&mut model, &mixed)?;
                 for &c in coordinates {
                     mixed[c] = a[c];
                 }
             }
+            observer.advance(width as u64);
             Ok(())
         })
         .collect();
@@ -328,7 +383,10 @@ fn evaluate_design<F: Fn(&[f64]) -> f64 + Sync>(
     })
 }
 
-fn evaluate<F: Fn(&[f64]) -> f64>(model: &F, point: &[f64]) -> Result<f64, SensitivityError> {
+fn evaluate<F: FnMut(&[f64]) -> f64>(
+    model: &mut F,
+    point: &[f64],
+) -> Result<f64, SensitivityError> {
     let value = model(point);
     if value.is_finite() {
         Ok(value)

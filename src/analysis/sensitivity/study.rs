@@ -11,9 +11,13 @@
 //!   the factors are correlated (see [`super::sobol`], [`super::shapley`]);
 //! - a **tail analysis**: how much more often each factor strikes in the worst 10 % of trials.
 
-use super::{ShapleyEffects, SobolIndices, shapley_effects, sobol_indices};
-use crate::engine::batch_seed;
-use crate::engine::trial::{CompiledScenario, Outcome, OutcomeClass};
+use super::screening::{self, EmpiricalCdf};
+use super::{
+    Design, Permutations, SensitivityError, ShapleyEffects, SobolIndices, shapley_effects_with,
+    sobol_indices_with,
+};
+use crate::engine::trial::{CompiledScenario, Outcome, OutcomeClass, TrialScratch};
+use crate::engine::{NoObserver, Observer, batch_seed};
 use crate::error::Error;
 use crate::model::BenefitModel;
 use crate::model::distribution::standard_normal_cdf;
@@ -24,25 +28,44 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use serde::Serialize;
 
-/// The output a study explains: a per-trial value and the statistic reported for it.
+pub use super::screening::{RankCorrelation, TailLift, TornadoBar, spearman};
+
+/// The output a study explains: a per-trial value and the statistic reported for it. Its ids are
+/// those of the report's metrics (`crmcast run --format json`); the older kebab-case spellings
+/// stay accepted as hidden aliases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
 pub enum OutputMetric {
     /// Net present value (mean).
+    #[value(name = "npv_mean", alias = "npv")]
+    #[serde(rename = "npv_mean")]
     Npv,
     /// P(success): the success indicator's mean.
+    #[value(name = "p_success", alias = "p-success")]
+    #[serde(rename = "p_success")]
     PSuccess,
     /// P(failed).
+    #[value(name = "p_failed", alias = "p-failed")]
+    #[serde(rename = "p_failed")]
     PFailed,
     /// P(NPV < 0).
+    #[value(name = "p_npv_negative", alias = "p-npv-negative")]
+    #[serde(rename = "p_npv_negative")]
     PNpvNegative,
     /// Cost overrun (mean).
+    #[value(name = "overrun_mean", alias = "overrun")]
+    #[serde(rename = "overrun_mean")]
     Overrun,
     /// Schedule slip (mean).
+    #[value(name = "slip_mean", alias = "slip")]
+    #[serde(rename = "slip_mean")]
     Slip,
     /// Return on investment (mean).
+    #[value(name = "roi_mean", alias = "roi")]
+    #[serde(rename = "roi_mean")]
     Roi,
     /// Share of the planned benefit realised (mean).
+    #[value(name = "benefit_realisation_mean", alias = "benefit-realisation")]
+    #[serde(rename = "benefit_realisation_mean")]
     BenefitRealisation,
 }
 
@@ -76,7 +99,7 @@ impl OutputMetric {
 
     /// The value by which trials are ranked worst first for the tail analysis: the output itself
     /// where more is worse or better; NPV for the indicators (an indicator has no "worst 10 %").
-    fn badness(self, o: &Outcome) -> f64 {
+    pub(super) fn badness(self, o: &Outcome) -> f64 {
         match self {
             OutputMetric::Overrun => o.overrun,
             OutputMetric::Slip => o.slip,
@@ -111,37 +134,6 @@ pub struct Input {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct TornadoBar {
-    pub input: String,
-    pub kind: &'static str,
-    /// The output statistic at the low setting (factor ruled out, or input at its P10) …
-    pub low: f64,
-    /// … and at the high setting (factor certain, or input at its P90).
-    pub high: f64,
-    pub swing: f64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RankCorrelation {
-    pub input: String,
-    pub spearman: f64,
-    /// ρ²/Σρ², signed by ρ.
-    pub contribution_to_variance: f64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct TailLift {
-    pub factor: String,
-    /// Share of all trials where the factor struck, and of the worst 10 %.
-    pub share_all: f64,
-    pub share_worst: f64,
-    /// share_worst / share_all.
-    pub lift: f64,
-    /// SE of share_worst − share_all (two proportions, the tail a subset of all trials).
-    pub standard_error: f64,
-}
-
-#[derive(Debug, Clone, Serialize)]
 pub struct SensitivityStudy {
     pub settings: StudySettings,
     pub strategy_id: String,
@@ -154,6 +146,8 @@ pub struct SensitivityStudy {
     pub tail: Vec<TailLift>,
     pub sobol: Option<SobolIndices>,
     pub shapley: Option<ShapleyEffects>,
+    /// One ranking of the inputs and where the measures disagree with it ([`super::summary`]).
+    pub summary: Option<super::summary::Summary>,
 }
 
 /// Uniforms kept inside (0, 1) so that inverse CDFs stay finite.
@@ -231,14 +225,28 @@ fn inputs(scenario: &Scenario) -> Vec<Input> {
     list
 }
 
-/// One trial's outcome under one strategy, from its uniforms (allocates scratch: the study's
-/// evaluations are few next to a run's).
-fn outcome_at(compiled: &CompiledScenario, strategy: usize, uniforms: &[f64]) -> Outcome {
-    let mut scratch = compiled.scratch();
-    let mut presence = vec![0u64; compiled.strategies * compiled.factors];
-    compiled.draw_from_uniforms(uniforms, &mut scratch);
-    compiled.evaluate_all(&mut scratch, &mut presence);
-    scratch.outcomes[strategy]
+/// Scratch of one task for the variance-based measures: the trial's buffers and its uniforms.
+struct Scratch {
+    trial: TrialScratch,
+    presence: Vec<u64>,
+    uniforms: Vec<f64>,
+}
+
+impl Scratch {
+    fn new(compiled: &CompiledScenario) -> Self {
+        Scratch {
+            trial: compiled.scratch(),
+            presence: vec![0; compiled.strategies * compiled.factors],
+            uniforms: vec![0.0; compiled.dimensions()],
+        }
+    }
+}
+
+/// One trial's outcome of the (single) strategy, from `scratch.uniforms`.
+fn outcome_of(compiled: &CompiledScenario, scratch: &mut Scratch) -> Outcome {
+    compiled.draw_from_uniforms(&scratch.uniforms, &mut scratch.trial);
+    compiled.evaluate_all(&mut scratch.trial, &mut scratch.presence);
+    scratch.trial.outcomes[0]
 }
 
 /// `trials` uniform vectors, seeded by (seed, chunk) like the engine's batches.
@@ -260,207 +268,76 @@ fn uniforms(dimensions: usize, trials: usize, seed: u64) -> Vec<Vec<f64>> {
         .collect()
 }
 
-fn mean(values: &[f64]) -> f64 {
-    values.iter().sum::<f64>() / values.len() as f64
+/// The study's inputs for `scenario` reduced to its one studied strategy.
+fn single_strategy(scenario: &Scenario, strategy: usize) -> Scenario {
+    let mut scenario = scenario.clone();
+    let kept = scenario.strategies.swap_remove(strategy);
+    scenario.strategies = vec![kept];
+    scenario.baseline = 0;
+    scenario
 }
 
-/// Average ranks (ties share their mean rank).
-fn ranks(values: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
-    let mut rank = vec![0.0; values.len()];
-    let mut start = 0;
-    while start < order.len() {
-        let mut end = start;
-        while end + 1 < order.len() && values[order[end + 1]] == values[order[start]] {
-            end += 1;
-        }
-        let average = (start + end) as f64 / 2.0 + 1.0;
-        for &i in &order[start..=end] {
-            rank[i] = average;
-        }
-        start = end + 1;
+/// The Shapley players: the study's inputs, and the costs of the mitigations the strategy does
+/// not buy as one more (Shapley effects share out the whole variance, so every coordinate needs a
+/// player; this one gets ≈ 0).
+fn players(inputs: &[Input], dimensions: usize) -> Vec<(String, Vec<usize>)> {
+    let mut players: Vec<(String, Vec<usize>)> = inputs
+        .iter()
+        .map(|i| (i.name.clone(), i.coordinates.clone()))
+        .collect();
+    let covered: Vec<usize> = players.iter().flat_map(|g| g.1.iter().copied()).collect();
+    let idle: Vec<usize> = (0..dimensions).filter(|k| !covered.contains(k)).collect();
+    if !idle.is_empty() {
+        players.push(("costs of mitigations not bought".into(), idle));
     }
-    rank
+    players
 }
 
-/// Spearman's ρ: Pearson's correlation of the average ranks; 0 when either side is constant.
-pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
-    let (rx, ry) = (ranks(x), ranks(y));
-    let (mx, my) = (mean(&rx), mean(&ry));
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (a, b) in rx.iter().zip(&ry) {
-        sxy += (a - mx) * (b - my);
-        sxx += (a - mx).powi(2);
-        syy += (b - my).powi(2);
-    }
-    if sxx == 0.0 || syy == 0.0 {
-        0.0
+/// The model evaluations a study with `settings` makes: what its progress bar counts to.
+pub fn planned_evaluations(scenario: &Scenario, settings: &StudySettings) -> u64 {
+    let scenario = single_strategy(
+        scenario,
+        settings.strategy.min(scenario.strategies.len() - 1),
+    );
+    let inputs = inputs(&scenario);
+    let dimensions = CompiledScenario::new(&scenario).dimensions();
+    let sobol = if settings.sobol_samples > 0 {
+        settings.sobol_samples as u64 * (inputs.len() as u64 + 2)
     } else {
-        sxy / (sxx * syy).sqrt()
-    }
-}
-
-/// The empirical CDF of a sample, at mid-ranks: `(#below + #equal/2) / n`, so ties share their
-/// mean rank and a sample's own values map to its normalised mid-ranks.
-pub struct EmpiricalCdf {
-    sorted: Vec<f64>,
-}
-
-impl EmpiricalCdf {
-    pub fn new(sample: &[f64]) -> Self {
-        let mut sorted = sample.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        EmpiricalCdf { sorted }
-    }
-
-    pub fn at(&self, x: f64) -> f64 {
-        let n = self.sorted.len().max(1) as f64;
-        let below = self.sorted.partition_point(|&v| v < x) as f64;
-        let up_to = self.sorted.partition_point(|&v| v <= x) as f64;
-        (below + 0.5 * (up_to - below)) / n
-    }
+        0
+    };
+    let shapley =
+        settings.shapley_permutations as u64 * players(&inputs, dimensions).len() as u64 * 3;
+    settings.trials as u64 * screening::evaluations_per_trial(&inputs) + sobol + shapley
 }
 
 /// Run the study.
 pub fn study(scenario: &Scenario, settings: &StudySettings) -> Result<SensitivityStudy, Error> {
+    study_observed(scenario, settings, &NoObserver)
+}
+
+/// Run the study, telling `observer` of every model evaluation done; it may stop the study
+/// ([`Error::Interrupted`]).
+pub fn study_observed(
+    scenario: &Scenario,
+    settings: &StudySettings,
+    observer: &dyn Observer,
+) -> Result<SensitivityStudy, Error> {
     // Only the studied strategy is evaluated: the others would cost time and change nothing.
-    let mut scenario = scenario.clone();
     let strategy_id = scenario.strategies[settings.strategy].id.clone();
-    let kept = scenario.strategies.swap_remove(settings.strategy);
-    scenario.strategies = vec![kept];
-    scenario.baseline = 0;
-    let scenario = &scenario;
-    let strategy = 0;
+    let scenario = &single_strategy(scenario, settings.strategy);
     let compiled = CompiledScenario::new(scenario);
     let dimensions = compiled.dimensions();
     let inputs = inputs(scenario);
     let metric = settings.metric;
-    let points = uniforms(dimensions, settings.trials, settings.seed);
-    let statistic = |compiled: &CompiledScenario, modify: &(dyn Fn(&mut [f64]) + Sync)| -> f64 {
-        let values: Vec<f64> = points
-            .par_iter()
-            .map(|u| {
-                let mut u = u.clone();
-                modify(&mut u);
-                metric.value(&outcome_at(compiled, strategy, &u))
-            })
-            .collect();
-        mean(&values)
+    let interrupted = || Error::Interrupted {
+        done: "part of the sensitivity study".into(),
+        fix: ", or use fewer --trials, --sobol-samples or --shapley-permutations",
     };
-    let outcomes: Vec<Outcome> = points
-        .par_iter()
-        .map(|u| outcome_at(&compiled, strategy, u))
-        .collect();
-    let output: Vec<f64> = outcomes.iter().map(|o| metric.value(o)).collect();
-    let base = mean(&output);
-
-    // Tornado: factors ruled out / certain on the same uniforms; continuous inputs at P10 / P90.
-    let mut tornado = Vec::new();
-    for input in &inputs {
-        let (low, high) = if input.kind == "factor" {
-            let i = input.coordinates[0];
-            let at = |p: f64| {
-                let mut variant = scenario.clone();
-                variant.factors[i].probability = p;
-                statistic(&CompiledScenario::new(&variant), &|_| {})
-            };
-            (at(0.0), at(1.0))
-        } else {
-            let k = input.coordinates[0];
-            (
-                statistic(&compiled, &|u| u[k] = 0.1),
-                statistic(&compiled, &|u| u[k] = 0.9),
-            )
-        };
-        tornado.push(TornadoBar {
-            input: input.name.clone(),
-            kind: input.kind,
-            low,
-            high,
-            swing: high - low,
-        });
-    }
-    tornado.sort_by(|a, b| b.swing.abs().total_cmp(&a.swing.abs()));
-
-    // Rank correlations: a factor's value is its severity when it struck under the strategy
-    // (0 otherwise); a continuous input's is its uniform (rank-equivalent to its value).
-    let struck: Vec<Vec<f64>> = points
-        .par_iter()
-        .map(|u| {
-            let mut scratch = compiled.scratch();
-            let mut presence = vec![0u64; compiled.strategies * compiled.factors];
-            compiled.draw_from_uniforms(u, &mut scratch);
-            compiled.evaluate_all(&mut scratch, &mut presence);
-            let mut severities = vec![0.0; compiled.factors];
-            compiled.severities(&scratch, strategy, &mut severities);
-            severities
-        })
-        .collect();
-    let mut correlations: Vec<RankCorrelation> = inputs
-        .iter()
-        .enumerate()
-        .map(|(k, input)| {
-            let values: Vec<f64> = if input.kind == "factor" {
-                struck.iter().map(|s| s[k]).collect()
-            } else {
-                points.iter().map(|u| u[input.coordinates[0]]).collect()
-            };
-            RankCorrelation {
-                input: input.name.clone(),
-                spearman: spearman(&values, &output),
-                contribution_to_variance: 0.0,
-            }
-        })
-        .collect();
-    let total: f64 = correlations.iter().map(|c| c.spearman.powi(2)).sum();
-    for c in &mut correlations {
-        c.contribution_to_variance = if total > 0.0 {
-            c.spearman.signum() * c.spearman.powi(2) / total
-        } else {
-            0.0
-        };
-    }
-    correlations.sort_by(|a, b| b.spearman.abs().total_cmp(&a.spearman.abs()));
-
-    // Tail: the worst 10 % of trials by the metric's badness (ties by trial index).
-    let mut order: Vec<usize> = (0..outcomes.len()).collect();
-    order.sort_by(|&a, &b| {
-        metric
-            .badness(&outcomes[b])
-            .total_cmp(&metric.badness(&outcomes[a]))
-            .then(a.cmp(&b))
-    });
-    let worst = &order[..(outcomes.len() / 10).max(1)];
-    let n_all = outcomes.len() as f64;
-    let n_worst = worst.len() as f64;
-    let mut tail: Vec<TailLift> = scenario
-        .factors
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let share_all = struck.iter().filter(|s| s[i] > 0.0).count() as f64 / n_all;
-            let share_worst =
-                worst.iter().filter(|&&t| struck[t][i] > 0.0).count() as f64 / n_worst;
-            // The tail is part of all trials: Var(p_w − p_a) ≈ p(1 − p)(1/n_w − 1/n_a) under
-            // the null of no association.
-            let standard_error = (share_all * (1.0 - share_all) * (1.0 / n_worst - 1.0 / n_all))
-                .max(0.0)
-                .sqrt();
-            TailLift {
-                factor: f.id.clone(),
-                share_all,
-                share_worst,
-                lift: if share_all > 0.0 {
-                    share_worst / share_all
-                } else {
-                    f64::NAN
-                },
-                standard_error,
-            }
-        })
-        .collect();
-    tail.sort_by(|a, b| b.lift.total_cmp(&a.lift));
+    let points = uniforms(dimensions, settings.trials, settings.seed);
+    let screening = screening::screen(scenario, &compiled, &inputs, metric, &points, observer)
+        .ok_or_else(interrupted)?;
+    drop(points);
 
     let groups: Vec<(String, Vec<usize>)> = inputs
         .iter()
@@ -471,54 +348,56 @@ pub fn study(scenario: &Scenario, settings: &StudySettings) -> Result<Sensitivit
     // NPV, the ROI and the overrun does not exist, and their variance shares would be set by a
     // handful of trials; the rank's variance always exists, and a monotone transform keeps
     // which inputs move the output and how. For a 0/1 output the rank is affine in it.
-    let rank = EmpiricalCdf::new(&output);
-    let model = |u: &[f64]| rank.at(metric.value(&outcome_at(&compiled, strategy, u)));
-    let failed = |e: super::SensitivityError| Error::BadOption {
-        option: "sensitivity".into(),
-        message: e.to_string(),
-        fix: "choose another --output-metric or strategy, or more trials".into(),
+    let rank = EmpiricalCdf::new(&screening.output);
+    let failed = |e: SensitivityError| match e {
+        SensitivityError::Interrupted => interrupted(),
+        e => Error::BadOption {
+            option: "sensitivity".into(),
+            message: e.to_string(),
+            fix: "choose another --output-metric or strategy, or more trials".into(),
+        },
     };
     let sobol = (settings.sobol_samples > 0)
         .then(|| {
-            sobol_indices(
-                model,
+            let model = |scratch: &mut Scratch, u: &[f64]| {
+                scratch.uniforms.copy_from_slice(u);
+                rank.at(metric.value(&outcome_of(&compiled, scratch)))
+            };
+            let design = Design {
                 dimensions,
-                &groups,
-                settings.sobol_samples,
-                settings.seed,
-                settings.bootstrap,
-            )
+                groups: &groups,
+                samples: settings.sobol_samples,
+                seed: settings.seed,
+                bootstrap: settings.bootstrap,
+            };
+            sobol_indices_with(|| Scratch::new(&compiled), model, &design, observer)
         })
         .transpose()
         .map_err(failed)?;
-    // Shapley effects share out the whole variance, so every coordinate needs a player: the
-    // costs of mitigations the strategy does not buy form one (it gets ≈ 0).
-    let mut players = groups.clone();
-    let covered: Vec<usize> = groups.iter().flat_map(|g| g.1.iter().copied()).collect();
-    let idle: Vec<usize> = (0..dimensions).filter(|k| !covered.contains(k)).collect();
-    if !idle.is_empty() {
-        players.push(("costs of mitigations not bought".into(), idle));
-    }
+    let players = players(&inputs, dimensions);
     let shapley = (settings.shapley_permutations > 0)
         .then(|| {
             shapley(
-                &compiled, scenario, metric, strategy, &players, settings, &rank,
+                &compiled, scenario, metric, &players, settings, &rank, observer,
             )
         })
         .transpose()
         .map_err(failed)?;
-    Ok(SensitivityStudy {
+    let mut study = SensitivityStudy {
         settings: settings.clone(),
         strategy_id,
         metric_label: metric.label(),
-        base,
+        base: screening.base,
         inputs,
-        tornado,
-        correlations,
-        tail,
+        tornado: screening.tornado,
+        correlations: screening.correlations,
+        tail: screening.tail,
         sobol,
         shapley,
-    })
+        summary: None,
+    };
+    study.summary = Some(super::summary::summarise(&study));
+    Ok(study)
 }
 
 /// Shapley effects in normal space: the factors' latent normals z ~ N(0, R) (the copula's
@@ -529,11 +408,11 @@ fn shapley(
     compiled: &CompiledScenario,
     scenario: &Scenario,
     metric: OutputMetric,
-    strategy: usize,
     groups: &[(String, Vec<usize>)],
     settings: &StudySettings,
     rank: &EmpiricalCdf,
-) -> Result<ShapleyEffects, super::SensitivityError> {
+    observer: &dyn Observer,
+) -> Result<ShapleyEffects, SensitivityError> {
     let n = scenario.factors.len();
     let dimensions = compiled.dimensions();
     let correlation = &scenario.correlation.matrix;
@@ -546,51 +425,39 @@ fn shapley(
         .cholesky()
         .map(|c| c.l())
         .unwrap_or_else(|| DMatrix::identity(n, n));
-    let model = |x: &[f64]| {
-        let z = nalgebra::DVector::from_column_slice(&x[..n]);
-        let e = lower
-            .solve_lower_triangular(&z)
-            .unwrap_or_else(|| z.clone());
-        let mut u = vec![0.0; dimensions];
-        for (k, slot) in u.iter_mut().enumerate() {
-            let value = if k < n { e[k] } else { x[k] };
+    let model = |scratch: &mut Scratch, x: &[f64]| {
+        // e = L⁻¹z by forward substitution, straight into the uniforms.
+        for i in 0..n {
+            let known: f64 = (0..i).map(|j| lower[(i, j)] * scratch.uniforms[j]).sum();
+            scratch.uniforms[i] = (x[i] - known) / lower[(i, i)];
+        }
+        for (k, slot) in scratch.uniforms.iter_mut().enumerate() {
+            let value = if k < n { *slot } else { x[k] };
             *slot = inside(standard_normal_cdf(value));
         }
-        rank.at(metric.value(&outcome_at(compiled, strategy, &u)))
+        rank.at(metric.value(&outcome_of(compiled, scratch)))
     };
-    shapley_effects(
-        model,
-        &covariance,
+    let problem = Permutations {
+        covariance: &covariance,
         groups,
-        settings.shapley_permutations,
-        1,
-        3,
-        settings.seed,
-    )
+        permutations: settings.shapley_permutations,
+        outer: 1,
+        inner: 3,
+        seed: settings.seed,
+    };
+    shapley_effects_with(|| Scratch::new(compiled), model, &problem, observer)
 }
 
+/// For the tests of the screening pass: the study's pieces.
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_empirical_cdf_is_at_mid_ranks() {
-        let cdf = EmpiricalCdf::new(&[3.0, 1.0, 2.0, 2.0]);
-        assert_eq!(cdf.at(0.0), 0.0);
-        assert_eq!(cdf.at(1.0), 0.125);
-        assert_eq!(cdf.at(2.0), 0.5);
-        assert_eq!(cdf.at(2.5), 0.75);
-        assert_eq!(cdf.at(9.0), 1.0);
-    }
-
-    #[test]
-    fn spearman_of_known_cases() {
-        let x = [1.0, 2.0, 3.0, 4.0, 5.0];
-        assert!((spearman(&x, &[2.0, 4.0, 6.0, 8.0, 10.0]) - 1.0).abs() < 1e-12);
-        assert!((spearman(&x, &[5.0, 4.0, 3.0, 2.0, 1.0]) + 1.0).abs() < 1e-12);
-        // Ties share ranks: x ranks (1.5, 1.5, 3), y ranks (1, 2, 3): ρ = 0.866…
-        let rho = spearman(&[0.0, 0.0, 1.0], &[1.0, 2.0, 3.0]);
-        assert!((rho - 3f64.sqrt() / 2.0).abs() < 1e-12);
-        assert_eq!(spearman(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]), 0.0);
-    }
+pub(super) fn inputs_of(scenario: &Scenario) -> Vec<Input> {
+    inputs(scenario)
+}
+#[cfg(test)]
+pub(super) fn single_strategy_of(scenario: &Scenario, strategy: usize) -> Scenario {
+    single_strategy(scenario, strategy)
+}
+#[cfg(test)]
+pub(super) fn uniforms_of(dimensions: usize, trials: usize, seed: u64) -> Vec<Vec<f64>> {
+    uniforms(dimensions, trials, seed)
 }
