@@ -5,7 +5,8 @@
 //! - [`model`]: factors, distributions, the correlation structure and the economics of one trial;
 //! - [`engine`]: sampling, trial evaluation and streaming accumulators (pure: no I/O);
 //! - [`analysis`]: turning accumulators into estimates with standard errors and comparisons;
-//! - [`export`]: table, JSON, CSV and Markdown output;
+//! - [`presentation`]: what each command shows (its document, display names, number formatting);
+//! - [`export`]: renders those documents as table, JSON, CSV, Markdown, HTML and XLSX;
 //! - [`cli`]: the command-line layer (argument parsing, progress, files);
 //! - [`input`]: opening input files safely; [`terminal`]: text from files made safe to print.
 //!
@@ -33,6 +34,7 @@ pub mod error;
 pub mod export;
 pub mod input;
 pub mod model;
+pub mod presentation;
 pub mod scenario;
 pub mod terminal;
 

@@ -11,6 +11,7 @@ use super::charts::{self, Chart};
 use super::sections::{money, value};
 use crate::analysis::presentation::Presentation;
 use crate::analysis::report::{Estimate, Report, Unit};
+use crate::presentation::names::strategy_name;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 /// The page for `presentation` with its `charts` (from [`charts::all`]).
@@ -289,7 +290,7 @@ fn causes(presentation: &Presentation) -> Markup {
             h2 { "Why projects miss their objectives" }
             p.note { "Share of the trials that missed their objectives whose primary cause lies in each cause group of the CRM Forum survey (2001, N ≈ 700)." }
             div.table-wrap { table.compare {
-                thead { tr { th { "cause group" } th { "survey" } th { (baseline) " (baseline)" } th { (recommended) " (recommended)" } } }
+                thead { tr { th { "cause group" } th { "survey" } th { (strategy_name(baseline, true, false)) } th { (strategy_name(recommended, false, true)) } } }
                 tbody { @for row in &presentation.survey { tr {
                     th scope="row" { (row.label) }
                     td { @match row.survey { Some(s) => (value(Unit::Probability, s)), None => "–" } }
