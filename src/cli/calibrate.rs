@@ -74,7 +74,7 @@ pub struct CalibrateArgs {
     /// Report format [default: table].
     #[arg(long, value_enum)]
     pub format: Option<Format>,
-    /// No progress bar.
+    /// No progress bar, and no "wrote FILE (SIZE)" line.
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -234,7 +234,7 @@ pub fn run(args: CalibrateArgs) -> Result<(), Error> {
     export::write_output(args.report.as_deref(), "--report", |out| {
         exporter.document(&document, out)
     })?;
-    say!("wrote {}: {}", args.output.display(), fit.verdict());
+    say!("{}: {}", args.output.display(), fit.verdict());
     Ok(())
 }
 

@@ -382,7 +382,7 @@ pub fn run(args: CalibrateArgs) -> Result<(), Error> {
         exporter.document(&document, out)
     })?;
     say!(
-        "wrote {}: the fitted catalogue of {} rated factors",
+        "{}: the fitted catalogue of {} rated factors",
         args.output.display(),
         fit.impacts.len()
     );

@@ -24,8 +24,10 @@ use crate::scenario::Scenario;
 use std::io::Write;
 
 pub use csv::safe_text;
+pub use table::{MIN_WIDTH as MIN_TABLE_WIDTH, set_width as set_table_width};
 pub use write::{
-    cancel_writes, write_output, write_output_streaming, write_outputs_together, writing,
+    announce_writes, cancel_writes, size_text, write_output, write_output_streaming,
+    write_outputs_together, writing,
 };
 
 pub use crate::presentation::View;
