@@ -139,7 +139,7 @@ pub enum Command {
     /// The best set of mitigations within a mitigation budget (on common random numbers), the
     /// efficient frontier of spend against the objective, and the mitigations that never pay.
     #[command(
-        after_help = "Examples:\n  crmcast optimize scenarios/retail_chain.toml --budget 200000\n  crmcast optimize scenarios/retail_chain.toml --budget 500000 --objective p_success --format markdown\n  crmcast optimize scenarios/multinational.toml --budget 2000000 --objective cvar10_npv --format csv --output frontier.csv\n  crmcast optimize scenarios/small_business.toml --budget 15000 --objective p80_overrun --confirm-trials 200000"
+        after_help = "Examples:\n  crmcast optimize scenarios/retail_chain.toml --budget 200000\n  crmcast optimize scenarios/retail_chain.toml --budget 500000 --objective p_success --format markdown\n  crmcast optimize scenarios/multinational.toml --budget 2000000 --objective npv_cvar10 --format csv --output frontier.csv\n  crmcast optimize scenarios/small_business.toml --budget 15000 --objective overrun_p80 --confirm-trials 200000"
     )]
     Optimize(optimize::OptimizeArgs),
     /// The outside view: the cost-overrun distribution of a reference class of past projects

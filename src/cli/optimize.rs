@@ -23,10 +23,10 @@ pub struct OptimizeArgs {
     /// the scenario's currency, e.g. 200000.
     #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true)]
     pub budget: String,
-    /// What to optimise: expected_npv (mean NPV, maximised), p_success (maximised),
-    /// p80_overrun (80th percentile of the budget overrun, minimised) or cvar10_npv (mean NPV
-    /// of the worst 10 % of trials, maximised).
-    #[arg(long, default_value = "expected_npv", value_name = "OBJECTIVE")]
+    /// What to optimise: npv_mean (mean NPV, maximised), p_success (maximised), overrun_p80
+    /// (80th percentile of the budget overrun, minimised) or npv_cvar10 (mean NPV of the worst
+    /// 10 % of trials, maximised); the metric ids of `run`'s records.
+    #[arg(long, default_value = "npv_mean", value_name = "OBJECTIVE")]
     pub objective: String,
     /// Screening trials per subset (the search compares subsets on these), 256 to 1000000.
     #[arg(long, default_value_t = DEFAULT_SCREENING_TRIALS)]
