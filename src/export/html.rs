@@ -233,8 +233,7 @@ fn charts_section(presentation: &Presentation, charts: &[Chart]) -> Markup {
                         input type="checkbox" class="strategy-toggle" id=(format!("show-{k}"))
                             data-strategy=(k) checked;
                         span.swatch style=(format!("background:{}", charts::colour(k))) {}
-                        (d.name)
-                        @if d.recommended { " (recommended)" }
+                        (strategy_name(&d.name, d.baseline, d.recommended))
                     }
                 }
             }
