@@ -5,9 +5,9 @@
 //! - [`model`]: factors, distributions, the correlation structure and the economics of one trial;
 //! - [`engine`]: sampling, trial evaluation and streaming accumulators (pure: no I/O);
 //! - [`analysis`]: turning accumulators into estimates with standard errors and comparisons;
-//! - [`presentation`]: what each command shows, apart from the format (the report's inputs
-//!   tables, its causes breakdown);
-//! - [`export`]: table, JSON, CSV and Markdown output;
+//! - [`presentation`]: what each command shows, apart from the format (its document, the
+//!   report's inputs tables and causes breakdown, display names, number formatting);
+//! - [`export`]: renders those documents as table, JSON, CSV, Markdown, HTML and XLSX;
 //! - [`cli`]: the command-line layer (argument parsing, progress, files);
 //! - [`input`]: opening input files safely; [`terminal`]: text from files made safe to print.
 //!

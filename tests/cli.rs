@@ -44,6 +44,9 @@ const FACTOR_IDS: [&str; 18] = [
 fn crmcast() -> Command {
     let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("crmcast");
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    // Tables are fitted to $COLUMNS when it is set: a shell that exports it must not change
+    // what these tests read. The width tests set it themselves.
+    cmd.env_remove("COLUMNS");
     cmd
 }
 
@@ -572,4 +575,219 @@ fn a_citation_that_is_not_in_the_registry_is_refused_with_the_fix() {
         .stderr(predicate::str::contains("mitigations[0].sources[0]"))
         .stderr(predicate::str::contains("is not a source crmcast knows"))
         .stderr(predicate::str::contains("crmcast sources"));
+}
+
+/// Every command's table output at `COLUMNS=80`: no line wider than 80 columns (columns wrap,
+/// or each row becomes a small table); with `--wide`, the full table (wider lines).
+#[test]
+fn tables_fit_80_columns_and_wide_gives_the_full_table() {
+    let retail = scenario("retail_chain");
+    let retail = retail.to_str().unwrap();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["run", retail, "--trials", "4000", "-q"],
+        vec!["compare", retail, "--trials", "4000", "-q"],
+        vec!["factors", retail],
+        vec!["reference-class"],
+        vec![
+            "optimize",
+            retail,
+            "--budget",
+            "200000",
+            "--trials",
+            "256",
+            "--confirm-trials",
+            "2000",
+            "-q",
+        ],
+        vec!["voi", "--trials", "2000", "--bootstrap", "5", "-q"],
+        vec![
+            "sensitivity",
+            "--trials",
+            "500",
+            "--sobol-samples",
+            "64",
+            "--shapley-permutations",
+            "4",
+            "-q",
+        ],
+    ];
+    let widest = |text: &str| text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    for args in &commands {
+        let output = crmcast().env("COLUMNS", "80").args(args).output().unwrap();
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            widest(&text) <= 80,
+            "{args:?}: {} columns\n{text}",
+            widest(&text)
+        );
+        let mut wide = args.clone();
+        wide.push("--wide");
+        let full = crmcast().env("COLUMNS", "80").args(&wide).output().unwrap();
+        let full = String::from_utf8_lossy(&full.stdout);
+        assert!(widest(&full) > 80, "{args:?} --wide: {}", widest(&full));
+    }
+    // The decision box and the causes table keep every word, wrapped.
+    let run = crmcast()
+        .env("COLUMNS", "80")
+        .args(["run", retail, "--trials", "4000", "-q"])
+        .output()
+        .unwrap();
+    let run = String::from_utf8_lossy(&run.stdout);
+    assert!(run.contains("Decision summary"), "{run}");
+    assert!(run.contains("P(success)"), "{run}");
+    assert!(run.contains("What matters most"), "{run}");
+}
+
+/// A file written is announced on stderr with its size; `--quiet` keeps stderr empty.
+#[test]
+fn every_written_file_is_announced_unless_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run.json");
+    let output = crmcast()
+        .args(["run", "--trials", "2000", "--format", "json", "--output"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let line = format!("wrote {} (", out.display());
+    assert!(stderr.contains(&line), "{stderr}");
+    assert!(stderr.contains(" kB)"), "{stderr}");
+    let output = crmcast()
+        .args([
+            "run", "--trials", "2000", "-q", "--format", "json", "--output",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // `report` says what it wrote instead of ending in silence.
+    let html = dir.path().join("report.html");
+    let output = crmcast()
+        .args(["report", "--trials", "4000", "--output"])
+        .arg(&html)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("wrote {} (", html.display())),
+        "{stderr}"
+    );
+}
+
+/// Markdown escapes with backslashes: "P(NPV < 0)" is never "P(NPV &lt; 0)".
+#[test]
+fn markdown_has_no_html_entities() {
+    let text = stdout_of(&["compare", "--trials", "2000", "-q", "--format", "markdown"]);
+    assert!(!text.contains("&lt;") && !text.contains("&gt;") && !text.contains("&amp;"));
+    assert!(text.contains(r"P(NPV \< 0)"), "{text}");
+}
+
+/// One spelling of every metric id: the ids `run` prints in its records (JSON and CSV) and the
+/// ids `optimize --objective` and `run --precision` accept are snake_case, and an objective
+/// that is a `run` metric has that metric's id. (`sensitivity --output-metric` joins this
+/// list when its values are the same ids.)
+#[test]
+fn metric_ids_have_one_spelling_across_commands() {
+    let snake = |id: &str| {
+        !id.is_empty()
+            && id.split('_').all(|part| {
+                !part.is_empty()
+                    && part
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            })
+    };
+    let json = json_of(&["run", "--trials", "2000", "-q", "--format", "json"]);
+    let mut run_ids: Vec<String> = json["strategies"][0]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_string())
+        .collect();
+    let csv = stdout_of(&["run", "--trials", "2000", "-q", "--format", "csv"]);
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let (section, id) = (column("section"), column("id"));
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        if matches!(cells[section], "metric" | "difference") {
+            run_ids.push(cells[id].to_string());
+        }
+    }
+    assert!(run_ids.len() > 20, "{run_ids:?}");
+    // The objectives, from the error that lists them.
+    let refused = crmcast()
+        .args(["optimize", "--budget", "1000", "--objective", "nonsense"])
+        .output()
+        .unwrap();
+    let message = String::from_utf8_lossy(&refused.stderr).into_owned();
+    let list = message
+        .split("use one of: ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{message}"));
+    let objectives: Vec<String> = list
+        .lines()
+        .next()
+        .unwrap()
+        .split(", ")
+        .map(|s| s.trim().to_string())
+        .collect();
+    assert_eq!(objectives.len(), 4, "{message}");
+    for id in run_ids.iter().chain(&objectives) {
+        assert!(snake(id), "`{id}` is not a snake_case metric id");
+    }
+    for shared in ["npv_mean", "p_success", "overrun_p80"] {
+        assert!(run_ids.iter().any(|id| id == shared), "run lacks {shared}");
+        assert!(
+            objectives.iter().any(|id| id == shared),
+            "optimize lacks {shared}"
+        );
+    }
+    // `run --precision` takes the same ids.
+    stdout_of(&[
+        "run",
+        "--precision",
+        "overrun_p80=0.5",
+        "--max-trials",
+        "40000",
+        "-q",
+    ]);
+    // The old spellings stay accepted.
+    let old = crmcast()
+        .args([
+            "optimize",
+            "--budget",
+            "100000",
+            "--objective",
+            "p80_overrun",
+            "--trials",
+            "256",
+        ])
+        .args(["--confirm-trials", "1000", "-q", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        old.status.success(),
+        "{}",
+        String::from_utf8_lossy(&old.stderr)
+    );
+    let record: serde_json::Value = serde_json::from_slice(&old.stdout).unwrap();
+    assert_eq!(record["objective"], "overrun_p80");
 }

@@ -175,7 +175,7 @@ fn known_optimum_of_the_controlled_scenario() {
 
 #[test]
 fn budget_zero_buys_nothing_on_a_real_scenario() {
-    for objective in ["expected_npv", "p_success", "p80_overrun", "cvar10_npv"] {
+    for objective in ["npv_mean", "p_success", "overrun_p80", "npv_cvar10"] {
         let mut args = vec![
             "optimize",
             "scenarios/retail_chain.toml",
@@ -267,7 +267,7 @@ fn noisy_known_answer_within_standard_errors() {
     let p = nothing["metrics"]["p_success"]["value"].as_f64().unwrap();
     let se = nothing["metrics"]["p_success"]["se"].as_f64().unwrap();
     assert!((p - 0.5).abs() < 4.0 * se, "P(success) {p} ± {se}");
-    let npv = &nothing["metrics"]["expected_npv"];
+    let npv = &nothing["metrics"]["npv_mean"];
     let truth = 0.5 * (controlled_npv(1.0, 1.0, 0.0) + controlled_npv(0.5, 2.0, 0.0));
     let (value, se) = (npv["value"].as_f64().unwrap(), npv["se"].as_f64().unwrap());
     assert!(
@@ -297,7 +297,7 @@ fn results_are_bit_identical_at_any_thread_count() {
             "--budget",
             "250000",
             "--objective",
-            "cvar10_npv",
+            "npv_cvar10",
             "--format",
             "json",
             "--threads",
@@ -460,7 +460,7 @@ fn table_markdown_csv_and_json() {
         assert!(!json[key].is_null(), "{key} missing");
     }
     assert_eq!(json["settings"]["budget"].as_f64(), Some(200_000.0));
-    assert_eq!(json["objective"], "expected_npv");
+    assert_eq!(json["objective"], "npv_mean");
     let csv = with("csv");
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();

@@ -81,6 +81,12 @@ Exit codes: 0 success, 1 internal error, 2 bad input, 130 interrupted (Ctrl-C)."
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Tables at their full width. Without it, a table on a terminal is fitted to its width
+    /// (or to $COLUMNS when set, also in a pipe): columns wrap, and a table too wide even then
+    /// shows each row as a small table of its own. Tables saved with --output, and piped
+    /// without $COLUMNS, are full width.
+    #[arg(long, global = true)]
+    pub wide: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -138,7 +144,7 @@ pub enum Command {
     /// The best set of mitigations within a mitigation budget (on common random numbers), the
     /// efficient frontier of spend against the objective, and the mitigations that never pay.
     #[command(
-        after_help = "Examples:\n  crmcast optimize scenarios/retail_chain.toml --budget 200000\n  crmcast optimize scenarios/retail_chain.toml --budget 500000 --objective p_success --format markdown\n  crmcast optimize scenarios/multinational.toml --budget 2000000 --objective cvar10_npv --format csv --output frontier.csv\n  crmcast optimize scenarios/small_business.toml --budget 15000 --objective p80_overrun --confirm-trials 200000"
+        after_help = "Examples:\n  crmcast optimize scenarios/retail_chain.toml --budget 200000\n  crmcast optimize scenarios/retail_chain.toml --budget 500000 --objective p_success --format markdown\n  crmcast optimize scenarios/multinational.toml --budget 2000000 --objective npv_cvar10 --format csv --output frontier.csv\n  crmcast optimize scenarios/small_business.toml --budget 15000 --objective overrun_p80 --confirm-trials 200000"
     )]
     Optimize(optimize::OptimizeArgs),
     /// The outside view: the cost-overrun distribution of a reference class of past projects
@@ -252,7 +258,7 @@ pub struct OutputArgs {
     /// links followed); a device or /dev/stdout is written in place.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
-    /// No progress bar.
+    /// No progress bar, and no "wrote FILE (SIZE)" line.
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -325,6 +331,13 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
     if let Some((format, output)) = destination(&cli.command) {
         export::xlsx::check_destination(format, output)?;
     }
+    export::set_table_width(table_width(cli.wide, &cli.command));
+    // Commands that already say what they wrote (init, schema, man pages) keep their own line.
+    let own_message = matches!(
+        cli.command,
+        Command::Init(_) | Command::Schema(_) | Command::Completions(_) | Command::Man(_)
+    );
+    export::announce_writes(!own_message && !quiet(&cli.command));
     match cli.command {
         Command::Run(args) => simulate(args, View::Run),
         Command::Compare(args) => simulate(args, View::Compare),
@@ -422,6 +435,56 @@ fn destination(command: &Command) -> Option<(Format, Option<&std::path::Path>)> 
         Command::Calibrate(a) => a.format.map(|f| (f, a.report.as_deref())),
         _ => None,
     }
+}
+
+/// Whether the command was asked to be quiet (no progress, no "wrote" line).
+fn quiet(command: &Command) -> bool {
+    match command {
+        Command::Run(a) | Command::Compare(a) => a.output.quiet,
+        Command::Factors(a) => a.output.quiet,
+        Command::Merge(a) => a.output.quiet,
+        Command::Sensitivity(a) => a.output.quiet,
+        Command::ValueOfInformation(a) => a.output.quiet,
+        Command::Optimize(a) => a.output.quiet,
+        Command::ReferenceClass(a) => a.output.quiet,
+        Command::Calibrate(a) => a.quiet,
+        Command::Report(a) => a.quiet,
+        _ => false,
+    }
+}
+
+/// The width tables are fitted to: none with `--wide` or when the table goes to a file or a
+/// pipe without $COLUMNS (where a reader wants every column: `less -S`, grep, a saved
+/// report); else $COLUMNS when set (scripts and tests fix the width with it), else the
+/// terminal's width.
+fn table_width(wide: bool, command: &Command) -> Option<usize> {
+    use std::io::IsTerminal;
+    let output = match command {
+        Command::Run(a) | Command::Compare(a) => a.output.output.as_deref(),
+        Command::Factors(a) => a.output.output.as_deref(),
+        Command::Merge(a) => a.output.output.as_deref(),
+        Command::Sensitivity(a) => a.output.output.as_deref(),
+        Command::ValueOfInformation(a) => a.output.output.as_deref(),
+        Command::Optimize(a) => a.output.output.as_deref(),
+        Command::ReferenceClass(a) => a.output.output.as_deref(),
+        Command::Calibrate(a) => a.report.as_deref(),
+        _ => None,
+    };
+    if wide || output.is_some_and(|p| p != std::path::Path::new("-")) {
+        return None;
+    }
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0);
+    if columns.is_some() {
+        return columns;
+    }
+    if std::io::stdout().is_terminal() {
+        // comfy-table reads the terminal's size (crossterm) when stdout is one.
+        return comfy_table::Table::new().width().map(usize::from);
+    }
+    None
 }
 
 /// The index of the strategy `--strategy ID` names, or the baseline without one.

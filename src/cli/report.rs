@@ -83,7 +83,7 @@ pub struct ReportArgs {
     /// Also write every trial of the run as CSV (see docs/OUTPUT.md).
     #[arg(long, value_name = "FILE")]
     pub trials_output: Option<PathBuf>,
-    /// No progress bars.
+    /// No progress bar, and no "wrote FILE (SIZE)" line.
     #[arg(long, short)]
     pub quiet: bool,
 }

@@ -15,6 +15,7 @@ use super::sections::{money, value};
 use crate::analysis::presentation::Presentation;
 use crate::analysis::report::{Estimate, Report, Unit};
 use crate::presentation::inputs::{Cell, Inputs, Table};
+use crate::presentation::names::strategy_name;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 /// What the page prints beyond the report itself.
@@ -153,7 +154,7 @@ fn comparison(presentation: &Presentation) -> Markup {
                     th { "metric" }
                     @for (k, s) in strategies.iter().enumerate() {
                         th { span.swatch style=(format!("background:{}", charts::colour(k))) {}
-                             (charts::role_name(&s.name, s.baseline, false)) }
+                             (strategy_name(&s.name, s.baseline, false)) }
                     }
                 } }
                 tbody {
@@ -257,7 +258,7 @@ fn charts_section(presentation: &Presentation, charts: &[Chart]) -> Markup {
                         input type="checkbox" class="strategy-toggle" id=(format!("show-{k}"))
                             data-strategy=(k) checked;
                         span.swatch style=(format!("background:{}", charts::colour(k))) {}
-                        (charts::role_name(&d.name, d.baseline, d.recommended))
+                        (strategy_name(&d.name, d.baseline, d.recommended))
                     }
                 }
             }
@@ -312,8 +313,8 @@ fn causes(presentation: &Presentation) -> Markup {
     let report = &presentation.report;
     let base = report.baseline();
     let decision = &report.decision;
-    let baseline = charts::role_name(&base.name, true, false);
-    let recommended = charts::role_name(
+    let baseline = strategy_name(&base.name, true, false);
+    let recommended = strategy_name(
         &decision.recommended_name,
         decision.recommended == base.id,
         true,

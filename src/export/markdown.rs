@@ -7,13 +7,32 @@ use std::io::Write;
 
 pub struct MarkdownExporter;
 
-/// Escape what would break a Markdown table cell or inject markup, and control characters.
+/// Escape what would break a Markdown table cell or inject markup, and control characters:
+/// Markdown's own backslash escapes (CommonMark §2.4), no HTML entities, so "P(NPV < 0)" reads
+/// the same in the source as rendered.
 fn cell(text: &str) -> String {
-    crate::terminal::escape_line(&text.replace('\n', " "))
-        .replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    let line = crate::terminal::escape_line(&text.replace('\n', " ")).into_owned();
+    let chars: Vec<char> = line.chars().collect();
+    let mut out = String::with_capacity(line.len());
+    for (i, &c) in chars.iter().enumerate() {
+        // An `_` inside a word (`p_success`) is no emphasis in GitHub's Markdown: left as is,
+        // so ids read the same in the source.
+        let inside_word = |k: Option<&char>| k.is_some_and(|k| k.is_alphanumeric());
+        let underscore_in_word = c == '_'
+            && inside_word(i.checked_sub(1).and_then(|j| chars.get(j)))
+            && inside_word(chars.get(i + 1));
+        // `<` opens HTML or an autolink; `|` ends a cell; `*`, `_`, `` ` ``, `[`, `]` are
+        // emphasis, code and links; `&` would start an entity.
+        if matches!(
+            c,
+            '\\' | '|' | '<' | '>' | '*' | '_' | '`' | '[' | ']' | '&'
+        ) && !underscore_in_word
+        {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn render(title: &str, sections: &[Section], out: &mut dyn Write) -> std::io::Result<()> {
@@ -70,6 +89,16 @@ mod tests {
                 .chars()
                 .any(|c| c == '\u{1b}' || c == '\u{9b}' || c == '\u{7}')
         );
-        assert!(text.contains("u{1b}[31mred"), "{text}");
+        assert!(text.contains("u{1b}\\[31mred"), "{text}");
+    }
+
+    #[test]
+    fn markup_is_escaped_with_backslashes_not_entities() {
+        assert_eq!(super::cell("P(NPV < 0)"), "P(NPV \\< 0)");
+        assert_eq!(super::cell("a|b"), "a\\|b");
+        assert_eq!(super::cell("<script>"), "\\<script\\>");
+        assert_eq!(super::cell("p_success"), "p_success");
+        assert_eq!(super::cell("_x_"), "\\_x\\_");
+        assert!(!super::cell("P(NPV < 0) & more").contains("&lt;"));
     }
 }

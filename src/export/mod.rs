@@ -24,18 +24,13 @@ use crate::scenario::Scenario;
 use std::io::Write;
 
 pub use csv::safe_text;
+pub use table::{MIN_WIDTH as MIN_TABLE_WIDTH, set_width as set_table_width};
 pub use write::{
-    cancel_writes, write_output, write_output_streaming, write_outputs_together, writing,
+    announce_writes, cancel_writes, size_text, write_output, write_output_streaming,
+    write_outputs_together, writing,
 };
 
-/// Which view of a report to render.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
-    /// Every strategy's outcomes and failure causes.
-    Run,
-    /// Outcomes plus each strategy's difference to the baseline.
-    Compare,
-}
+pub use crate::presentation::View;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -52,15 +47,8 @@ pub struct FactorList<'a> {
     pub factors: &'a [Factor],
 }
 
-/// The result of a command other than `run`/`compare` (calibrate, …): sections for the text
-/// formats, its serde record for JSON, one tidy table for CSV.
-pub struct Document {
-    pub title: String,
-    pub sections: Vec<sections::Section>,
-    pub record: serde_json::Value,
-    pub csv_header: Vec<String>,
-    pub csv_rows: Vec<Vec<String>>,
-}
+/// Moved to [`crate::presentation`]; re-exported here for older paths.
+pub use crate::presentation::Document;
 
 pub trait Exporter {
     fn report(&self, report: &Report, view: View, out: &mut dyn Write) -> std::io::Result<()>;

@@ -7,7 +7,9 @@
 //!   (`/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N`): a rename would put a regular file in
 //!   place of the system's link or device;
 //! - never starts, nor commits, after Ctrl-C ([`cancel_writes`]), and the Ctrl-C handler waits
-//!   for a write in progress ([`writing`]), so no partial output and no temporary file remain.
+//!   for a write in progress ([`writing`]), so no partial output and no temporary file remain;
+//! - is announced on stderr once written ("wrote report.html (123 kB)"), when the CLI asks for
+//!   it ([`announce_writes`]; off under `--quiet`).
 
 use crate::error::Error;
 use std::io::Write;
@@ -20,6 +22,38 @@ const MAX_LINKS: usize = 40;
 
 static WRITING: Mutex<()> = Mutex::new(());
 static CANCELLED: AtomicBool = AtomicBool::new(false);
+static ANNOUNCE: AtomicBool = AtomicBool::new(false);
+
+/// Say on stderr what each file written from now on is ("wrote FILE (SIZE)"): a command that
+/// writes a file would otherwise end in silence.
+pub fn announce_writes(on: bool) {
+    ANNOUNCE.store(on, Ordering::SeqCst);
+}
+
+/// A size as people read it: bytes, kB or MB (SI, as file managers show them).
+pub fn size_text(bytes: u64) -> String {
+    match bytes {
+        0..1_000 => format!("{bytes} bytes"),
+        1_000..1_000_000 => format!("{:.0} kB", bytes as f64 / 1e3),
+        _ => format!("{:.1} MB", bytes as f64 / 1e6),
+    }
+}
+
+fn announce(what: &str, bytes: u64) {
+    if ANNOUNCE.load(Ordering::SeqCst) {
+        let message = format!("wrote {what} ({})", size_text(bytes));
+        // Never a panic on a closed stderr; a path is escaped like every message.
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "{}",
+            crate::terminal::escape(&message)
+        );
+    }
+}
+
+fn size(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
 
 /// Held while an output is written. Whoever ends the process early (the Ctrl-C handler, `main`
 /// on an error) takes it first, so that no write is cut in half.
@@ -103,7 +137,9 @@ pub fn write_output_streaming(
             // On an error the `?`s drop the temporary file, which deletes it.
             out.finish(rendered)
                 .map_err(|source| write_error(path, source))??;
-            staged.commit(path)
+            staged.commit(path)?;
+            announce(&path.display().to_string(), size(path));
+            Ok(())
         }
     }
 }
@@ -142,6 +178,18 @@ pub fn write_outputs_together(files: &[(PathBuf, Vec<u8>)], option: &str) -> Res
         }
         if !existed {
             committed.push(path);
+        }
+    }
+    let total: u64 = files.iter().map(|(_, bytes)| bytes.len() as u64).sum();
+    match files {
+        [] => {}
+        [(path, _)] => announce(&path.display().to_string(), total),
+        [(first, _), ..] => {
+            let folder = match first.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.display().to_string(),
+                _ => ".".into(),
+            };
+            announce(&format!("{} files to {folder}", files.len()), total);
         }
     }
     Ok(())

@@ -35,9 +35,9 @@ use std::collections::BTreeSet;
 pub const EXHAUSTIVE_UP_TO: usize = 16;
 /// `--search exhaustive` is refused beyond this many mitigations (2^20 subsets).
 pub const EXHAUSTIVE_LIMIT: usize = 20;
-/// The share of trials in the lower tail of `cvar10_npv`.
+/// The share of trials in the lower tail of `npv_cvar10`.
 pub const TAIL_SHARE: f64 = 0.1;
-/// The quantile of `p80_overrun`.
+/// The quantile of `overrun_p80`.
 pub const OVERRUN_QUANTILE: f64 = 0.8;
 
 pub const DEFAULT_SCREENING_TRIALS: u64 = 4_096;

@@ -12,16 +12,16 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Objective {
     /// Mean NPV (mitigation costs included in the investment); maximised.
-    #[serde(rename = "expected_npv")]
+    #[serde(rename = "npv_mean")]
     ExpectedNpv,
     /// Probability that the project meets all its objectives; maximised.
     #[serde(rename = "p_success")]
     PSuccess,
     /// 80th percentile of the project's budget overrun; minimised.
-    #[serde(rename = "p80_overrun")]
+    #[serde(rename = "overrun_p80")]
     P80Overrun,
     /// Mean NPV of the worst 10 % of trials; maximised.
-    #[serde(rename = "cvar10_npv")]
+    #[serde(rename = "npv_cvar10")]
     Cvar10Npv,
 }
 
@@ -35,10 +35,10 @@ impl Objective {
 
     pub fn id(self) -> &'static str {
         match self {
-            Objective::ExpectedNpv => "expected_npv",
+            Objective::ExpectedNpv => "npv_mean",
             Objective::PSuccess => "p_success",
-            Objective::P80Overrun => "p80_overrun",
-            Objective::Cvar10Npv => "cvar10_npv",
+            Objective::P80Overrun => "overrun_p80",
+            Objective::Cvar10Npv => "npv_cvar10",
         }
     }
 
@@ -65,6 +65,17 @@ impl Objective {
         let ids = Objective::ALL.map(Objective::id);
         if let Some(found) = Objective::ALL.iter().find(|o| o.id() == text.trim()) {
             return Ok(*found);
+        }
+        // The spellings before metric ids were one across commands (`npv_mean` as in `run`'s
+        // records), still accepted so that old scripts keep working.
+        let old = match text.trim() {
+            "expected_npv" => Some(Objective::ExpectedNpv),
+            "p80_overrun" => Some(Objective::P80Overrun),
+            "cvar10_npv" => Some(Objective::Cvar10Npv),
+            _ => None,
+        };
+        if let Some(found) = old {
+            return Ok(found);
         }
         let hint = crate::scenario::suggest::closest(text, ids)
             .map(|id| format!("did you mean {id}? "))

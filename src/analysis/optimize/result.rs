@@ -50,9 +50,13 @@ pub struct Screening {
 /// Every objective of one subset, on the confirmation trials, with 95 % intervals.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Metrics {
+    // Keyed by the objective ids, which are the metric ids of `run`'s records.
+    #[serde(rename = "npv_mean")]
     pub expected_npv: Estimate,
     pub p_success: Estimate,
+    #[serde(rename = "overrun_p80")]
     pub p80_overrun: Estimate,
+    #[serde(rename = "npv_cvar10")]
     pub cvar10_npv: Estimate,
 }
 

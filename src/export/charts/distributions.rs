@@ -18,19 +18,9 @@ const LEFT: f64 = 72.0;
 const RIGHT: f64 = 28.0;
 const BOTTOM: f64 = 52.0;
 
-/// The legend text of a strategy: its name and its role in the decision.
-/// A role the name already states ("No mitigation (baseline)") is not repeated.
-pub fn role_name(name: &str, baseline: bool, recommended: bool) -> String {
-    let lower = name.to_lowercase();
-    let baseline = baseline && !lower.contains("baseline");
-    let recommended = recommended && !lower.contains("recommended");
-    match (baseline, recommended) {
-        (true, true) => format!("{name} (baseline, recommended)"),
-        (true, false) => format!("{name} (baseline)"),
-        (false, true) => format!("{name} (recommended)"),
-        (false, false) => name.to_string(),
-    }
-}
+/// The legend text of a strategy: its name and its role in the decision (one spelling for
+/// every output: [`crate::presentation::names::strategy_name`]).
+pub use crate::presentation::names::strategy_name as role_name;
 
 fn legend(d: &[StrategyDistributions]) -> Vec<Entry> {
     d.iter()
