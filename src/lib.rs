@@ -33,6 +33,7 @@ pub mod error;
 pub mod export;
 pub mod input;
 pub mod model;
+pub mod presentation;
 pub mod scenario;
 pub mod terminal;
 
