@@ -429,6 +429,38 @@ fn report_workbook_has_native_charts_the_metrics_grid_and_numbers_as_numbers() {
             }
         }
     }
+    // The inputs in words and numbers: every table, the budget a number in money format, and
+    // one row per strategy.
+    let inputs = sheet(&mut book, "Inputs");
+    for title in [
+        "The project",
+        "The benefits",
+        "Factors this scenario changes",
+        "Mitigations",
+        "Effects of the mitigations",
+        "Strategies",
+    ] {
+        row(&inputs, title);
+    }
+    let budget = row(&inputs, "Budget");
+    assert_eq!(
+        float(&inputs, (budget, 1)),
+        number(&report["run"]["budget"])
+    );
+    assert_eq!(format_code(&mut book, "Inputs", (budget, 1)), "#,##0");
+    let listed = row(&inputs, "Strategies") + 3;
+    for (k, s) in report["strategies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let Some(Data::String(name)) = inputs.get((listed + k, 0)) else {
+            panic!("strategy {k} not listed");
+        };
+        let want = s["name"].as_str().expect("name");
+        assert!(name.starts_with(want), "{name} for {want}");
+    }
     // The raw file is the last sheet, not the inputs.
     let file = sheet(&mut book, "Scenario file");
     assert!(file.height() > 10);

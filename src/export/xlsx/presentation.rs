@@ -11,16 +11,19 @@ use crate::analysis::report::Unit;
 use crate::engine::records::TrialRecord;
 use crate::error::Error;
 use crate::export::View;
+use crate::presentation::inputs::Inputs;
 use std::borrow::Cow;
 use std::io::Result;
 
 /// Trial rows a sheet holds below its header; more are cut with a note.
 pub const MAX_TRIAL_ROWS: usize = EXCEL_ROWS as usize - 1;
 
-/// The workbook's bytes. `trials`: the severity column names (`records::factor_columns`) and
-/// the records, for a `trials` sheet; `None` leaves the sheet out.
+/// The workbook's bytes. `inputs`: the scenario's input tables, for the `Inputs` sheet.
+/// `trials`: the severity column names (`records::factor_columns`) and the records, for a
+/// `Trials` sheet; `None` leaves the sheet out.
 pub fn presentation_workbook(
     p: &Presentation,
+    inputs: &Inputs,
     trials: Option<(&[String], &[TrialRecord])>,
 ) -> std::result::Result<Vec<u8>, Error> {
     let build = || -> Result<Vec<u8>> {
@@ -29,7 +32,7 @@ pub fn presentation_workbook(
         super::grid::metrics_sheet(&mut book, &p.report, View::Compare)?;
         let data = super::charts::charts(&mut book, p)?;
         cause_sheets(&mut book, &p.report)?;
-        super::inputs::inputs_sheet(&mut book, p)?;
+        super::inputs::inputs_sheet(&mut book, p, inputs)?;
         book.push(data);
         if let Some((columns, records)) = trials {
             trials_sheet(&mut book, p, columns, records)?;
@@ -124,12 +127,13 @@ mod tests {
     };
     use crate::analysis::report::Estimate;
     use crate::engine::{NoObserver, RunSettings, records};
+    use crate::presentation::inputs;
     use crate::scenario::Scenario;
     use calamine::{Data, Reader, Xlsx};
 
     /// A short run of the default scenario, with a hand-made tornado and frontier, and its
     /// first trials.
-    fn fixture() -> (Presentation, Vec<String>, Vec<TrialRecord>) {
+    fn fixture() -> (Presentation, Inputs, Vec<String>, Vec<TrialRecord>) {
         let scenario = Scenario::builtin_default().expect("built-in scenario");
         let settings = RunSettings {
             trials: 4_000,
@@ -172,7 +176,9 @@ mod tests {
         });
         let columns = records::factor_columns(&scenario);
         let trials = records::records(&scenario, &settings, 30);
-        (p, columns, trials)
+        let reference = inputs::Reference::of(&scenario).expect("the built-in catalogue");
+        let inputs = inputs::inputs(&scenario, &reference);
+        (p, inputs, columns, trials)
     }
 
     fn open(bytes: Vec<u8>) -> Xlsx<std::io::Cursor<Vec<u8>>> {
@@ -209,8 +215,9 @@ mod tests {
 
     #[test]
     fn every_sheet_is_there_with_numbers_as_numbers() {
-        let (p, columns, trials) = fixture();
-        let bytes = presentation_workbook(&p, Some((&columns, &trials))).expect("workbook");
+        let (p, inputs, columns, trials) = fixture();
+        let bytes =
+            presentation_workbook(&p, &inputs, Some((&columns, &trials))).expect("workbook");
         let mut book = open(bytes);
         assert_eq!(
             book.sheet_names(),
@@ -280,8 +287,8 @@ mod tests {
 
     #[test]
     fn the_charts_are_native_and_draw_from_the_data_sheet() {
-        let (p, _, _) = fixture();
-        let bytes = presentation_workbook(&p, None).expect("workbook");
+        let (p, inputs, _, _) = fixture();
+        let bytes = presentation_workbook(&p, &inputs, None).expect("workbook");
         let charts: Vec<String> = parts(&bytes)
             .into_iter()
             .filter(|(name, _)| name.starts_with("xl/charts/chart"))
@@ -317,10 +324,10 @@ mod tests {
 
     #[test]
     fn without_tornado_frontier_or_trials_the_charts_say_so() {
-        let (mut p, _, _) = fixture();
+        let (mut p, inputs, _, _) = fixture();
         p.tornado = None;
         p.frontier = None;
-        let bytes = presentation_workbook(&p, None).expect("workbook");
+        let bytes = presentation_workbook(&p, &inputs, None).expect("workbook");
         let charts = parts(&bytes)
             .iter()
             .filter(|(name, _)| name.starts_with("xl/charts/chart"))
@@ -341,9 +348,9 @@ mod tests {
 
     #[test]
     fn the_same_presentation_gives_the_same_bytes() {
-        let (p, columns, trials) = fixture();
-        let a = presentation_workbook(&p, Some((&columns, &trials))).expect("workbook");
-        let b = presentation_workbook(&p, Some((&columns, &trials))).expect("workbook");
+        let (p, inputs, columns, trials) = fixture();
+        let a = presentation_workbook(&p, &inputs, Some((&columns, &trials))).expect("workbook");
+        let b = presentation_workbook(&p, &inputs, Some((&columns, &trials))).expect("workbook");
         assert!(a == b, "two workbooks of one presentation differ");
     }
 }
