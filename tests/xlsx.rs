@@ -1,7 +1,8 @@
-//! `--format xlsx`: the workbooks of `run`, `compare`, `merge`, `factors` and an analysis
-//! command, read back with calamine and checked against the same command's JSON (or CSV): the
-//! sheets and their names, figures as numeric cells in their number formats, identical bytes for
-//! the same seed, and no workbook on a terminal.
+//! `--format xlsx`: the workbooks of `run`, `compare`, `merge`, `report`, `factors` and an
+//! analysis command, read back with calamine (and the report's as the zip it is, for its
+//! charts) and checked against the same command's JSON (or CSV): the sheets and their names,
+//! the metrics grid, figures as numeric cells in their number formats, native charts that draw
+//! from the Data sheet, identical bytes for the same seed, and no workbook on a terminal.
 
 use assert_cmd::Command;
 use calamine::{Data, Range, Reader, Xlsx};
@@ -86,34 +87,45 @@ fn format_code(book: &mut Xlsx<Cursor<Vec<u8>>>, name: &str, at: (usize, usize))
         .unwrap_or_else(|| "General".into())
 }
 
-/// Every strategy's metric `id` (value, low, high) in the comparison sheet equals the JSON's.
-fn assert_metric(comparison: &Range<Data>, report: &Value, id: &str, header: &str) {
-    let value = column(comparison, 0, header);
-    let low = column(comparison, 0, &format!("{header}: 95 % low"));
-    let high = column(comparison, 0, &format!("{header}: 95 % high"));
+/// The Metrics grid: metrics as rows (the interval in the two rows below), strategies as
+/// columns (their names in row 1).
+const NAMES_ROW: usize = 1;
+
+/// Every strategy's metric `id` (value, low, high) in the Metrics grid, on the row `label`,
+/// equals the JSON's; `None` for an empty cell (the baseline's difference to itself).
+fn assert_grid(grid: &Range<Data>, report: &Value, key: &str, id: &str, label: &str) {
+    let r = row(grid, label);
+    assert_eq!(grid.get((r + 1, 0)), Some(&Data::String("95 % low".into())));
+    assert_eq!(
+        grid.get((r + 2, 0)),
+        Some(&Data::String("95 % high".into()))
+    );
     let strategies = report["strategies"].as_array().expect("strategies");
-    assert_eq!(comparison.height(), strategies.len() + 1);
+    assert_eq!(
+        grid.width(),
+        strategies.len() + 1,
+        "one column per strategy"
+    );
     for s in strategies {
-        let r = row(comparison, s["id"].as_str().expect("id"));
-        let metric = s["metrics"]
-            .as_array()
-            .and_then(|m| m.iter().find(|m| m["id"] == id))
-            .unwrap_or_else(|| panic!("no metric {id}"));
-        assert_eq!(
-            float(comparison, (r, value)),
-            number(&metric["value"]),
-            "{id}"
-        );
-        assert_eq!(
-            float(comparison, (r, low)),
-            number(&metric["low"]),
-            "{id} low"
-        );
-        assert_eq!(
-            float(comparison, (r, high)),
-            number(&metric["high"]),
-            "{id} high"
-        );
+        let col = column(grid, NAMES_ROW, s["name"].as_str().expect("name"));
+        let figure = match key {
+            "p_beats_baseline" => Some(&s[key]).filter(|v| !v.is_null()),
+            _ => s[key]
+                .as_array()
+                .and_then(|m| m.iter().find(|m| m["id"] == id)),
+        };
+        let Some(figure) = figure else {
+            assert_eq!(grid.get((r, col)), Some(&Data::Empty), "{id}: empty");
+            continue;
+        };
+        for (offset, field) in [(0, "value"), (1, "low"), (2, "high")] {
+            assert_eq!(
+                float(grid, (r + offset, col)),
+                number(&figure[field]),
+                "{id} {field} of {}",
+                s["name"]
+            );
+        }
     }
 }
 
@@ -123,31 +135,39 @@ const RUN: [&str; 6] = ["run", "--trials", "20000", "--seed", "11", "-q"];
 fn run_workbook_matches_the_json_report() {
     let report = json(&RUN);
     let (_, mut book) = workbook(&RUN);
-    assert_eq!(book.sheet_names(), ["summary", "comparison", "causes"]);
+    assert_eq!(book.sheet_names(), ["Summary", "Metrics", "Causes"]);
     let currency = report["run"]["currency"].as_str().expect("currency");
-    let comparison = sheet(&mut book, "comparison");
-    assert_metric(&comparison, &report, "p_success", "P(success)");
-    assert_metric(
-        &comparison,
-        &report,
-        "npv_mean",
-        &format!("NPV, mean ({currency})"),
+    let grid = sheet(&mut book, "Metrics");
+    let npv_label = format!("NPV, mean ({currency})");
+    assert_grid(&grid, &report, "metrics", "p_success", "P(success)");
+    assert_grid(&grid, &report, "metrics", "npv_mean", &npv_label);
+    // Every metric of the JSON has its row (value, low, high).
+    let metrics = report["strategies"][0]["metrics"]
+        .as_array()
+        .expect("metrics");
+    let figures = (0..grid.height())
+        .filter(|&r| matches!(grid.get((r + 1, 0)), Some(Data::String(l)) if l == "95 % low"))
+        .count();
+    assert_eq!(figures, metrics.len());
+    // Shares as percentages, money with thousands separators.
+    let p_success = row(&grid, "P(success)");
+    let npv = row(&grid, &npv_label);
+    assert_eq!(format_code(&mut book, "Metrics", (p_success, 1)), "0.0%");
+    assert_eq!(
+        format_code(&mut book, "Metrics", (p_success + 1, 1)),
+        "0.0%"
     );
-    // Shares as percentages, money with thousands separators, headers as text.
-    let p_success = column(&comparison, 0, "P(success)");
-    let npv = column(&comparison, 0, &format!("NPV, mean ({currency})"));
-    assert_eq!(format_code(&mut book, "comparison", (1, p_success)), "0.0%");
-    assert_eq!(format_code(&mut book, "comparison", (1, npv)), "#,##0");
+    assert_eq!(format_code(&mut book, "Metrics", (npv, 1)), "#,##0");
     // The run view has no differences to the baseline.
     assert!(
-        (0..comparison.width()).all(|c| !matches!(
-            comparison.get((0, c)),
+        (0..grid.height()).all(|r| !matches!(
+            grid.get((r, 0)),
             Some(Data::String(h)) if h.contains("beats baseline")
         )),
         "differences in the run view"
     );
 
-    let summary = sheet(&mut book, "summary");
+    let summary = sheet(&mut book, "Summary");
     let decision = &report["decision"];
     let verdict = row(&summary, "verdict");
     assert_eq!(
@@ -168,7 +188,7 @@ fn run_workbook_matches_the_json_report() {
         float(&summary, (loss, 1)),
         number(&decision["p_npv_negative"]["value"])
     );
-    assert_eq!(format_code(&mut book, "summary", (loss, 1)), "0.0%");
+    assert_eq!(format_code(&mut book, "Summary", (loss, 1)), "0.0%");
     assert_eq!(float(&summary, (row(&summary, "seed"), 1)), 11.0);
     assert_eq!(float(&summary, (row(&summary, "trials"), 1)), 20_000.0);
     let sentences = decision["sentences"].as_array().expect("sentences");
@@ -177,7 +197,7 @@ fn run_workbook_matches_the_json_report() {
         .count();
     assert_eq!(plain, sentences.len());
 
-    let causes = sheet(&mut book, "causes");
+    let causes = sheet(&mut book, "Causes");
     let strategies = report["strategies"].as_array().expect("strategies");
     let per_strategy = |s: &Value| {
         let c = &s["causes"];
@@ -207,32 +227,30 @@ fn compare_workbook_has_the_differences_to_the_baseline() {
     let args = ["compare", "--trials", "20000", "--seed", "3", "-q"];
     let report = json(&args);
     let (_, mut book) = workbook(&args);
-    let comparison = sheet(&mut book, "comparison");
-    let beats = column(&comparison, 0, "P(NPV beats baseline)");
+    let grid = sheet(&mut book, "Metrics");
     let currency = report["run"]["currency"].as_str().expect("currency");
-    let gain = column(
-        &comparison,
-        0,
+    assert_grid(
+        &grid,
+        &report,
+        "p_beats_baseline",
+        "",
+        "P(NPV beats baseline)",
+    );
+    assert_grid(
+        &grid,
+        &report,
+        "versus_baseline",
+        "npv_mean",
         &format!("Δ NPV, mean ({currency}) vs baseline"),
     );
-    let mut others = 0;
-    for s in report["strategies"].as_array().expect("strategies") {
-        let r = row(&comparison, s["id"].as_str().expect("id"));
-        if s["baseline"] == true {
-            assert_eq!(comparison.get((r, beats)), Some(&Data::Empty));
-            continue;
-        }
-        others += 1;
-        assert_eq!(
-            float(&comparison, (r, beats)),
-            number(&s["p_beats_baseline"]["value"])
-        );
-        let difference = s["versus_baseline"]
-            .as_array()
-            .and_then(|d| d.iter().find(|d| d["id"] == "npv_mean"))
-            .expect("npv difference");
-        assert_eq!(float(&comparison, (r, gain)), number(&difference["value"]));
-    }
+    let gain = row(&grid, &format!("Δ NPV, mean ({currency}) vs baseline"));
+    assert_eq!(
+        format_code(&mut book, "Metrics", (gain, 2)),
+        "+#,##0;-#,##0;0"
+    );
+    let others = report["strategies"]
+        .as_array()
+        .map_or(0, |s| s.iter().filter(|s| s["baseline"] == false).count());
     assert!(others > 0, "the default scenario compares strategies");
 }
 
@@ -281,8 +299,171 @@ fn merged_shards_give_the_workbook_of_the_merged_report() {
     args.extend(parts.iter().map(String::as_str));
     let report = json(&args);
     let (_, mut book) = workbook(&args);
-    let comparison = sheet(&mut book, "comparison");
-    assert_metric(&comparison, &report, "p_success", "P(success)");
+    let grid = sheet(&mut book, "Metrics");
+    assert_grid(&grid, &report, "metrics", "p_success", "P(success)");
+}
+
+/// The workbook's chart parts (`xl/charts/chart*.xml`), in order.
+fn chart_parts(bytes: &[u8]) -> Vec<String> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).expect("an xlsx is a zip");
+    let mut names: Vec<String> = zip
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.to_string()))
+        .filter(|n| n.starts_with("xl/charts/chart"))
+        .collect();
+    // chart2 before chart10.
+    names.sort_by_key(|n| (n.len(), n.clone()));
+    names
+        .iter()
+        .map(|name| {
+            let mut text = String::new();
+            let mut file = zip.by_name(name).expect("a chart part");
+            std::io::Read::read_to_string(&mut file, &mut text).expect("UTF-8 XML");
+            text
+        })
+        .collect()
+}
+
+#[test]
+fn report_workbook_has_native_charts_the_metrics_grid_and_numbers_as_numbers() {
+    let run = ["--trials", "20000", "--seed", "3", "-q"];
+    let mut args = vec!["report"];
+    args.extend(run);
+    args.extend([
+        "--sensitivity-trials",
+        "2000",
+        "--format",
+        "xlsx",
+        "--output",
+        "-",
+    ]);
+    let bytes = output(&args);
+    let mut compare = vec!["compare"];
+    compare.extend(run);
+    let report = json(&compare);
+    let mut book: Xlsx<_> =
+        calamine::open_workbook_from_rs(Cursor::new(bytes.clone())).expect("an xlsx");
+    assert_eq!(
+        book.sheet_names(),
+        [
+            "Summary",
+            "Metrics",
+            "Charts",
+            "Causes",
+            "Inputs",
+            "Data",
+            "Scenario file"
+        ]
+    );
+
+    // The same seed and trials: the grid's figures are the compare run's JSON.
+    let grid = sheet(&mut book, "Metrics");
+    let currency = report["run"]["currency"].as_str().expect("currency");
+    assert_grid(
+        &grid,
+        &report,
+        "metrics",
+        "npv_mean",
+        &format!("NPV, mean ({currency})"),
+    );
+    assert_grid(&grid, &report, "metrics", "p_success", "P(success)");
+    assert_grid(
+        &grid,
+        &report,
+        "p_beats_baseline",
+        "",
+        "P(NPV beats baseline)",
+    );
+
+    // Native charts: two S-curves and the frontier are scatter charts, the tornado and the
+    // causes bar charts; every series reads its cells on the Data sheet.
+    let charts = chart_parts(&bytes);
+    assert_eq!(charts.len(), 5);
+    let kinds: Vec<&str> = charts
+        .iter()
+        .map(|xml| {
+            if xml.contains("<c:scatterChart>") {
+                "scatter"
+            } else if xml.contains("<c:barChart>") {
+                "bar"
+            } else {
+                "other"
+            }
+        })
+        .collect();
+    assert_eq!(kinds, ["scatter", "scatter", "bar", "scatter", "bar"]);
+    let strategies = report["strategies"].as_array().map_or(0, Vec::len);
+    for (k, xml) in charts.iter().enumerate() {
+        assert!(
+            xml.contains("<c:f>Data!$"),
+            "chart {k} without Data references"
+        );
+        let series = xml.matches("<c:ser>").count();
+        let want = match k {
+            0 | 1 => strategies,
+            2 | 3 => 2,
+            _ => 3,
+        };
+        assert_eq!(series, want, "series of chart {k}");
+    }
+    // The Data sheet holds the numbers the charts draw: the overrun S-curve's levels.
+    let data = sheet(&mut book, "Data");
+    assert_eq!(float(&data, (2, 0)), 0.005);
+    assert_eq!(float(&data, (200, 0)), 0.995);
+    assert_eq!(format_code(&mut book, "Data", (2, 0)), "0.0%");
+
+    // Numbers stay numbers: no text cell reads as a number or a percentage, on any sheet but
+    // the scenario file as given.
+    for name in book.sheet_names() {
+        if name == "Scenario file" {
+            continue;
+        }
+        let range = sheet(&mut book, &name);
+        for (r, c, cell) in range.cells() {
+            if let Data::String(text) = cell {
+                let plain = text.trim().trim_end_matches('%').trim().replace(',', "");
+                assert!(
+                    plain.parse::<f64>().is_err(),
+                    "{name} ({r}, {c}): the number {text:?} written as text"
+                );
+            }
+        }
+    }
+    // The inputs in words and numbers: every table, the budget a number in money format, and
+    // one row per strategy.
+    let inputs = sheet(&mut book, "Inputs");
+    for title in [
+        "The project",
+        "The benefits",
+        "Factors this scenario changes",
+        "Mitigations",
+        "Effects of the mitigations",
+        "Strategies",
+    ] {
+        row(&inputs, title);
+    }
+    let budget = row(&inputs, "Budget");
+    assert_eq!(
+        float(&inputs, (budget, 1)),
+        number(&report["run"]["budget"])
+    );
+    assert_eq!(format_code(&mut book, "Inputs", (budget, 1)), "#,##0");
+    let listed = row(&inputs, "Strategies") + 3;
+    for (k, s) in report["strategies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let Some(Data::String(name)) = inputs.get((listed + k, 0)) else {
+            panic!("strategy {k} not listed");
+        };
+        let want = s["name"].as_str().expect("name");
+        assert!(name.starts_with(want), "{name} for {want}");
+    }
+    // The raw file is the last sheet, not the inputs.
+    let file = sheet(&mut book, "Scenario file");
+    assert!(file.height() > 10);
 }
 
 #[test]

@@ -202,8 +202,11 @@ pub fn run(args: ReportArgs) -> Result<(), Error> {
                     records::records(&scenario, &settings, args.xlsx_trials.min(result.trials)),
                 )
             });
+            let reference = crate::presentation::inputs::Reference::of(&scenario)?;
+            let inputs = crate::presentation::inputs::inputs(&scenario, &reference);
             let bytes = export::xlsx::presentation_workbook(
                 &presentation,
+                &inputs,
                 trials.as_ref().map(|(c, r)| (c.as_slice(), r.as_slice())),
             )?;
             export::write_output(args.output.as_deref(), "--output", |out| {

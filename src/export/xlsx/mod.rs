@@ -8,9 +8,13 @@
 //! today's (so reruns of a seed on one day are identical; set `SOURCE_DATE_EPOCH` to pin it).
 //!
 //! A workbook is binary, so it is refused on a terminal ([`check_destination`]); a pipe or a
-//! file is fine.
+//! file is fine. Every text cell goes through [`safe_text`](super::csv::safe_text): a name from
+//! a client's file stays text if the sheet is ever saved as CSV.
 
+mod charts;
 mod document;
+mod grid;
+mod inputs;
 mod presentation;
 mod report;
 
@@ -257,6 +261,36 @@ impl Book {
         })
     }
 
+    /// A new, empty sheet named `name` (made valid and unique), for a layout other than one
+    /// table below a header (the metrics grid, the chart data, the charts).
+    pub(crate) fn worksheet(&mut self, name: &str) -> std::io::Result<&mut xl::Worksheet> {
+        let name = self.reserve(name);
+        let worksheet = self.workbook.add_worksheet();
+        worksheet.set_name(&name).map_err(io_error)?;
+        Ok(worksheet)
+    }
+
+    /// Take a sheet name (made valid and unique) for a sheet built apart and added later with
+    /// [`Book::push`]: charts must name the sheet of their data before it is in the workbook.
+    pub(crate) fn reserve(&mut self, name: &str) -> String {
+        let name = unique_name(name, &self.names);
+        self.names.push(name.clone());
+        name
+    }
+
+    /// Add a sheet built apart (named with a [`Book::reserve`]d name) as the next tab.
+    pub(crate) fn push(&mut self, worksheet: xl::Worksheet) {
+        self.workbook.push_worksheet(worksheet);
+    }
+
+    /// The number format of `style` (made once in [`Book::new`]).
+    pub(crate) fn number_format(&self, style: Style) -> xl::Format {
+        self.numbers
+            .iter()
+            .find(|(s, _)| *s == style)
+            .map_or_else(xl::Format::new, |(_, f)| f.clone())
+    }
+
     pub(crate) fn finish(mut self) -> std::io::Result<Vec<u8>> {
         self.workbook.save_to_buffer().map_err(io_error)
     }
@@ -299,6 +333,50 @@ fn clip(text: &str) -> &str {
         }
     }
     text
+}
+
+/// A text cell as written: neutralised against formula injection (a lone `-`, a placeholder
+/// for "no value", stays as it is).
+pub(crate) fn safe(text: &str) -> Cow<'_, str> {
+    if text.trim() == "-" {
+        Cow::Borrowed(text)
+    } else {
+        super::csv::safe_text(text)
+    }
+}
+
+/// Write `text` (made safe and clipped) at `(row, col)`, with `format` when given.
+pub(crate) fn write_text(
+    worksheet: &mut xl::Worksheet,
+    (row, col): (u32, u16),
+    text: &str,
+    format: Option<&xl::Format>,
+) -> std::io::Result<()> {
+    let text = safe(text);
+    match format {
+        Some(format) => worksheet.write_string_with_format(row, col, clip(&text), format),
+        None => worksheet.write_string(row, col, clip(&text)),
+    }
+    .map_err(io_error)?;
+    Ok(())
+}
+
+/// Write a finite `x` at `(row, col)` in `format` (Excel has no NaN: such a cell stays empty;
+/// -0 would read "-0").
+pub(crate) fn write_number(
+    worksheet: &mut xl::Worksheet,
+    (row, col): (u32, u16),
+    x: f64,
+    format: &xl::Format,
+) -> std::io::Result<()> {
+    if !x.is_finite() {
+        return Ok(());
+    }
+    let x = if x == 0.0 { 0.0 } else { x };
+    worksheet
+        .write_number_with_format(row, col, x, format)
+        .map_err(io_error)?;
+    Ok(())
 }
 
 /// A valid sheet name: no `[]:*?/\`, no apostrophe at either end, at most 31 characters, not
@@ -364,7 +442,7 @@ impl Sheet<'_> {
             match cell {
                 Cell::Text(text) => {
                     self.worksheet
-                        .write_string(row, col, clip(text))
+                        .write_string(row, col, clip(&safe(text)))
                         .map_err(io_error)?;
                 }
                 // Excel has no NaN or infinity: such a figure (no data) stays empty.

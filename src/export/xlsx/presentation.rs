@@ -1,195 +1,54 @@
-//! The workbook of `crmcast report --format xlsx`: the run's sheets (summary, comparison in
-//! the compare view, causes) plus `sensitivity` (the tornado), `frontier` (mitigation spend
-//! against the objective), `survey` (the CRM Forum shares beside the model's), `assumptions`
-//! (the run's settings and the scenario file line by line) and, when asked, `trials` (one row
-//! per trial and strategy, capped at Excel's rows with a note).
+//! The workbook of `crmcast report --format xlsx`, in the order a client reads it: `Summary`
+//! (the decision and the run), `Metrics` (metrics by strategy with intervals), `Charts` (native
+//! Excel charts: S-curves, tornado, frontier, causes), `Causes`, `Inputs` (the scenario in
+//! words and numbers), `Data` (the charts' figures), when asked `Trials` (one row per trial and
+//! strategy, capped at Excel's rows with a note), and last `Scenario file` (the file as given).
 
-use super::report::{estimate_cells, estimate_header, report_sheets};
-use super::{Book, Cell, EXCEL_ROWS, Style, money_header, unit_header};
+use super::report::{cause_sheets, summary_sheet};
+use super::{Book, Cell, EXCEL_ROWS, Style, money_header};
 use crate::analysis::presentation::Presentation;
 use crate::analysis::report::Unit;
 use crate::engine::records::TrialRecord;
 use crate::error::Error;
 use crate::export::View;
+use crate::presentation::inputs::Inputs;
 use std::borrow::Cow;
 use std::io::Result;
 
 /// Trial rows a sheet holds below its header; more are cut with a note.
 pub const MAX_TRIAL_ROWS: usize = EXCEL_ROWS as usize - 1;
 
-/// The workbook's bytes. `trials`: the severity column names (`records::factor_columns`) and
-/// the records, for a `trials` sheet; `None` leaves the sheet out.
+/// The workbook's bytes. `inputs`: the scenario's input tables, for the `Inputs` sheet.
+/// `trials`: the severity column names (`records::factor_columns`) and the records, for a
+/// `Trials` sheet; `None` leaves the sheet out.
 pub fn presentation_workbook(
     p: &Presentation,
+    inputs: &Inputs,
     trials: Option<(&[String], &[TrialRecord])>,
 ) -> std::result::Result<Vec<u8>, Error> {
     let build = || -> Result<Vec<u8>> {
         let mut book = Book::new(&format!("crmcast report: {}", p.report.run.scenario))?;
-        report_sheets(&mut book, &p.report, View::Compare)?;
-        sensitivity_sheet(&mut book, p)?;
-        frontier_sheet(&mut book, p)?;
-        survey_sheet(&mut book, p)?;
-        assumptions_sheet(&mut book, p)?;
+        summary_sheet(&mut book, &p.report)?;
+        super::grid::metrics_sheet(&mut book, &p.report, View::Compare)?;
+        let data = super::charts::charts(&mut book, p)?;
+        cause_sheets(&mut book, &p.report)?;
+        super::inputs::inputs_sheet(&mut book, p, inputs)?;
+        book.push(data);
         if let Some((columns, records)) = trials {
             trials_sheet(&mut book, p, columns, records)?;
         }
+        scenario_file_sheet(&mut book, p)?;
         book.finish()
     };
     build().map_err(|e| Error::Internal(format!("writing the Excel workbook failed: {e}")))
 }
 
-fn sensitivity_sheet(book: &mut Book, p: &Presentation) -> Result<()> {
-    let currency = p.report.run.currency.as_str();
-    let Some(t) = &p.tornado else {
-        let mut sheet = book.sheet("sensitivity", None, &["input".to_string()])?;
-        sheet.note("No input moves the output: there is no tornado to show.")?;
-        return sheet.finish(false);
-    };
-    let label = unit_header(&t.metric_label, t.unit, currency);
-    let header = [
-        "input".to_string(),
-        format!("{label} at the input's low setting"),
-        format!("{label} at the input's high setting"),
-        format!("swing: |high − low| {}", unit_suffix(t.unit, currency)),
-        format!("{label} with every input free"),
-    ];
-    let style = Style::of(t.unit);
-    let mut sheet = book.sheet("sensitivity", None, &header)?;
-    for bar in &t.bars {
-        sheet.row(&[
-            Cell::text(bar.input.as_str()),
-            Cell::number(bar.low, style),
-            Cell::number(bar.high, style),
-            Cell::number((bar.high - bar.low).abs(), style),
-            Cell::number(t.base, style),
-        ])?;
-    }
-    sheet.note(&format!(
-        "Tornado of {} under strategy {}: low = the factor ruled out (or the input at its P10), high = the factor certain (or at its P90); largest swing first.",
-        t.metric_label, t.strategy
-    ))?;
-    sheet.finish(true)
-}
-
-/// `(EUR)` for money, nothing for the rest.
-fn unit_suffix(unit: Unit, currency: &str) -> String {
-    match unit {
-        Unit::Money => format!("({currency})"),
-        _ => String::new(),
-    }
-}
-
-fn frontier_sheet(book: &mut Book, p: &Presentation) -> Result<()> {
-    let currency = p.report.run.currency.as_str();
-    let Some(f) = &p.frontier else {
-        let mut sheet = book.sheet("frontier", None, &["point".to_string()])?;
-        sheet.note("No frontier: the scenario has no mitigations, or it was left out.")?;
-        return sheet.finish(false);
-    };
-    // The report's frontier is of the expected NPV; a probability objective reads as a share.
-    let unit = if f.objective_label.starts_with("P(") {
-        Unit::Probability
-    } else {
-        Unit::Money
-    };
-    let mut header = vec![
-        "point".to_string(),
-        "strategy".to_string(),
-        money_header("expected mitigation spend", currency),
-    ];
-    header.extend(estimate_header(&unit_header(
-        &f.objective_label,
-        unit,
-        currency,
-    )));
-    header.push("mitigations".to_string());
-    let mut sheet = book.sheet("frontier", None, &header)?;
-    for point in &f.points {
-        let mut row = vec![
-            Cell::text("efficient subset"),
-            Cell::Blank,
-            Cell::number(point.spend, Style::Money),
-        ];
-        row.extend(estimate_cells(unit, &point.value));
-        row.push(if point.mitigations.is_empty() {
-            Cell::text("(none)")
-        } else {
-            Cell::text(point.mitigations.join(", "))
-        });
-        sheet.row(&row)?;
-    }
-    for s in &f.strategies {
-        let mut row = vec![
-            Cell::text("scenario strategy"),
-            Cell::text(s.name.as_str()),
-            Cell::number(s.spend, Style::Money),
-        ];
-        row.extend(estimate_cells(unit, &s.value));
-        sheet.row(&row)?;
-    }
-    sheet.finish(true)
-}
-
-fn survey_sheet(book: &mut Book, p: &Presentation) -> Result<()> {
-    let baseline = &p.report.run.baseline;
-    let recommended = &p.report.decision.recommended;
-    let mut header = vec![
-        "cause group".to_string(),
-        "label".to_string(),
-        "CRM Forum 2001 share".to_string(),
-    ];
-    header.extend(estimate_header(&format!(
-        "baseline \"{baseline}\": share of missed objectives"
-    )));
-    header.extend(estimate_header(&format!(
-        "recommended \"{recommended}\": share of missed objectives"
-    )));
-    header.push("survey source".to_string());
-    let mut sheet = book.sheet("survey", None, &header)?;
-    for s in &p.survey {
-        let mut row = vec![
-            Cell::text(s.group.as_str()),
-            Cell::text(s.label.as_str()),
-            s.survey
-                .map_or(Cell::Blank, |x| Cell::number(x, Style::Percent)),
-        ];
-        row.extend(estimate_cells(Unit::Probability, &s.baseline));
-        row.extend(estimate_cells(Unit::Probability, &s.recommended));
-        row.push(Cell::text(s.source.as_deref().unwrap_or_default()));
-        sheet.row(&row)?;
-    }
-    sheet.finish(true)
-}
-
-fn assumptions_sheet(book: &mut Book, p: &Presentation) -> Result<()> {
-    let a = &p.assumptions;
-    let header = ["item", "value"].map(String::from);
-    let mut sheet = book.sheet("assumptions", None, &header)?;
-    let seed = if a.seed < (1 << 53) {
-        Cell::number(a.seed as f64, Style::General)
-    } else {
-        Cell::text(a.seed.to_string())
-    };
-    let rows = [
-        ("scenario", Cell::text(a.scenario.as_str())),
-        ("scenario file", Cell::text(a.origin.as_str())),
-        ("catalogue", Cell::text(a.catalogue.as_str())),
-        (
-            "catalogue version",
-            Cell::text(a.catalogue_version.as_str()),
-        ),
-        ("seed", seed),
-        ("trials", Cell::number(a.trials as f64, Style::Count)),
-        ("sampling", Cell::text(a.sampling.as_str())),
-        ("crmcast version", Cell::text(a.crmcast_version.as_str())),
-    ];
-    for (item, value) in rows {
-        sheet.row(&[Cell::text(item), value])?;
-    }
-    // The scenario file one line a row: a cell holds 32,767 characters and shows one line.
-    sheet.row(&[])?;
-    sheet.row(&[Cell::text("scenario file as given, line by line")])?;
-    for (n, line) in a.scenario_text.lines().enumerate() {
+/// The scenario file as given, one line a row (a cell holds 32,767 characters and shows one
+/// line): the last sheet, for the record; the `Inputs` sheet says the same in words.
+fn scenario_file_sheet(book: &mut Book, p: &Presentation) -> Result<()> {
+    let header = ["line".to_string(), p.assumptions.origin.clone()];
+    let mut sheet = book.sheet("Scenario file", None, &header)?;
+    for (n, line) in p.assumptions.scenario_text.lines().enumerate() {
         sheet.row(&[
             Cell::number((n + 1) as f64, Style::Fixed(0)),
             Cell::text(line),
@@ -221,7 +80,7 @@ fn trials_sheet(
         "runaway".into(),
     ];
     header.extend(columns.iter().cloned());
-    let mut sheet = book.sheet("trials", None, &header)?;
+    let mut sheet = book.sheet("Trials", None, &header)?;
     let shown = &records[..records.len().min(MAX_TRIAL_ROWS)];
     let mut row: Vec<Cell> = Vec::with_capacity(header.len());
     for r in shown {
@@ -268,12 +127,13 @@ mod tests {
     };
     use crate::analysis::report::Estimate;
     use crate::engine::{NoObserver, RunSettings, records};
+    use crate::presentation::inputs;
     use crate::scenario::Scenario;
     use calamine::{Data, Reader, Xlsx};
 
     /// A short run of the default scenario, with a hand-made tornado and frontier, and its
     /// first trials.
-    fn fixture() -> (Presentation, Vec<String>, Vec<TrialRecord>) {
+    fn fixture() -> (Presentation, Inputs, Vec<String>, Vec<TrialRecord>) {
         let scenario = Scenario::builtin_default().expect("built-in scenario");
         let settings = RunSettings {
             trials: 4_000,
@@ -316,7 +176,9 @@ mod tests {
         });
         let columns = records::factor_columns(&scenario);
         let trials = records::records(&scenario, &settings, 30);
-        (p, columns, trials)
+        let reference = inputs::Reference::of(&scenario).expect("the built-in catalogue");
+        let inputs = inputs::inputs(&scenario, &reference);
+        (p, inputs, columns, trials)
     }
 
     fn open(bytes: Vec<u8>) -> Xlsx<std::io::Cursor<Vec<u8>>> {
@@ -330,42 +192,88 @@ mod tests {
         }
     }
 
+    /// The first column of the `Data` block whose title starts with `title`.
+    fn block(data: &calamine::Range<Data>, title: &str) -> usize {
+        (0..data.width())
+            .find(|&c| matches!(data.get((0, c)), Some(Data::String(t)) if t.starts_with(title)))
+            .unwrap_or_else(|| panic!("no block {title:?}"))
+    }
+
+    /// The workbook's files: name and text, for the chart parts.
+    fn parts(bytes: &[u8]) -> Vec<(String, String)> {
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
+        (0..zip.len())
+            .map(|i| {
+                let mut file = zip.by_index(i).expect("an entry");
+                let name = file.name().map(|n| n.to_string()).unwrap_or_default();
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut file, &mut text).unwrap_or_default();
+                (name, text)
+            })
+            .collect()
+    }
+
     #[test]
     fn every_sheet_is_there_with_numbers_as_numbers() {
-        let (p, columns, trials) = fixture();
-        let bytes = presentation_workbook(&p, Some((&columns, &trials))).expect("workbook");
+        let (p, inputs, columns, trials) = fixture();
+        let bytes =
+            presentation_workbook(&p, &inputs, Some((&columns, &trials))).expect("workbook");
         let mut book = open(bytes);
         assert_eq!(
             book.sheet_names(),
             [
-                "summary",
-                "comparison",
-                "causes",
-                "sensitivity",
-                "frontier",
-                "survey",
-                "assumptions",
-                "trials"
+                "Summary",
+                "Metrics",
+                "Charts",
+                "Causes",
+                "Inputs",
+                "Data",
+                "Trials",
+                "Scenario file"
             ]
         );
-        let tornado = book.worksheet_range("sensitivity").expect("sheet");
-        assert_eq!(tornado.get((1, 0)), Some(&Data::String("politics".into())));
-        assert_eq!(float(tornado.get((1, 3))), 1_100.0, "the swing");
-        let frontier = book.worksheet_range("frontier").expect("sheet");
-        assert_eq!(float(frontier.get((1, 2))), 20_000.0);
-        assert_eq!(float(frontier.get((1, 3))), 250_000.0);
+        let data = book.worksheet_range("Data").expect("sheet");
+        let tornado = block(&data, "Tornado");
         assert_eq!(
-            frontier.get((1, 6)),
+            data.get((2, tornado)),
+            Some(&Data::String("politics".into()))
+        );
+        assert_eq!(float(data.get((2, tornado + 1))), 1_500.0, "low");
+        assert_eq!(float(data.get((2, tornado + 3))), 1_100.0, "the swing");
+        let frontier = block(&data, "Efficient frontier");
+        assert_eq!(float(data.get((2, frontier))), 20_000.0);
+        assert_eq!(float(data.get((2, frontier + 1))), 250_000.0);
+        assert_eq!(
+            data.get((2, frontier + 4)),
             Some(&Data::String("Training, Sponsor".into()))
         );
-        let survey = book.worksheet_range("survey").expect("sheet");
-        assert_eq!(survey.height(), p.survey.len() + 1);
-        let first = &p.survey[0];
-        assert_eq!(float(survey.get((1, 3))), first.baseline.value);
-        let assumptions = book.worksheet_range("assumptions").expect("sheet");
+        let strategies = block(&data, "The scenario's strategies");
+        assert_eq!(
+            data.get((2, strategies)),
+            Some(&Data::String("Baseline".into()))
+        );
+        assert_eq!(float(data.get((2, strategies + 2))), 200_000.0);
+        // The S-curves: the first strategy's overrun at each level, as the presentation has it.
+        let overrun = block(&data, "Cost overrun S-curves");
+        for (r, &(x, level)) in p.distributions[0].overrun.points.iter().enumerate() {
+            assert_eq!(float(data.get((r + 2, overrun))), level);
+            assert_eq!(float(data.get((r + 2, overrun + 1))), x);
+        }
+        let npv = block(&data, "NPV cumulative");
+        let last = p.distributions[1].npv.shares.len() - 2;
+        let below: f64 = p.distributions[1].npv.shares[..=last].iter().sum();
+        assert!((float(data.get((last + 2, npv + 2))) - below).abs() < 1e-12);
+        assert_eq!(
+            float(data.get((last + 2, npv))),
+            p.distributions[1].npv.edges[last + 1]
+        );
+        let causes = block(&data, "Causes of missed objectives");
+        assert_eq!(float(data.get((2, causes + 2))), p.survey[0].baseline.value);
+
+        let file = book.worksheet_range("Scenario file").expect("sheet");
         let text_lines = p.assumptions.scenario_text.lines().count();
-        assert_eq!(assumptions.height(), 1 + 8 + 2 + text_lines);
-        let sheet = book.worksheet_range("trials").expect("sheet");
+        assert_eq!(file.height(), 1 + text_lines);
+        let sheet = book.worksheet_range("Trials").expect("sheet");
         assert_eq!(sheet.height(), trials.len() + 1);
         assert_eq!(sheet.width(), 13 + columns.len());
         for (i, r) in trials.iter().enumerate() {
@@ -378,24 +286,71 @@ mod tests {
     }
 
     #[test]
-    fn without_tornado_frontier_or_trials_the_sheets_say_so() {
-        let (mut p, _, _) = fixture();
+    fn the_charts_are_native_and_draw_from_the_data_sheet() {
+        let (p, inputs, _, _) = fixture();
+        let bytes = presentation_workbook(&p, &inputs, None).expect("workbook");
+        let charts: Vec<String> = parts(&bytes)
+            .into_iter()
+            .filter(|(name, _)| name.starts_with("xl/charts/chart"))
+            .map(|(_, xml)| xml)
+            .collect();
+        assert_eq!(charts.len(), 5, "S-curves ×2, tornado, frontier, causes");
+        let scatter = charts
+            .iter()
+            .filter(|x| x.contains("<c:scatterChart>"))
+            .count();
+        let bar = charts.iter().filter(|x| x.contains("<c:barChart>")).count();
+        assert_eq!((scatter, bar), (3, 2));
+        for xml in &charts {
+            // Every series refers to cells of the Data sheet, none holds literal numbers only.
+            assert!(xml.contains("<c:f>Data!$"), "{xml}");
+            assert!(!xml.contains("<c:numLit>"), "{xml}");
+        }
+        let series = |xml: &String| xml.matches("<c:ser>").count();
+        let strategies = p.distributions.len();
+        assert_eq!(
+            series(&charts[0]),
+            strategies,
+            "an overrun curve per strategy"
+        );
+        assert_eq!(series(&charts[1]), strategies, "an NPV curve per strategy");
+        assert_eq!(series(&charts[2]), 2, "tornado: low and high");
+        assert!(
+            charts[2].contains("<c:crossesAt val=\"1000\"/>"),
+            "bars start at the base"
+        );
+        assert_eq!(series(&charts[3]), 2, "frontier and strategies");
+    }
+
+    #[test]
+    fn without_tornado_frontier_or_trials_the_charts_say_so() {
+        let (mut p, inputs, _, _) = fixture();
         p.tornado = None;
         p.frontier = None;
-        let mut book = open(presentation_workbook(&p, None).expect("workbook"));
-        assert!(!book.sheet_names().contains(&"trials".to_string()));
-        let tornado = book.worksheet_range("sensitivity").expect("sheet");
-        assert_eq!(tornado.height(), 1, "a header and a note only");
-        assert!(
-            matches!(tornado.get((0, 2)), Some(Data::String(note)) if note.contains("No input"))
-        );
+        let bytes = presentation_workbook(&p, &inputs, None).expect("workbook");
+        let charts = parts(&bytes)
+            .iter()
+            .filter(|(name, _)| name.starts_with("xl/charts/chart"))
+            .count();
+        assert_eq!(charts, 3);
+        let mut book = open(bytes);
+        assert!(!book.sheet_names().contains(&"Trials".to_string()));
+        let sheet = book.worksheet_range("Charts").expect("sheet");
+        let notes: Vec<String> = (1..3)
+            .filter_map(|r| match sheet.get((r, 0)) {
+                Some(Data::String(s)) => Some(s.clone()),
+                _ => None,
+            })
+            .collect();
+        assert!(notes[0].contains("No tornado"), "{notes:?}");
+        assert!(notes[1].contains("No efficient frontier"), "{notes:?}");
     }
 
     #[test]
     fn the_same_presentation_gives_the_same_bytes() {
-        let (p, columns, trials) = fixture();
-        let a = presentation_workbook(&p, Some((&columns, &trials))).expect("workbook");
-        let b = presentation_workbook(&p, Some((&columns, &trials))).expect("workbook");
+        let (p, inputs, columns, trials) = fixture();
+        let a = presentation_workbook(&p, &inputs, Some((&columns, &trials))).expect("workbook");
+        let b = presentation_workbook(&p, &inputs, Some((&columns, &trials))).expect("workbook");
         assert!(a == b, "two workbooks of one presentation differ");
     }
 }

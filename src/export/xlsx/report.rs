@@ -1,24 +1,29 @@
-//! The sheets of a run's [`Report`]: `summary` (the decision and the run), `comparison`
-//! (strategies as rows, each metric a value / low / high column group), `causes` (long form:
-//! one row per strategy and cause), and the optional `outside view` and `precision`; plus the
-//! `factors` sheet of `crmcast factors`.
+//! The sheets of a run's [`Report`]: `Summary` (the decision and the run), `Metrics` (metrics
+//! as rows, strategies as columns: [`super::grid`]), `Causes` (long form: one row per strategy
+//! and cause), and the optional `Outside view` and `Precision`; plus the `factors` sheet of
+//! `crmcast factors`.
 //!
-//! The layouts differ from the text tables of `sections.rs` on purpose (strategies as rows, one
-//! figure per cell, intervals in their own columns), so they read the report directly; the
-//! labels, units and survey shares are the report's and `sections.rs`'s.
+//! The layouts differ from the text tables of `sections.rs` on purpose (one figure per cell,
+//! intervals in their own cells), so they read the report directly; the labels, units and
+//! survey shares are the report's and `sections.rs`'s.
 
-use super::{Book, Cell, Style, money_header, unit_header};
+use super::{Book, Cell, Style, money_header};
 use crate::analysis::presentation::survey_share;
-use crate::analysis::report::{Estimate, Report, StrategyReport, Unit};
+use crate::analysis::report::{Estimate, Report, Unit};
 use crate::export::{FactorList, View};
 use std::io::Result;
 
 /// Payback beyond this many years means the project never pays back (as the text tables say).
-const NEVER_YEARS: f64 = 1e3;
+pub(super) const NEVER_YEARS: f64 = 1e3;
 
 pub(super) fn report_sheets(book: &mut Book, report: &Report, view: View) -> Result<()> {
     summary_sheet(book, report)?;
-    comparison_sheet(book, report, view)?;
+    super::grid::metrics_sheet(book, report, view)?;
+    cause_sheets(book, report)
+}
+
+/// The sheets after the metrics: causes, then the outside view and precision when there.
+pub(super) fn cause_sheets(book: &mut Book, report: &Report) -> Result<()> {
     causes_sheet(book, report)?;
     outside_view_sheet(book, report)?;
     precision_sheet(book, report)
@@ -46,12 +51,6 @@ pub(super) fn estimate_cells(unit: Unit, e: &Estimate) -> [Cell<'static>; 3] {
     ]
 }
 
-/// The same for a difference (signed formats).
-fn difference_cells(unit: Unit, e: &Estimate) -> [Cell<'static>; 3] {
-    let style = Style::signed(unit);
-    [e.value, e.low, e.high].map(|x| Cell::number(x, style))
-}
-
 /// Header cells for an estimate: the figure, then its interval.
 pub(super) fn estimate_header(label: &str) -> [String; 3] {
     [
@@ -70,12 +69,12 @@ fn seed_cell(seed: u64) -> Cell<'static> {
     }
 }
 
-fn summary_sheet(book: &mut Book, report: &Report) -> Result<()> {
+pub(super) fn summary_sheet(book: &mut Book, report: &Report) -> Result<()> {
     let d = &report.decision;
     let run = &report.run;
     let currency = run.currency.as_str();
     let header = ["item", "value", "95 % low", "95 % high"].map(String::from);
-    let mut sheet = book.sheet("summary", None, &header)?;
+    let mut sheet = book.sheet("Summary", None, &header)?;
     let line = |item: String, value: Cell<'static>| vec![Cell::text(item), value];
     let with_interval = |item: String, unit: Unit, e: &Estimate| {
         let mut row = vec![Cell::text(item)];
@@ -173,72 +172,6 @@ fn summary_sheet(book: &mut Book, report: &Report) -> Result<()> {
     sheet.finish(false)
 }
 
-/// Strategies as rows; each metric a group of three columns (value, 95 % low, 95 % high); in
-/// the compare view also each difference to the baseline and P(NPV beats baseline).
-fn comparison_sheet(book: &mut Book, report: &Report, view: View) -> Result<()> {
-    let currency = report.run.currency.as_str();
-    let base = report.baseline();
-    let differences = report
-        .strategies
-        .iter()
-        .find(|s| !s.baseline)
-        .map(|s| s.versus_baseline.as_slice())
-        .unwrap_or_default();
-    let compare = view == View::Compare && !differences.is_empty();
-    let mut header: Vec<String> = ["strategy", "name", "baseline", "recommended", "mitigations"]
-        .map(String::from)
-        .to_vec();
-    for m in &base.metrics {
-        header.extend(estimate_header(&unit_header(m.label, m.unit, currency)));
-    }
-    if compare {
-        for d in differences {
-            let label = unit_header(d.label, d.unit, currency);
-            header.extend(estimate_header(&format!("Δ {label} vs baseline")));
-        }
-        header.extend(estimate_header("P(NPV beats baseline)"));
-    }
-    let mut sheet = book.sheet("comparison", None, &header)?;
-    for s in &report.strategies {
-        let mut row = vec![
-            Cell::text(s.id.as_str()),
-            Cell::text(s.name.as_str()),
-            yes(s.baseline),
-            yes(s.id == report.decision.recommended),
-            Cell::text(s.mitigations.join(", ")),
-        ];
-        for m in &base.metrics {
-            match s.metric(m.id) {
-                Some(e) => row.extend(estimate_cells(m.unit, e)),
-                None => row.extend([Cell::Blank, Cell::Blank, Cell::Blank]),
-            }
-        }
-        if compare {
-            compare_cells(&mut row, s, differences);
-        }
-        sheet.row(&row)?;
-    }
-    sheet.finish(true)
-}
-
-fn compare_cells(
-    row: &mut Vec<Cell<'_>>,
-    s: &StrategyReport,
-    differences: &[crate::analysis::report::Difference],
-) {
-    let blank = || [Cell::Blank, Cell::Blank, Cell::Blank];
-    for d in differences {
-        match s.difference(d.id) {
-            Some(e) => row.extend(difference_cells(d.unit, e)),
-            None => row.extend(blank()),
-        }
-    }
-    match &s.p_beats_baseline {
-        Some(p) => row.extend(estimate_cells(Unit::Probability, p)),
-        None => row.extend(blank()),
-    }
-}
-
 /// One row per strategy and cause: by survey group (with the CRM Forum 2001 share), by factor
 /// category, and by factor (with how often it struck), each share of the missed objectives
 /// with its interval. Long form, so the autofilter picks a strategy or a breakdown.
@@ -259,7 +192,7 @@ fn causes_sheet(book: &mut Book, report: &Report) -> Result<()> {
         "CRM Forum 2001 share".to_string(),
         "factor struck (share of all trials)".to_string(),
     ]);
-    let mut sheet = book.sheet("causes", None, &header)?;
+    let mut sheet = book.sheet("Causes", None, &header)?;
     for s in &report.strategies {
         let cause = |breakdown: &'static str,
                      id: &str,
@@ -346,7 +279,7 @@ fn outside_view_sheet(book: &mut Book, report: &Report) -> Result<()> {
         "Outside view blended in at weight {:.2} ({})",
         view.weight, view.class
     );
-    let mut sheet = book.sheet("outside view", None, &header)?;
+    let mut sheet = book.sheet("Outside view", None, &header)?;
     for r in &view.rows {
         sheet.row(&[
             Cell::text(r.strategy.as_str()),
@@ -372,7 +305,7 @@ fn precision_sheet(book: &mut Book, report: &Report) -> Result<()> {
         "met",
     ]
     .map(String::from);
-    let mut sheet = book.sheet("precision", None, &header)?;
+    let mut sheet = book.sheet("Precision", None, &header)?;
     for c in checks {
         sheet.row(&[
             Cell::text(c.metric.as_str()),
@@ -417,7 +350,7 @@ pub(super) fn factor_sheet(book: &mut Book, list: &FactorList) -> Result<()> {
             Cell::number(f.impact.cost, Style::Fixed(3)),
             Cell::number(f.impact.schedule, Style::Fixed(3)),
             Cell::number(f.impact.runaway, Style::Fixed(3)),
-            Cell::text(f.sources.join(" ")),
+            Cell::text(crate::model::sources::citation_list(&f.sources)),
         ])?;
     }
     let e = &s.project.estimate;
