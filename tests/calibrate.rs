@@ -83,7 +83,11 @@ fn settings(trials: u64, seed: u64, max_iterations: u64) -> CalibrationSettings 
 /// (the fit's own delta-method SE, inflated for the targets' sampling error).
 #[test]
 fn aggregate_calibration_recovers_perturbed_parameters() {
-    let truth = Catalogue::builtin().expect("catalogue");
+    let mut truth = Catalogue::builtin().expect("catalogue");
+    // A known truth inside log_cost_sd's range [0.08, 0.30]: the shipped fit sits near its
+    // upper end (0.2994), where a fit from a perturbed start may stop on the bound and a
+    // bound has no delta-method standard error.
+    truth.estimate.log_cost_sd = 0.25;
     let scenario = Source::new("default", BUILTIN_DEFAULT);
     let metrics = [
         "p_missed_objectives",

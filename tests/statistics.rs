@@ -230,7 +230,12 @@ fn values_are_stable_for_a_fixed_seed() {
 // objectives (target 65 %), 6.0 % failed, 8.4 % at least double the budget (the runaways
 // carry the tail now, with fewer middling failures), 33.8 % with a negative NPV; the same run
 // reports a mean overrun of 30.9 %, median +5.1 %, worst sixth +190 % and P(runaway) 8.9 %.
-const PINNED: ([u64; 3], u64, u64) = ([7023, 11785, 1192], 1679, 6752);
+// Re-pinned once more when quantiles came to be read inside their sketch bucket (issue #14),
+// which re-fitted the shipped catalogue (its P90 constraint binds): was
+// ([7023, 11785, 1192], 1679, 6752). Sanity check: 64.1 % missed objectives (target 65 %),
+// 5.7 % failed, 7.8 % at least double the budget, 32.6 % with a negative NPV; the same run
+// reports a mean overrun of 31.4 %, median +4.0 %, worst sixth +199 % and P(runaway) 6.9 %.
+const PINNED: ([u64; 3], u64, u64) = ([7171, 11694, 1135], 1551, 6527);
 
 #[test]
 fn primary_cause_is_the_largest_contribution_to_the_broken_objective() {
