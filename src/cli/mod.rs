@@ -26,6 +26,7 @@ mod schema;
 mod sensitivity;
 mod sources;
 mod trials_output;
+mod trials_parquet;
 mod value_of_information;
 
 mod interrupt;
