@@ -316,3 +316,52 @@ fn encode_error(e: impl std::fmt::Display) -> Error {
 fn write_error(e: std::io::Error) -> Error {
     Error::Internal(format!("writing the trials failed: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_parquet_name_asks_for_parquet() {
+        for yes in ["t.parquet", "dir/T.PARQUET", "a.b.Parquet"] {
+            assert!(wanted(Path::new(yes)), "{yes}");
+        }
+        for no in [
+            "-",
+            "t.csv",
+            "parquet",
+            "t.parquet.csv",
+            "t.parq",
+            ".parquet",
+        ] {
+            assert!(!wanted(Path::new(no)), "{no}");
+        }
+    }
+
+    #[test]
+    fn row_groups_keep_units_in_order_within_the_bound() {
+        let units: Vec<Range<u64>> = (0..10).map(|k| k * 100..(k + 1) * 100).collect();
+        // 100 trials of 0.3 × ROW_GROUP_BYTES each: three units to a group.
+        let groups = row_groups(units.clone(), 0.003 * ROW_GROUP_BYTES);
+        assert_eq!(
+            groups.iter().map(Vec::len).collect::<Vec<_>>(),
+            [3, 3, 3, 1]
+        );
+        assert_eq!(groups.concat(), units);
+        // A unit larger than the bound is a group of its own.
+        assert_eq!(row_groups(units.clone(), ROW_GROUP_BYTES).len(), 10);
+    }
+
+    #[test]
+    fn the_schema_has_the_csvs_columns() {
+        let scenario = Scenario::builtin_default().expect("built-in scenario");
+        let schema = schema(&scenario).expect("schema");
+        let names: Vec<&str> = schema.get_fields().iter().map(|f| f.name()).collect();
+        let expected: Vec<String> = super::super::trials_output::COLUMNS
+            .iter()
+            .map(|c| c.to_string())
+            .chain(factor_columns(&scenario))
+            .collect();
+        assert_eq!(names, expected);
+    }
+}
