@@ -440,19 +440,21 @@ fn parquet_holds_the_csvs_columns_and_values() {
     use parquet::file::reader::{FileReader, SerializedFileReader};
     let folder = tempfile::tempdir().expect("temporary folder");
     let file = scenario_path("retail_chain");
-    let write = |name: &str| {
+    let write = |name: &str, threads: &str| {
         let path = folder.path().join(name);
         let args = ["run", &file, "-q", "--format", "json", "--trials", "20000"];
-        run(&[
-            &args[..],
-            &["--seed", "11", "--trials-output", path.to_str().unwrap()],
-        ]
-        .concat());
+        let options = ["--seed", "11", "--threads", threads, "--trials-output"];
+        run(&[&args[..], &options, &[path.to_str().unwrap()]].concat());
         path
     };
-    let csv_path = write("t.csv");
+    let csv_path = write("t.csv", "2");
     // Any case of the extension asks for Parquet.
-    let parquet_path = write("t.PARQUET");
+    let parquet_path = write("t.PARQUET", "2");
+    let one_thread = write("one.parquet", "1");
+    assert!(
+        std::fs::read(&one_thread).ok() == std::fs::read(&parquet_path).ok(),
+        "the parquet file depends on the thread count"
+    );
     let mut csv = csv::Reader::from_path(&csv_path).expect("csv");
     let header: Vec<String> = csv
         .headers()

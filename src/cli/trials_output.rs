@@ -181,13 +181,11 @@ pub fn write(
     if trials_parquet::wanted(path) {
         let writer = trials_parquet::Writer::new(scenario, &replay)?;
         let per_trial = trials_parquet::bytes_per_trial(scenario);
-        // Units small enough that a row group spreads over every thread.
-        let unit_bytes = trials_parquet::ROW_GROUP_BYTES / threads as f64;
         let units = units(
             &replay,
             result.batches.0..result.batches.1,
             per_trial,
-            unit_bytes,
+            trials_parquet::UNIT_BYTES,
         );
         let groups = trials_parquet::row_groups(units, per_trial);
         let written = export::write_output_streaming(Some(path), "--trials-output", |out| {

@@ -24,6 +24,11 @@ use std::sync::Arc;
 /// 300,000–500,000 rows on the shipped scenarios, inside the 64k–1M rows readers work best
 /// with (pyarrow reads a row group at a time), and keeps memory bounded at any trial count.
 pub const ROW_GROUP_BYTES: f64 = 128e6;
+/// The most values one unit of work (replayed by one thread) holds: a quarter of a row group,
+/// so that a group is replayed in parallel. Fixed, not drawn from the thread count, so that the
+/// row groups, and the file's bytes, are the same at any thread count; whole batches of the
+/// shipped scenarios (16,384 trials, under 32 MB) stay whole.
+pub const UNIT_BYTES: f64 = ROW_GROUP_BYTES / 4.0;
 /// The doubles before the per-factor severities: cost … payback_years (`super::trials_output::COLUMNS`).
 const FIXED_DOUBLES: usize = 8;
 
