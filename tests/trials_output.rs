@@ -2,7 +2,8 @@
 //! rows are the run's trials — the outcome, primary-cause and presence counts per strategy
 //! equal the run's own counts exactly, and the mean NPV equals the report's to the precision of
 //! the run's fixed-point sums — under every design, for a shard and for a run stopped early;
-//! the bytes do not depend on the thread count; bad paths fail cleanly.
+//! the bytes do not depend on the thread count; bad paths fail cleanly, and a write that fails
+//! half-way leaves no file. A `.parquet` name gives the same columns and values as Parquet.
 
 mod common;
 
