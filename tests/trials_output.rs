@@ -2,7 +2,8 @@
 //! rows are the run's trials — the outcome, primary-cause and presence counts per strategy
 //! equal the run's own counts exactly, and the mean NPV equals the report's to the precision of
 //! the run's fixed-point sums — under every design, for a shard and for a run stopped early;
-//! the bytes do not depend on the thread count; bad paths fail cleanly.
+//! the bytes do not depend on the thread count; bad paths fail cleanly, and a write that fails
+//! half-way leaves no file. A `.parquet` name gives the same columns and values as Parquet.
 
 mod common;
 
@@ -417,4 +418,140 @@ fn the_report_file_is_refused_as_trials_output() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("bad option --trials-output"), "{stderr}");
     assert!(!same.exists());
+}
+
+/// Whether a parquet value is the CSV's cell: the same number (bit for bit, the CSV's text is
+/// a round-trip form), string or flag; a null is the empty cell.
+fn same_value(field: &parquet::record::Field, cell: &str) -> bool {
+    use parquet::record::Field;
+    match field {
+        Field::Null => cell.is_empty(),
+        Field::Bool(b) => cell == b.to_string(),
+        Field::Long(n) => cell == n.to_string(),
+        Field::Double(x) => cell
+            .parse::<f64>()
+            .is_ok_and(|y| y.to_bits() == x.to_bits() || (x.is_nan() && y.is_nan())),
+        Field::Str(s) => cell == s,
+        _ => false,
+    }
+}
+
+#[test]
+fn parquet_holds_the_csvs_columns_and_values() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let file = scenario_path("retail_chain");
+    let write = |name: &str, threads: &str| {
+        let path = folder.path().join(name);
+        let args = ["run", &file, "-q", "--format", "json", "--trials", "20000"];
+        let options = ["--seed", "11", "--threads", threads, "--trials-output"];
+        run(&[&args[..], &options, &[path.to_str().unwrap()]].concat());
+        path
+    };
+    let csv_path = write("t.csv", "2");
+    // Any case of the extension asks for Parquet.
+    let parquet_path = write("t.PARQUET", "2");
+    let one_thread = write("one.parquet", "1");
+    assert!(
+        std::fs::read(&one_thread).ok() == std::fs::read(&parquet_path).ok(),
+        "the parquet file depends on the thread count"
+    );
+    let mut csv = csv::Reader::from_path(&csv_path).expect("csv");
+    let header: Vec<String> = csv
+        .headers()
+        .expect("header")
+        .iter()
+        .map(String::from)
+        .collect();
+    let reader = SerializedFileReader::new(std::fs::File::open(&parquet_path).expect("open"))
+        .expect("a parquet file");
+    let metadata = reader.metadata();
+    let schema = metadata.file_metadata().schema_descr();
+    let names: Vec<&str> = schema.columns().iter().map(|c| c.name()).collect();
+    assert_eq!(names, header, "the parquet columns are the csv's");
+    assert_eq!(&names[..COLUMNS.len()], COLUMNS);
+    let strategies = scenario(&file).strategies.len() as i64;
+    assert_eq!(metadata.file_metadata().num_rows(), 20_000 * strategies);
+    for group in metadata.row_groups() {
+        for column in group.columns() {
+            assert_eq!(column.compression(), parquet::basic::Compression::SNAPPY);
+        }
+    }
+    let mut rows = 0;
+    let mut records = csv.records();
+    for row in reader.get_row_iter(None).expect("rows") {
+        let row = row.expect("a row");
+        let record = records.next().expect("as many csv rows").expect("csv row");
+        assert_eq!(row.len(), record.len(), "row {rows}");
+        for ((name, field), cell) in row.get_column_iter().zip(record.iter()) {
+            assert!(
+                same_value(field, cell),
+                "row {rows}, {name}: {field:?} vs {cell:?}"
+            );
+        }
+        rows += 1;
+    }
+    assert!(records.next().is_none(), "the csv has more rows");
+    assert_eq!(rows, 20_000 * strategies);
+    // Columnar and compressed: well under the CSV.
+    let size = |p: &Path| std::fs::metadata(p).expect("size").len();
+    assert!(size(&parquet_path) * 2 < size(&csv_path));
+}
+
+/// A write that fails half-way (the file-size limit, as a full disk would) leaves neither the
+/// file nor its temporary behind, for either format.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_failed_write_leaves_no_file() {
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let binary = assert_cmd::cargo::cargo_bin!("crmcast");
+    for name in ["t.parquet", "t.csv"] {
+        let target = folder.path().join(name);
+        // 64 kB at most per file; SIGXFSZ ignored so the write fails with EFBIG instead.
+        let output = std::process::Command::new("sh")
+            .args(["-c", "trap '' XFSZ; ulimit -f 128; exec \"$0\" \"$@\""])
+            .arg(binary)
+            .args([
+                "run",
+                "-q",
+                "--format",
+                "json",
+                "--trials",
+                "20000",
+                "--trials-output",
+            ])
+            .arg(&target)
+            .output()
+            .expect("sh runs");
+        assert_eq!(output.status.code(), Some(1), "{name}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("cannot write"), "{name}: {stderr}");
+        assert!(
+            output.stdout.is_empty(),
+            "no report after a failed trials output"
+        );
+        let left: Vec<PathBuf> = std::fs::read_dir(folder.path())
+            .expect("folder")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        assert!(left.is_empty(), "{name} left behind: {left:?}");
+    }
+}
+
+#[test]
+fn standard_output_is_csv() {
+    // `-` has no name to ask for Parquet: the trials go out as CSV.
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let report = folder.path().join("run.json");
+    let args = [
+        "run",
+        "-q",
+        "--trials",
+        "2000",
+        "--trials-output",
+        "-",
+        "--output",
+    ];
+    let out = run(&[&args[..], &[report.to_str().unwrap()]].concat());
+    assert!(out.starts_with(b"trial,strategy,outcome,"));
 }

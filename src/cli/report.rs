@@ -80,7 +80,8 @@ pub struct ReportArgs {
     /// (the sheet's rows) at most 100000, which keeps the workbook under 1 GiB of memory.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub xlsx_trials: u64,
-    /// Also write every trial of the run as CSV (see docs/OUTPUT.md).
+    /// Also write every trial of the run as CSV, or as Parquet when FILE ends in .parquet (see
+    /// docs/OUTPUT.md).
     #[arg(long, value_name = "FILE")]
     pub trials_output: Option<PathBuf>,
     /// No progress bar, and no "wrote FILE (SIZE)" line.

@@ -1,11 +1,13 @@
 //! `--trials-output FILE`: every trial of a run as CSV, one row per trial and strategy
-//! (columns in docs/OUTPUT.md). The run keeps no trials, so they are replayed
+//! (columns in docs/OUTPUT.md), or as Parquet when FILE ends in `.parquet` ([`trials_parquet`]).
+//! The run keeps no trials, so they are replayed
 //! ([`crate::engine::records`]) after it: the batches it simulated, formatted in parallel and
 //! written in order, so the bytes are the same at any thread count. The file is streamed
 //! (a run of 10⁷ trials makes gigabytes) and written atomically.
 
 use super::interrupt;
 use super::progress::Progress;
+use super::trials_parquet;
 use crate::engine::records::{Cursor, Replay, factor_columns, outcome_name};
 use crate::engine::{Ending, RunSettings, SimulationResult};
 use crate::error::Error;
@@ -170,6 +172,28 @@ pub fn write(
     let pool = crate::engine::worker_pool(settings.threads)?;
     // Without the handler, Ctrl-C would kill the process and leave the temporary file behind.
     interrupt::install();
+    let threads = pool.current_num_threads().max(1);
+    let progress = Progress::with_template(
+        trials.end - trials.start,
+        quiet,
+        "{spinner} writing trials {bar:40} {human_pos}/{human_len}  {per_sec}  eta {eta}",
+    );
+    if trials_parquet::wanted(path) {
+        let writer = trials_parquet::Writer::new(scenario, &replay)?;
+        let per_trial = trials_parquet::bytes_per_trial(scenario);
+        let units = units(
+            &replay,
+            result.batches.0..result.batches.1,
+            per_trial,
+            trials_parquet::UNIT_BYTES,
+        );
+        let groups = trials_parquet::row_groups(units, per_trial);
+        let written = export::write_output_streaming(Some(path), "--trials-output", |out| {
+            writer.stream(&pool, &groups, out, &progress)
+        });
+        progress.finish();
+        return written;
+    }
     let rows = Rows::new(scenario, &replay);
     let per_trial =
         rows.bytes_per_trial(trials.start..trials.end.min(trials.start + SAMPLE_TRIALS))?;
@@ -189,18 +213,12 @@ pub fn write(
             per_gigabyte
         );
     }
-    let threads = pool.current_num_threads().max(1);
     let unit_bytes = (MEMORY_BYTES / (2 * threads) as f64).max(MIN_UNIT_BYTES);
     let units = units(
         &replay,
         result.batches.0..result.batches.1,
         per_trial,
         unit_bytes,
-    );
-    let progress = Progress::with_template(
-        trials.end - trials.start,
-        quiet,
-        "{spinner} writing trials {bar:40} {human_pos}/{human_len}  {per_sec}  eta {eta}",
     );
     let written = export::write_output_streaming(Some(path), "--trials-output", |out| {
         out.write_all(&header).map_err(write_error)?;
