@@ -700,8 +700,8 @@ fn markdown_has_no_html_entities() {
 
 /// One spelling of every metric id: the ids `run` prints in its records (JSON and CSV) and the
 /// ids `optimize --objective` and `run --precision` accept are snake_case, and an objective
-/// that is a `run` metric has that metric's id. (`sensitivity --output-metric` joins this
-/// list when its values are the same ids.)
+/// that is a `run` metric has that metric's id; the decision record and `sensitivity
+/// --output-metric` use the same ids.
 #[test]
 fn metric_ids_have_one_spelling_across_commands() {
     let snake = |id: &str| {
@@ -732,6 +732,34 @@ fn metric_ids_have_one_spelling_across_commands() {
         }
     }
     assert!(run_ids.len() > 20, "{run_ids:?}");
+    // The decision record names its figures by the same ids.
+    let decision = json["decision"].as_object().expect("decision record");
+    for shared in ["npv_mean", "p_npv_negative", "npv_cvar10", "budget_p80"] {
+        assert!(
+            decision[shared]["value"].is_number(),
+            "decision lacks {shared}"
+        );
+    }
+    run_ids.extend(decision.keys().cloned());
+    // `sensitivity --output-metric` takes the records' ids (its former kebab-case spellings
+    // are hidden aliases).
+    for id in ["npv_mean", "p_success", "overrun_mean"] {
+        let sensitivity = json_of(&[
+            "sensitivity",
+            "--output-metric",
+            id,
+            "--trials",
+            "500",
+            "--sobol-samples",
+            "32",
+            "--shapley-permutations",
+            "2",
+            "-q",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(sensitivity["settings"]["metric"], id, "{sensitivity}");
+    }
     // The objectives, from the error that lists them.
     let refused = crmcast()
         .args(["optimize", "--budget", "1000", "--objective", "nonsense"])

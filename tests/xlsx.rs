@@ -180,7 +180,7 @@ fn run_workbook_matches_the_json_report() {
     for (col, key) in [(1, "value"), (2, "low"), (3, "high")] {
         assert_eq!(
             float(&summary, (npv_row, col)),
-            number(&decision["expected_npv"][key])
+            number(&decision["npv_mean"][key])
         );
     }
     let loss = row(&summary, "P(NPV < 0)");

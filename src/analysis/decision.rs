@@ -19,9 +19,9 @@
 //!   paired gain's 95 % interval on the same trials lies above zero), the summary says so and
 //!   names the cheapest such strategy.
 
+use super::amount::money;
 use super::report::{Estimate, StrategyReport};
 use crate::engine::SimulationResult;
-use crate::export::sections::money;
 use crate::scenario::Scenario;
 use serde::Serialize;
 
@@ -40,15 +40,20 @@ pub struct DecisionSummary {
     pub verdict: &'static str,
     pub recommended: String,
     pub recommended_name: String,
+    // The record's ids are the metric ids every command uses (`npv_mean`, …, issue #14).
+    #[serde(rename = "npv_mean")]
     pub expected_npv: Estimate,
     pub p_npv_negative: Estimate,
     /// Mean NPV of the worst 10 % of trials.
+    #[serde(rename = "npv_cvar10")]
     pub cvar10_npv: Estimate,
     /// Budget × (1 + P80 of the total outlay against the plan): project cost and mitigations.
+    #[serde(rename = "budget_p80")]
     pub p80_budget: Estimate,
-    /// `p80_budget − budget`: the contingency to hold over the plan.
+    /// `budget_p80 − budget`: the contingency to hold over the plan.
     pub contingency: f64,
     /// Budget × (1 + P80 overrun): the project's cost alone, mitigations left out.
+    #[serde(rename = "project_cost_p80")]
     pub p80_project_cost: f64,
     pub drivers: Vec<Driver>,
     /// The cheapest strategy the recommended one is not significantly better than, if any.

@@ -2,7 +2,9 @@
 //! checking them against published figures ([`targets`]) and against precision targets
 //! ([`precision`]).
 
+pub mod amount;
 pub mod calibrate;
+pub mod causes;
 pub mod decision;
 pub mod gain_uncertainty;
 pub mod optimize;

@@ -28,7 +28,7 @@ pub struct Presentation {
     pub survey: Vec<SurveyComparison>,
     /// The model's causes in finer cuts: by factor category, and the groups the survey gives
     /// no figure for broken down into their factors.
-    pub causes: crate::presentation::causes::CauseBreakdown,
+    pub causes: super::causes::CauseBreakdown,
     pub assumptions: Assumptions,
 }
 
@@ -239,8 +239,7 @@ pub fn build(
         .optimization
         .map(|opt| frontier(opt, scenario, &report));
     let survey = survey(&report, scenario.baseline, recommended);
-    let causes =
-        crate::presentation::causes::breakdown(&report, &survey, scenario.baseline, recommended);
+    let causes = super::causes::breakdown(&report, &survey, scenario.baseline, recommended);
     let assumptions = Assumptions {
         scenario: report.run.scenario.clone(),
         origin: report.run.origin.clone(),

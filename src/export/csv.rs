@@ -121,7 +121,7 @@ impl Exporter for CsvExporter {
                 let d = &report.decision;
                 for (id, label, unit, e) in [
                     (
-                        "expected_npv",
+                        "npv_mean",
                         "Expected NPV (recommended)",
                         "money",
                         &d.expected_npv,
@@ -133,12 +133,12 @@ impl Exporter for CsvExporter {
                         &d.p_npv_negative,
                     ),
                     (
-                        "cvar10_npv",
+                        "npv_cvar10",
                         "NPV, mean of the worst 10 % (CVaR)",
                         "money",
                         &d.cvar10_npv,
                     ),
-                    ("p80_budget", "P80 budget", "money", &d.p80_budget),
+                    ("budget_p80", "P80 budget", "money", &d.p80_budget),
                 ] {
                     writer.serialize(record("decision", id, label, unit, e, None))?;
                 }

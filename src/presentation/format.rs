@@ -23,22 +23,7 @@ pub fn error(unit: Unit, se: f64) -> String {
     }
 }
 
-pub fn money(x: f64) -> String {
-    let rounded = x.round();
-    let digits = format!("{:.0}", rounded.abs());
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    if rounded < 0.0 {
-        format!("-{grouped}")
-    } else {
-        grouped
-    }
-}
+pub use crate::analysis::amount::money;
 
 pub fn with_error(unit: Unit, e: &Estimate) -> String {
     format!("{} ± {}", value(unit, e.value), error(unit, e.se))

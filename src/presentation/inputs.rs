@@ -7,10 +7,10 @@
 //! them formatted and the workbook writes real numbers.
 
 use crate::error::Error;
-use crate::export::sections::money;
 use crate::model::{
     BenefitModel, Catalogue, Continuous, Defaults, Effect, Factor, LEVERS, Severity,
 };
+use crate::presentation::format::money;
 use crate::scenario::Scenario;
 use serde::Serialize;
 

@@ -5,7 +5,6 @@
 //! one way: cli → presentation → analysis → engine → model.
 
 pub mod calibrate;
-pub mod causes;
 pub mod format;
 pub mod inputs;
 pub mod names;

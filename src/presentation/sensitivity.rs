@@ -7,8 +7,9 @@
 use crate::analysis::report::Unit;
 use crate::analysis::sensitivity::study::{OutputMetric, SensitivityStudy};
 use crate::analysis::sensitivity::summary::{Disagreement, Driver, Measure, Summary};
-use crate::export::Document;
-use crate::export::sections::{Section, value};
+use crate::presentation::Document;
+use crate::presentation::Section;
+use crate::presentation::format::value;
 
 /// The unit an output metric is shown in.
 pub fn unit(metric: OutputMetric) -> Unit {

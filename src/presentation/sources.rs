@@ -1,10 +1,10 @@
 //! What `crmcast sources` shows, and the reference page docs/SOURCES.md: the source registry
 //! as a reader's reference list, or one source in full with the catalogue factors that cite it.
 
-use crate::export::Document;
-use crate::export::sections::Section;
 use crate::model::Catalogue;
 use crate::model::sources::{Citation, Kind, Registry};
+use crate::presentation::Document;
+use crate::presentation::Section;
 
 const CSV_HEADER: [&str; 10] = [
     "label",

@@ -2,8 +2,9 @@
 //! EVPPI of every factor with the best decision if it strikes and if it does not.
 
 use crate::analysis::value_of_information::ValueOfInformation;
-use crate::export::Document;
-use crate::export::sections::{Section, money};
+use crate::presentation::Document;
+use crate::presentation::Section;
+use crate::presentation::format::money;
 
 pub fn document(v: &ValueOfInformation, scenario_name: &str) -> Document {
     let amount = |x: f64| format!("{} {}", v.currency, money(x));
