@@ -15,7 +15,8 @@
 //   - emulates print media: the toggles must be hidden (an @media print stylesheet), the charts not;
 //   - prints it to PDF (A4) and reads the PDF back with pdf.js (inside chromium): the printed
 //     text must hold no absolute path, no doubled "(baseline) (baseline)", no seed file name
-//     ("002_db8d67a646b952d9.txt", "seed 002"), the inputs tables of the page, and no heading on
+//     ("002_db8d67a646b952d9.txt", "seed 002"), no scenario file (the appendix, unless asked for),
+//     the inputs tables of the page, and no heading on
 //     the last line of a page (stranded at its foot);
 //   - keeps a full-page PNG screenshot, the PDF and a PNG of every PDF page
 //     (NAME.page-N.png, drawn by pdf.js) and its text as read (NAME.pdf.txt) per report in the
@@ -257,6 +258,8 @@ function checkPdf(pages, print, failures) {
   hit(ABSOLUTE_PATH, 'an absolute path');
   hit(/\(baseline\)\s*\(baseline\)/i, 'a doubled "(baseline) (baseline)"');
   hit(SEED_FILE, 'a seed file name');
+  // CI writes the reports without --appendix: the scenario file must not reach paper.
+  hit(/^Appendix: the scenario file$|^\[\[?(?:scenario|project|benefits|factors|mitigations|strategies)\b[^\]]*\]\]?$/, 'the scenario file (an appendix nobody asked to print)');
   const text = all.map(({ line }) => line).join('\n');
   if (print.inputs.length < 4) failures.push(`the printed page has ${print.inputs.length} inputs tables (project, benefits, mitigations, strategies …); expected at least 4`);
   for (const title of print.inputs) {
@@ -495,7 +498,7 @@ const MUTATIONS = [
     apply: (h) => h.replace(/<th>([^<]*?)\(baseline\)<\/th>/, '<th>$1(baseline) (baseline)</th>'),
   },
   {
-    name: 'the scenario file printed', expect: /PDF shows a seed file name/,
+    name: 'the scenario file printed', expect: /PDF shows the scenario file/,
     apply: (h) => h.replace(/id="show-appendix"/, 'id="show-appendix" checked'),
   },
   {
