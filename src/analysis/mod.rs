@@ -18,5 +18,6 @@ pub mod report;
 pub mod sensitivity;
 pub mod significance;
 pub mod targets;
+pub mod update;
 pub mod value_of_information;
 pub use report::Report;

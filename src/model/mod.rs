@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod correlation;
 pub mod distribution;
 pub mod economics;
+pub mod progress;
 pub mod sources;
 pub mod uncertainty;
 
@@ -98,6 +99,9 @@ pub struct FailureRule {
 pub struct Project {
     pub currency: String,
     pub budget: f64,
+    /// What stopping the project now recovers, in currency (`crmcast update`'s "stop" option;
+    /// default 0).
+    pub salvage_value: f64,
     pub duration_months: f64,
     pub horizon_years: f64,
     pub discount_rate: f64,

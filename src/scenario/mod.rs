@@ -11,6 +11,7 @@ pub mod overruns;
 pub mod plausibility;
 mod ranges;
 pub mod source;
+pub mod status;
 mod strings;
 pub mod suggest;
 mod units;
@@ -84,6 +85,8 @@ pub struct Scenario {
     /// `--parameter-uncertainty`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uncertainty: Option<ParameterUncertainty>,
+    /// The progress model `crmcast update` conditions on (docs/UPDATE.md).
+    pub progress: crate::model::progress::ProgressModel,
 }
 
 /// A scenario's outside view: a reference class of cost overruns blended with the factor

@@ -112,6 +112,8 @@ pub fn validate(
         // values, not the list), so the table's factor indices carry over unchanged.
         uncertainty: catalogue.uncertainty.clone(),
         outside_view,
+        // The scenario's `[progress]` table is not read yet (#15): the shipped defaults.
+        progress: crate::model::progress::ProgressModel::default(),
     })
 }
 
@@ -190,6 +192,8 @@ fn project(raw: &ScenarioFile, catalogue: &Catalogue, defaults: &Defaults) -> Ch
     }
     Ok(Project {
         currency: p.currency.clone().unwrap_or_else(|| "EUR".into()),
+        // `[project] salvage_value` is not read yet (#15): nothing recovered.
+        salvage_value: 0.0,
         budget: checks::in_range(&path.key("budget"), p.budget, 1.0, MAX_MONEY)?,
         duration_months: checks::positive(&path.key("duration_months"), p.duration_months, 600.0)?,
         horizon_years: checks::positive(&path.key("horizon_years"), p.horizon_years, 100.0)?,

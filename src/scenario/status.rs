@@ -1,0 +1,67 @@
+//! Status files: what has happened so far on a running project (docs/UPDATE.md). This module
+//! owns the validated [`Status`] type; the TOML format and its validation (file, line, the fix)
+//! turn a raw file into one. `crmcast update` conditions the engine's trials on it.
+
+use serde::Serialize;
+
+/// What has been observed of one factor by the time of the status.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum FactorObservation {
+    /// Nothing is known (the default for a factor the file does not list).
+    Unknown,
+    /// Not struck so far. It may still strike later: factors strike at a time uniform over the
+    /// planned duration (assumption, docs/UPDATE.md).
+    AbsentSoFar,
+    /// Has struck. `severity` is the observed severity in [0, 1] under the mitigations in
+    /// place, when one was rated.
+    Present { severity: Option<f64> },
+}
+
+/// A mitigation already bought: its index into the scenario's mitigations and what it cost
+/// (sunk, in currency).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BoughtMitigation {
+    pub mitigation: usize,
+    pub cost: f64,
+}
+
+/// A validated status of a running project. Every field is optional evidence: the empty status
+/// ([`Status::empty`]) says nothing, and updating on it gives the prior forecast.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Status {
+    /// Where the status came from (a file name, never a folder), for the output.
+    pub origin: String,
+    /// The status date as written (free text, e.g. "2026-11-30"), for the output and ledger.
+    pub date: Option<String>,
+    /// Months since the project started (≥ 0).
+    pub elapsed_months: f64,
+    /// Actual project cost to date, in currency, excluding the mitigations bought (their cost
+    /// is in [`Self::bought`]). `None`: not reported.
+    pub cost_to_date: Option<f64>,
+    /// Fraction of the work complete in [0, 1] (from `percent_complete`, or `earned_value`
+    /// divided by the budget). `None`: not reported.
+    pub progress: Option<f64>,
+    /// Mitigations already in place, with what they cost.
+    pub bought: Vec<BoughtMitigation>,
+    /// One observation per factor of the scenario, in catalogue order.
+    pub factors: Vec<FactorObservation>,
+    /// An early reading of the benefit realisation in [0, 1] (adoption, realisation to date).
+    pub benefit_signal: Option<f64>,
+}
+
+impl Status {
+    /// The status that says nothing: time zero, no cost, no progress, nothing bought or seen.
+    pub fn empty(factors: usize) -> Status {
+        Status {
+            origin: String::new(),
+            date: None,
+            elapsed_months: 0.0,
+            cost_to_date: None,
+            progress: None,
+            bought: Vec::new(),
+            factors: vec![FactorObservation::Unknown; factors],
+            benefit_signal: None,
+        }
+    }
+}
