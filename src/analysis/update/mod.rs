@@ -126,3 +126,18 @@ pub struct UpdateResult {
     /// Overrun, slip and whole-life NPV of continuing, before and after the evidence.
     pub then_and_now: Vec<ThenAndNow>,
 }
+
+/// Re-forecast the scenario conditioned on `status` (docs/UPDATE.md). Pure: no files, no
+/// terminal; progress and Ctrl-C through `observer`, like [`crate::engine::simulate`].
+pub fn update(
+    scenario: &crate::scenario::Scenario,
+    status: &crate::scenario::status::Status,
+    settings: &UpdateSettings,
+    observer: &dyn crate::engine::Observer,
+) -> Result<UpdateResult, crate::error::Error> {
+    // Placeholder while #15 is built: replaced by the conditioned engine.
+    let _ = (scenario, status, settings, observer);
+    Err(crate::error::Error::Internal(
+        "crmcast update is not built yet".into(),
+    ))
+}
