@@ -379,3 +379,29 @@ impl Records {
         self.values.chunks_exact(self.stride).map(|r| r[0])
     }
 }
+
+/// Every trial on this thread, batch after batch: the same records as [`run`] (which only
+/// spreads the batches over threads), for callers that parallelise over many small updates.
+pub fn run_serial(setup: &Setup, seed: u64, trials: usize) -> Records {
+    let stride = setup.stride();
+    let mut values = vec![0.0; trials * stride];
+    let mut merged = vec![Partial::default(); setup.observations];
+    let mut worker = Worker::new(setup);
+    let mut partial = vec![Partial::default(); setup.observations];
+    for (batch, records) in values
+        .chunks_mut(BATCH_TRIALS as usize * stride)
+        .enumerate()
+    {
+        partial.fill(Partial::default());
+        worker.run_batch(setup, seed, batch as u64, records, &mut partial);
+        for (total, part) in merged.iter_mut().zip(&partial) {
+            total.merge(part);
+        }
+    }
+    Records {
+        trials,
+        stride,
+        values,
+        partials: merged,
+    }
+}

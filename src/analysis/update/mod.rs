@@ -13,6 +13,8 @@ mod stats;
 mod weights;
 
 #[cfg(test)]
+mod conditioning_tests;
+#[cfg(test)]
 mod tests;
 
 pub use forecast::{MAX_UPDATE_TRIALS, levels};
