@@ -9,6 +9,7 @@
 mod compute;
 mod forecast;
 mod money;
+pub mod sbc;
 mod stats;
 mod weights;
 

@@ -10,7 +10,7 @@ use crate::engine::{NoObserver, RunSettings, Sampling, Shard};
 use crate::scenario::Scenario;
 use crate::scenario::status::{BoughtMitigation, FactorObservation, Status};
 
-pub(super) fn shipped(name: &str) -> Scenario {
+pub(crate) fn shipped(name: &str) -> Scenario {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios")
         .join(format!("{name}.toml"));
