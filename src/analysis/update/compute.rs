@@ -252,7 +252,7 @@ impl Worker {
                 let plan = self.plan_trial(compiled);
                 setup
                     .money
-                    .option(&self.scratch, compiled, 0, &[], &plan, &plan, prior);
+                    .option(&self.scratch, compiled, 0, &[], &plan, &plan, false, prior);
                 self.raw.restore(&mut self.scratch);
             }
             let mut log_weight =
@@ -277,6 +277,7 @@ impl Worker {
                     &option.added,
                     &trial,
                     &plan,
+                    true,
                     &mut values[o * VALUES..(o + 1) * VALUES],
                 );
             }
@@ -285,8 +286,11 @@ impl Worker {
                 &mut values[strategies * VALUES..(strategies + 1) * VALUES],
             );
             if !separate_prior {
-                let (plan_values, _) = values.split_at(VALUES);
-                prior.copy_from_slice(plan_values);
+                // Conditioning moved nothing the plan reads (locks act on the other options
+                // only): this evaluation is the unconditioned trial's for the plan.
+                setup
+                    .money
+                    .option(&self.scratch, compiled, 0, &[], &plan, &plan, false, prior);
             }
             for (partial, &term) in partials.iter_mut().zip(self.terms.iter()) {
                 partial.add(term);

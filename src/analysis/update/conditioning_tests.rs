@@ -1,7 +1,9 @@
 //! The conditioning against closed forms and numerical integrals: one factor absent so far,
 //! two correlated factors with one present (bivariate normal by quadrature), the posterior mean
 //! of cost and duration against a 1-D integration of prior × likelihood; the severity
-//! override, the locks and the coupling of the options.
+//! override, the locks and the coupling of the options. The figures are printed for
+//! docs/UPDATE.md (`-- --nocapture`).
+#![allow(clippy::print_stderr)]
 
 use super::compute::{self, NPV_TOTAL, OVERRUN, SLIP, Setup};
 use super::stats::Weights;
@@ -80,6 +82,9 @@ fn absent_so_far_matches_the_closed_form() {
     let p = scenario.factors[i].probability;
     let ((posterior, se), (evidence, evidence_se)) = presence_posterior(&setup, i, 100_000);
     let expected = p * (1.0 - f) / (1.0 - p * f);
+    eprintln!(
+        "absent so far: p {p}, f {f}: posterior {posterior:.4} ± {se:.4}, closed form {expected:.4}"
+    );
     assert!(
         (posterior - expected).abs() < 4.0 * se,
         "{posterior} ± {se} vs {expected}"
@@ -131,6 +136,10 @@ fn a_present_factor_updates_a_correlated_one() {
         let joint = bivariate_normal_cdf(threshold(seen), threshold(other), r[(i, j)]);
         let expected = joint / scenario.factors[seen].probability;
         let prior = scenario.factors[other].probability;
+        eprintln!(
+            "present pair (rho {:.3}): P(other) {posterior:.4} ± {se:.4}, closed form {expected:.4}, prior {prior}",
+            r[(i, j)]
+        );
         assert!(
             (posterior - expected).abs() < 4.0 * se,
             "{posterior} ± {se} vs {expected} (prior {prior})"
@@ -191,6 +200,10 @@ fn cost_and_progress_match_a_numerical_posterior() {
     };
     let expected =
         simpson(&|x| normal.pdf(x) * like(x) * cost(x)) / simpson(&|x| normal.pdf(x) * like(x));
+    eprintln!(
+        "E[C | AC] {:.5} ± {:.5}, integral {expected:.5}",
+        posterior.value, posterior.se
+    );
     assert!(
         (posterior.value - expected).abs() < 4.0 * posterior.se,
         "E[C | AC] {} ± {} vs {expected}",
@@ -219,6 +232,10 @@ fn cost_and_progress_match_a_numerical_posterior() {
     };
     let expected =
         simpson(&|x| normal.pdf(x) * like(x) * ratio(x)) / simpson(&|x| normal.pdf(x) * like(x));
+    eprintln!(
+        "E[T | progress] {:.5} ± {:.5}, integral {expected:.5}",
+        posterior.value, posterior.se
+    );
     assert!(
         (posterior.value - expected).abs() < 4.0 * posterior.se,
         "E[T | π] {} ± {} vs {expected}",

@@ -238,6 +238,7 @@ mod tests {
     /// intervals of final overrun, slip and whole-life NPV cover at the nominal rates within
     /// three binomial standard errors.
     #[test]
+    #[allow(clippy::print_stderr)] // the table, for docs/UPDATE.md (`-- --nocapture`)
     fn intervals_cover_the_truth_at_their_nominal_rates() {
         let scenario = shipped("default");
         let settings = SbcSettings {
