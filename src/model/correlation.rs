@@ -94,6 +94,12 @@ mod tests {
             }
         }
         assert!((&l * l.transpose() - m).abs().max() < 1e-12);
+        // Its rows, as `lower_row` lends them.
+        for r in 0..3 {
+            for (k, &x) in model.lower_row(r).iter().enumerate() {
+                assert_eq!(x, l[(r, k)]);
+            }
+        }
     }
 
     #[test]
