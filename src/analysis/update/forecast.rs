@@ -336,7 +336,7 @@ fn too_few(
             settings.min_effective_trials
         ),
         fix: format!(
-            "raise --trials to {needed} (at most {MAX_UPDATE_TRIALS}){check}; or widen the progress model ([progress] progress_sd, cost_concentration in the scenario), or blend the outside view"
+            "raise --trials to {needed} (at most {MAX_UPDATE_TRIALS}){check}; or widen the progress model ([progress] progress_sd, cost_concentration in the scenario) if the project's reports are looser than it assumes"
         ),
     }
 }
