@@ -207,3 +207,18 @@ fn stop_and_the_decision() {
             .all(|o| !o.added_mitigations.is_empty() && !o.added_mitigations.contains(&0))
     );
 }
+
+/// Ctrl-C through the observer: the update stops and says so (exit code 130), no forecast.
+#[test]
+fn an_interruption_is_reported_not_forecast() {
+    struct Interrupt;
+    impl crate::engine::Observer for Interrupt {
+        fn should_stop(&self) -> bool {
+            true
+        }
+    }
+    let scenario = shipped("small_business");
+    let status = Status::empty(scenario.factors.len());
+    let error = update(&scenario, &status, &settings(40_000, 1, 2), &Interrupt).unwrap_err();
+    assert_eq!(error.exit_code(), 130, "{error}");
+}
