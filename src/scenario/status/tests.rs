@@ -686,3 +686,33 @@ fn the_key_list_is_the_parsers() {
     );
     assert_eq!(listed("factors"), ["state", "severity"]);
 }
+
+/// Damaged files never panic: the example cut short at every character, and with every
+/// character replaced by one that breaks the syntax or a value, is read or refused.
+#[test]
+fn damaged_files_are_refused_never_a_panic() {
+    let scenario = scenario();
+    let chars: Vec<(usize, char)> = EXAMPLE.char_indices().collect();
+    let mut refused = 0;
+    for &(at, original) in &chars {
+        let mut texts = vec![EXAMPLE[..at].to_string()];
+        for replacement in ['"', '=', '[', '-', '9', 'x', '\n', '{', '%'] {
+            if replacement != original {
+                let end = at + original.len_utf8();
+                texts.push(format!(
+                    "{}{replacement}{}",
+                    &EXAMPLE[..at],
+                    &EXAMPLE[end..]
+                ));
+            }
+        }
+        for text in texts {
+            if let Err(error) = load_str(&text, "s.toml", &scenario) {
+                let message = error.to_string();
+                assert!(message.contains("s.toml"), "{message}\n{text}");
+                refused += 1;
+            }
+        }
+    }
+    assert!(refused > chars.len(), "{refused}");
+}

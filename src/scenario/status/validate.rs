@@ -14,7 +14,7 @@ use crate::scenario::units::trimmed;
 /// Largest money amount accepted (as in scenarios: 10 trillion).
 const MAX_MONEY: f64 = 1e13;
 /// Longest free text accepted for `date` and `scenario`.
-const MAX_TEXT_CHARS: usize = 200;
+const MAX_TEXT_CHARS: usize = 500;
 /// Slack on the bounds of an observed severity, for multipliers that do not multiply exactly
 /// in binary (0.7 × 0.5 written as 0.35).
 const SEVERITY_SLACK: f64 = 1e-9;
