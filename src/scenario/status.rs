@@ -9,6 +9,8 @@ mod validate;
 mod warnings;
 
 #[cfg(test)]
+mod refusal_tests;
+#[cfg(test)]
 mod tests;
 
 pub use file::KEYS;
