@@ -239,6 +239,18 @@ fn settle(x: f64, mu: f64, diagonal: f64, threshold: f64, lower: bool) -> f64 {
 /// The severity uniform `v = F(x)` at which the severity law gives `x`, or `None` when `x` is
 /// outside the law's support (for a fixed severity: unless `x` is that value, to 1e-9).
 pub fn severity_uniform(law: Severity, x: f64) -> Option<f64> {
+    // The status validator accepts a rating within 1e-9 of the support's ends (the severity
+    // rescaled by several multipliers rounds): read such a rating at the end it touches.
+    let (low, high) = match law {
+        Severity::Fixed { value } => (value, value),
+        Severity::Uniform { min, max } | Severity::Triangular { min, max, .. } => (min, max),
+        Severity::Kumaraswamy { .. } => (0.0, 1.0),
+    };
+    let x = if (low - 1e-9..=high + 1e-9).contains(&x) {
+        x.clamp(low, high)
+    } else {
+        x
+    };
     let v = match law {
         Severity::Fixed { value } => {
             return ((x - value).abs() <= 1e-9).then_some(0.5);
@@ -283,6 +295,16 @@ pub fn severity_uniform(law: Severity, x: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rating_a_rounding_beyond_the_support_reads_at_its_end() {
+        let law = Severity::Triangular { min: 0.1, mode: 0.3, max: 0.6 };
+        assert_eq!(severity_uniform(law, 0.6 + 5e-10), Some(1.0));
+        assert_eq!(severity_uniform(law, 0.1 - 5e-10), Some(0.0));
+        assert_eq!(severity_uniform(law, 0.6 + 1e-6), None);
+        let law = Severity::Kumaraswamy { a: 2.0, b: 2.0 };
+        assert_eq!(severity_uniform(law, 1.0 + 5e-10), Some(1.0));
+    }
 
     #[test]
     fn severity_uniform_inverts_the_law() {
