@@ -121,7 +121,7 @@ pub fn run(args: UpdateArgs) -> Result<(), Error> {
         });
     }
     if let Some(warning) = low_effective_warning(&result) {
-        say!("{warning}");
+        say!("warning: {warning}");
     }
     let document = document(&scenario, &status, &result, min_effective_trials);
     let output = args.output.as_deref();

@@ -274,7 +274,8 @@ pub fn title(run: &UpdateRun) -> String {
     )
 }
 
-/// The warning when the evidence leaves few effective trials, if it does.
+/// The warning when the evidence leaves few effective trials, if it does (without the word
+/// "warning", which the table's row and stderr's prefix say).
 pub fn low_effective_warning(result: &UpdateResult) -> Option<String> {
     let n = result.trials.max(1) as f64;
     let share = result.effective_trials / n;
@@ -290,11 +291,11 @@ pub fn low_effective_warning(result: &UpdateResult) -> Option<String> {
                 )
             });
         format!(
-            "warning: the evidence leaves {} effective trials of {} ({:.1} %): figures rest on few trials and their intervals are wide; for steadier figures raise --trials to about {}{least}",
+            "the evidence leaves {} effective trials of {} ({:.1} %): the figures rest on few trials and their intervals are wide; more --trials steady them (--trials N gives about N × {:.1} % effective trials){least}",
             money(result.effective_trials),
             money(n),
             100.0 * share,
-            money((n * LOW_EFFECTIVE_SHARE / share.max(1e-12) * 1.2).min(2e6).ceil())
+            100.0 * share
         )
     })
 }

@@ -181,7 +181,7 @@ fn few_effective_trials_give_a_clear_warning_line() {
         warning.contains("4,000 effective trials of 100,000 (4.0 %)"),
         "{warning}"
     );
-    assert!(warning.contains("raise --trials"), "{warning}");
+    assert!(warning.contains("more --trials"), "{warning}");
     assert!(
         warning.contains("\"change_resistance present\""),
         "{warning}"
