@@ -6,6 +6,7 @@
 //! [`Observer`] the caller passes in.
 
 pub mod accumulate;
+pub mod condition;
 pub mod projects;
 pub mod records;
 pub mod sampling;

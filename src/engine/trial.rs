@@ -186,9 +186,9 @@ pub struct CompiledScenario {
 
 /// Scratch space for one worker: allocated once per run, reused for every trial.
 pub struct TrialScratch {
-    independent: Vec<f64>,
-    correlated: Vec<f64>,
-    severity_uniform: Vec<f64>,
+    pub(super) independent: Vec<f64>,
+    pub(super) correlated: Vec<f64>,
+    pub(super) severity_uniform: Vec<f64>,
     /// The factors that strike under at least one strategy this trial, in factor order: the
     /// only ones the strategies need to look at.
     candidates: Vec<usize>,
@@ -197,7 +197,7 @@ pub struct TrialScratch {
     variant_severity: Vec<f64>,
     variant_log_keep: Vec<f64>,
     benefit_uniform: [f64; 5],
-    mitigation_cost: Vec<f64>,
+    pub(super) mitigation_cost: Vec<f64>,
     noise: [f64; 3],
     /// The runaway's two uniforms: its trigger and its size.
     runaway_uniform: [f64; 2],
@@ -251,6 +251,13 @@ impl Physical {
         primary_cause: None,
         runaway: false,
     };
+}
+
+impl TrialScratch {
+    /// This trial's drawn cost of every mitigation (a bought one's: its fixed actual cost).
+    pub(crate) fn mitigation_costs(&self) -> &[f64] {
+        &self.mitigation_cost
+    }
 }
 
 impl CompiledScenario {
@@ -492,6 +499,15 @@ impl CompiledScenario {
     /// one normal per uncertain parameter, then one uniform per ranged effect multiplier.
     #[inline]
     pub fn draw<R: Rng>(&self, rng: &mut R, scratch: &mut TrialScratch) {
+        self.draw_raw(rng, scratch);
+        self.finish_draw(scratch);
+    }
+
+    /// [`Self::draw`] without its last step ([`Self::finish_draw`]): the trial's independent
+    /// random numbers, in the documented order, before they are correlated. `crmcast update`
+    /// conditions them (engine::condition) and then finishes the draw.
+    #[inline]
+    pub(crate) fn draw_raw<R: Rng>(&self, rng: &mut R, scratch: &mut TrialScratch) {
         for e in scratch.independent.iter_mut() {
             *e = rng.sample(StandardNormal);
         }
@@ -525,7 +541,6 @@ impl CompiledScenario {
         for u in scratch.effect_uniform.iter_mut() {
             *u = rng.random::<f64>();
         }
-        self.finish_draw(scratch);
     }
 
     /// Uniforms per trial under the structured sampling designs: one per factor (its normal),
@@ -666,7 +681,7 @@ impl CompiledScenario {
     /// Correlate the factor normals, list the factors that strike under some strategy, and
     /// draw their severities with the variants the strategies need.
     #[inline]
-    fn finish_draw(&self, scratch: &mut TrialScratch) {
+    pub(crate) fn finish_draw(&self, scratch: &mut TrialScratch) {
         if let Some(uncertainty) = &self.uncertainty {
             self.draw_parameters(uncertainty, scratch);
         }
@@ -904,6 +919,90 @@ impl CompiledScenario {
             }
         }
         best.map(|(i, _)| i)
+    }
+}
+
+/// Hooks for `crmcast update` ([`super::condition`], docs/UPDATE.md): read the compiled
+/// thresholds and severity multipliers, and lock a struck factor to the plan's threshold and
+/// severity for one trial. `run` never calls them, so they cost it nothing.
+impl CompiledScenario {
+    pub(crate) fn correlation(&self) -> &CorrelationModel {
+        &self.correlation
+    }
+
+    /// `Φ⁻¹(p_i · Π m)` of `factor` under `strategy` (fixed parameters).
+    pub(crate) fn threshold(&self, strategy: usize, factor: usize) -> f64 {
+        self.parameters.threshold[strategy * self.factors + factor]
+    }
+
+    pub(crate) fn severity_law(&self, factor: usize) -> Severity {
+        self.severity[factor]
+    }
+
+    /// The product of the severity multipliers `strategy` applies to `factor`.
+    pub(crate) fn severity_scale(&self, strategy: usize, factor: usize) -> f64 {
+        let v = self.variant_offset[factor]
+            + self.strategy_variant[strategy * self.factors + factor] as usize;
+        self.parameters.variant_scale[v]
+    }
+
+    /// For this trial, every strategy uses strategy `from`'s threshold and severity multiplier
+    /// for `factor` (what has struck cannot be mitigated away). Call between
+    /// [`Self::draw_raw`] and [`Self::finish_draw`]; undo with [`Self::unlock`] after the
+    /// trial is evaluated.
+    pub(crate) fn lock(&self, scratch: &mut TrialScratch, factor: usize, from: usize) {
+        let n = self.factors;
+        let threshold = self.threshold(from, factor);
+        let scale = self.severity_scale(from, factor);
+        for s in 0..self.strategies {
+            scratch.parameters.threshold[s * n + factor] = threshold;
+        }
+        for v in self.variant_offset[factor]..self.variant_offset[factor + 1] {
+            scratch.parameters.variant_scale[v] = scale;
+            // Every variant now reads the locked threshold, which may be above the one the
+            // variant was compiled for: compute its severity wherever the factor is a candidate.
+            scratch.parameters.variant_threshold[v] = f64::INFINITY;
+        }
+    }
+
+    /// Undo [`Self::lock`] of `factor`.
+    pub(crate) fn unlock(&self, scratch: &mut TrialScratch, factor: usize) {
+        let n = self.factors;
+        for s in 0..self.strategies {
+            let slot = s * n + factor;
+            scratch.parameters.threshold[slot] = self.parameters.threshold[slot];
+        }
+        let variants = self.variant_offset[factor]..self.variant_offset[factor + 1];
+        scratch.parameters.variant_scale[variants.clone()]
+            .copy_from_slice(&self.parameters.variant_scale[variants.clone()]);
+        scratch.parameters.variant_threshold[variants.clone()]
+            .copy_from_slice(&self.parameters.variant_threshold[variants]);
+    }
+
+    /// After [`Self::evaluate_all`]: strategy `s`'s benefit realisation before the failed
+    /// project's cut, computed as the trial computed it.
+    pub(crate) fn realisation_before_cut(&self, scratch: &TrialScratch, s: usize) -> f64 {
+        let row = s * self.factors;
+        let mut log_benefit = 0.0;
+        for &entry in &scratch.signature[row..row + scratch.signature_len[s]] {
+            let i = (entry >> 8) as usize;
+            log_benefit +=
+                scratch.variant_log_keep[self.variant_offset[i] + (entry & 0xff) as usize];
+        }
+        let sd = self.estimate.benefit_sd;
+        let noise = (sd * scratch.noise[2] - 0.5 * sd * sd).exp();
+        (noise * f64::exp(log_benefit)).min(1.0)
+    }
+
+    /// The trial's annual benefit at full realisation.
+    pub(crate) fn annual_full(&self, scratch: &TrialScratch) -> f64 {
+        self.benefits
+            .annual_benefit(&scratch.benefit_uniform[..self.benefits.dimensions()])
+    }
+
+    /// The project's planned duration in years, as the trial reads it.
+    pub(crate) fn duration_years(&self) -> f64 {
+        self.duration_years
     }
 }
 

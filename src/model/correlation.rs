@@ -51,6 +51,13 @@ impl CorrelationModel {
         self.dimension
     }
 
+    /// Row `row` of the lower Cholesky factor, `L[row][0..=row]`.
+    #[inline]
+    pub fn lower_row(&self, row: usize) -> &[f64] {
+        let offset = row * (row + 1) / 2;
+        &self.packed_lower[offset..offset + row + 1]
+    }
+
     /// `z = L·e`: correlated standard normals from independent ones.
     #[inline]
     pub fn correlate(&self, independent: &[f64], correlated: &mut [f64]) {

@@ -6,6 +6,17 @@
 //! This module owns the result types (the notebooks' and exporters' contract, documented in
 //! docs/OUTPUT.md); the computation lives beside them.
 
+mod compute;
+mod forecast;
+mod money;
+mod stats;
+mod weights;
+
+#[cfg(test)]
+mod tests;
+
+pub use forecast::{MAX_UPDATE_TRIALS, levels};
+
 use crate::analysis::report::Estimate;
 use crate::engine::{Ending, RunSettings};
 use serde::Serialize;
@@ -135,9 +146,5 @@ pub fn update(
     settings: &UpdateSettings,
     observer: &dyn crate::engine::Observer,
 ) -> Result<UpdateResult, crate::error::Error> {
-    // Placeholder while #15 is built: replaced by the conditioned engine.
-    let _ = (scenario, status, settings, observer);
-    Err(crate::error::Error::Internal(
-        "crmcast update is not built yet".into(),
-    ))
+    forecast::update(scenario, status, settings, observer)
 }
