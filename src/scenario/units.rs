@@ -156,7 +156,7 @@ pub fn as_fraction(percent: f64) -> String {
     text
 }
 
-fn percentage(path: &FieldPath, shown: &str, value: f64) -> Problem {
+pub(super) fn percentage(path: &FieldPath, shown: &str, value: f64) -> Problem {
     Problem::new(
         path,
         format!(
