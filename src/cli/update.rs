@@ -77,6 +77,9 @@ pub fn run(args: UpdateArgs) -> Result<(), Error> {
     refuse_page_on_terminal(format, args.output.as_deref())?;
     let scenario = load(args.scenario.as_ref(), args.catalogue.as_ref())?;
     let status = crate::scenario::status::load(&args.status, &scenario)?;
+    for warning in crate::scenario::status::warnings(&status, &scenario) {
+        say!("warning: {warning}");
+    }
     // Before the run: no output may replace an input (the scenario, its catalogue, the status).
     crate::input::opened::check_outputs([(args.output.as_deref(), "--output")])?;
     let trials = args.trials.unwrap_or(scenario.simulation.trials);

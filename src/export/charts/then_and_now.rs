@@ -21,7 +21,7 @@ const THEN: &str = "#56B4E9";
 const NOW: &str = "#D55E00";
 /// The curves are drawn between these levels: the far tail of an overrun (a runaway) would
 /// squeeze the body of both curves into a corner.
-const LOWEST: f64 = 0.01;
+const LOWEST: f64 = 0.05;
 const HIGHEST: f64 = 0.95;
 
 /// What each quantity is called on the chart: (chart id, title, axis title, zero label).
@@ -73,7 +73,7 @@ pub fn then_and_now(curve: &ThenAndNow, currency: &str, status: &str) -> Option<
         hi = hi.max(v);
     }
     let note = format!(
-        "Share of trials at or below each value (P1 to P95), before the evidence and after the status {status}"
+        "Share of trials at or below each value (P5 to P95), before the evidence and after the status {status}"
     );
     let entries = [
         Entry::new(
