@@ -252,7 +252,7 @@ impl Worker {
                 let plan = self.plan_trial(compiled);
                 setup
                     .money
-                    .option(&self.scratch, compiled, 0, &[], &plan, &plan, prior);
+                    .option(&self.scratch, compiled, 0, &[], &plan, &plan, false, prior);
                 self.raw.restore(&mut self.scratch);
             }
             let mut log_weight =
@@ -277,6 +277,7 @@ impl Worker {
                     &option.added,
                     &trial,
                     &plan,
+                    true,
                     &mut values[o * VALUES..(o + 1) * VALUES],
                 );
             }
@@ -285,8 +286,11 @@ impl Worker {
                 &mut values[strategies * VALUES..(strategies + 1) * VALUES],
             );
             if !separate_prior {
-                let (plan_values, _) = values.split_at(VALUES);
-                prior.copy_from_slice(plan_values);
+                // Conditioning moved nothing the plan reads (locks act on the other options
+                // only): this evaluation is the unconditioned trial's for the plan.
+                setup
+                    .money
+                    .option(&self.scratch, compiled, 0, &[], &plan, &plan, false, prior);
             }
             for (partial, &term) in partials.iter_mut().zip(self.terms.iter()) {
                 partial.add(term);
@@ -377,5 +381,31 @@ impl Records {
 
     pub fn log_weights(&self) -> impl Iterator<Item = f64> + Clone + '_ {
         self.values.chunks_exact(self.stride).map(|r| r[0])
+    }
+}
+
+/// Every trial on this thread, batch after batch: the same records as [`run`] (which only
+/// spreads the batches over threads), for callers that parallelise over many small updates.
+pub fn run_serial(setup: &Setup, seed: u64, trials: usize) -> Records {
+    let stride = setup.stride();
+    let mut values = vec![0.0; trials * stride];
+    let mut merged = vec![Partial::default(); setup.observations];
+    let mut worker = Worker::new(setup);
+    let mut partial = vec![Partial::default(); setup.observations];
+    for (batch, records) in values
+        .chunks_mut(BATCH_TRIALS as usize * stride)
+        .enumerate()
+    {
+        partial.fill(Partial::default());
+        worker.run_batch(setup, seed, batch as u64, records, &mut partial);
+        for (total, part) in merged.iter_mut().zip(&partial) {
+            total.merge(part);
+        }
+    }
+    Records {
+        trials,
+        stride,
+        values,
+        partials: merged,
     }
 }

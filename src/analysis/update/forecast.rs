@@ -157,7 +157,8 @@ pub fn summarise(
             effective_trials: partial.effective(),
         })
         .collect();
-    if !(effective >= settings.min_effective_trials) {
+    // NaN (no weight at all) is refused too.
+    if effective.is_nan() || effective < settings.min_effective_trials {
         return Err(too_few(
             status,
             settings,

@@ -9,9 +9,12 @@
 mod compute;
 mod forecast;
 mod money;
+pub mod sbc;
 mod stats;
 mod weights;
 
+#[cfg(test)]
+mod conditioning_tests;
 #[cfg(test)]
 mod tests;
 

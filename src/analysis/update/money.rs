@@ -65,7 +65,8 @@ impl Money {
 
     /// Option `o`'s values in this evaluated trial: `trial` is the option's own cost, duration
     /// and realisation, `plan` the continue option's, `added` the mitigations the option buys
-    /// now.
+    /// now. Without `floors` (the prior) the figures are the engine's, and the forward NPV
+    /// is read off them by the same formula.
     #[allow(clippy::too_many_arguments)]
     pub fn option(
         &self,
@@ -75,13 +76,20 @@ impl Money {
         added: &[usize],
         trial: &PlanTrial,
         plan: &PlanTrial,
+        floors: bool,
         out: &mut [f64],
     ) {
         let outcome = &scratch.outcomes[o];
         let cost = self.budget * trial.cost_ratio;
         let duration = self.duration_months * trial.duration_ratio;
-        let final_cost = self.cost_to_date.map_or(cost, |ac| cost.max(ac));
-        let final_duration = duration.max(self.elapsed_months);
+        let (final_cost, final_duration) = if floors {
+            (
+                self.cost_to_date.map_or(cost, |ac| cost.max(ac)),
+                duration.max(self.elapsed_months),
+            )
+        } else {
+            (cost, duration)
+        };
         let added_cost: f64 = added.iter().map(|&m| scratch.mitigation_costs()[m]).sum();
         let (overrun, slip, npv_total, success, annual, go_live) = if final_cost == cost
             && final_duration == duration

@@ -253,4 +253,31 @@ mod tests {
         };
         assert_eq!(l.terms(&late, &mut out), f64::NEG_INFINITY);
     }
+
+    #[test]
+    fn progress_and_benefit_terms_are_normal_densities() {
+        let model = ProgressModel::default();
+        let l = Likelihood::new(6.0, 12.0, 1000.0, Some(0.3), None, Some(0.7), model);
+        assert_eq!(l.len(), 3);
+        assert_eq!(
+            l.names(),
+            [
+                "still running after 6 months",
+                "progress 30 %",
+                "benefit signal 0.7"
+            ]
+        );
+        let trial = PlanTrial {
+            cost_ratio: 1.0,
+            duration_ratio: 1.25,
+            realisation: 0.8,
+        };
+        let mut out = [0.0; 3];
+        l.terms(&trial, &mut out);
+        let normal =
+            |x: f64, m: f64, s: f64| statrs::distribution::Normal::new(m, s).unwrap().ln_pdf(x);
+        // φ = 6 / (12 · 1.25) = 0.4.
+        assert!((out[1] - normal(0.3, 0.4, model.progress_sd)).abs() < 1e-12);
+        assert!((out[2] - normal(0.7, 0.8, model.benefit_signal_sd)).abs() < 1e-12);
+    }
 }
