@@ -1,12 +1,14 @@
 //! The factor catalogue and project defaults: data in `data/catalogue.toml` and
 //! `data/defaults.toml`, embedded at build time and validated like any input file.
 
+use super::progress::ProgressModel;
 use super::{Estimate, Factor, FailureRule, Impact, Objectives, Runaway};
 use crate::error::Error;
 use crate::model::Continuous;
 use crate::scenario::checks::{self, Check};
 use crate::scenario::file::{
-    RawDistribution, RawEstimate, RawFailure, RawImpact, RawObjectives, RawRunaway, RawSeverity,
+    RawDistribution, RawEstimate, RawFailure, RawImpact, RawObjectives, RawProgress, RawRunaway,
+    RawSeverity,
 };
 use crate::scenario::source::{FieldPath, Problem, Source};
 use serde::{Deserialize, Serialize};
@@ -464,6 +466,8 @@ pub struct Defaults {
     pub churn_rate: f64,
     /// Lever uplifts in the order of [`super::LEVERS`].
     pub levers: [Continuous; 5],
+    /// The progress model `crmcast update` uses when a scenario has no `[progress]` table.
+    pub progress: super::progress::ProgressModel,
 }
 
 #[derive(Deserialize)]
@@ -474,6 +478,7 @@ struct DefaultsFile {
     objectives: RawObjectives,
     failure: RawFailure,
     levers: RawDefaultLevers,
+    progress: RawProgress,
 }
 
 #[derive(Deserialize)]
@@ -521,8 +526,53 @@ impl Defaults {
                 lever(&raw.levers.items_per_purchase, "items_per_purchase")?,
                 lever(&raw.levers.purchase_frequency, "purchase_frequency")?,
             ],
+            progress: progress(&root.key("progress"), &raw.progress, None)?,
         })
     }
+}
+
+/// The progress model (`[progress]`, docs/UPDATE.md), keys not given taken from `base`.
+pub fn progress(
+    path: &FieldPath,
+    raw: &RawProgress,
+    base: Option<ProgressModel>,
+) -> Check<ProgressModel> {
+    let get = |v: Option<f64>, b: Option<f64>, key: &str, example: &str| {
+        checks::required(&path.key(key), v.or(b), example)
+    };
+    Ok(ProgressModel {
+        progress_sd: checks::positive(
+            &path.key("progress_sd"),
+            get(
+                raw.progress_sd,
+                base.map(|b| b.progress_sd),
+                "progress_sd",
+                "progress_sd = 0.10",
+            )?,
+            1.0,
+        )?,
+        cost_concentration: checks::in_range(
+            &path.key("cost_concentration"),
+            get(
+                raw.cost_concentration,
+                base.map(|b| b.cost_concentration),
+                "cost_concentration",
+                "cost_concentration = 30.0",
+            )?,
+            1.0,
+            10_000.0,
+        )?,
+        benefit_signal_sd: checks::positive(
+            &path.key("benefit_signal_sd"),
+            get(
+                raw.benefit_signal_sd,
+                base.map(|b| b.benefit_signal_sd),
+                "benefit_signal_sd",
+                "benefit_signal_sd = 0.15",
+            )?,
+            1.0,
+        )?,
+    })
 }
 
 pub fn objectives(

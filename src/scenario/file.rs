@@ -280,6 +280,11 @@ pub struct RawProject {
     #[serde(default, deserialize_with = "super::fraction::optional")]
     #[schemars(with = "Option<super::fraction::Fraction>")]
     pub failed_benefit_share: Option<f64>,
+    /// What stopping the project now would recover (resale of licences, reusable work), in
+    /// the project currency, 0 to 1e13 (default 0): the value of the "stop" option of
+    /// `crmcast update` (docs/STATUS.md).
+    #[schemars(range(min = 0.0, max = 1e13))]
+    pub salvage_value: Option<f64>,
     /// Success objectives for this project (default: data/defaults.toml).
     pub objectives: Option<RawObjectives>,
     /// Failure thresholds for this project (default: data/defaults.toml).
@@ -526,6 +531,33 @@ pub struct ScenarioFile {
     pub simulation: RawSimulation,
     /// Blend a reference class's cost overruns with the factor model's.
     pub outside_view: Option<RawOutsideView>,
+    /// The progress model `crmcast update` weighs a running project's status with (keys not
+    /// given keep data/defaults.toml's `[progress]`).
+    pub progress: Option<RawProgress>,
+}
+
+/// `[progress]`: how a running project's reported progress, cost to date and early benefit
+/// signal relate to a trial's final outcome (docs/UPDATE.md). Every value is an assumption;
+/// keys not given keep data/defaults.toml's.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawProgress {
+    /// Standard deviation of reported percent complete around the true fraction of work done,
+    /// above 0 and at most 1 (default 0.10).
+    #[schemars(range(max = 1.0), extend("exclusiveMinimum" = 0.0))]
+    #[serde(default, deserialize_with = "super::fraction::optional")]
+    #[schemars(with = "Option<super::fraction::Fraction>")]
+    pub progress_sd: Option<f64>,
+    /// Concentration of the Beta law of cost to date as a share of the final project cost,
+    /// 1 to 10_000 (default 30): larger means spend follows work more closely.
+    #[schemars(range(min = 1.0, max = 10_000.0))]
+    pub cost_concentration: Option<f64>,
+    /// Standard deviation of an early benefit signal around the benefit realisation, above 0
+    /// and at most 1 (default 0.15).
+    #[schemars(range(max = 1.0), extend("exclusiveMinimum" = 0.0))]
+    #[serde(default, deserialize_with = "super::fraction::optional")]
+    #[schemars(with = "Option<super::fraction::Fraction>")]
+    pub benefit_signal_sd: Option<f64>,
 }
 
 /// The parser lets `effects` default to empty, the validator refuses that: editors should too.

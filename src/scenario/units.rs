@@ -63,6 +63,8 @@ const RULES: &[Rule] = &[
         UNIT,
     ),
     rule(&["outside_view", "weight"], UNIT),
+    rule(&["progress", "progress_sd"], UNIT),
+    rule(&["progress", "benefit_signal_sd"], UNIT),
 ];
 
 /// The first number at a fraction-valued key that reads as a percentage, as a problem at its

@@ -112,8 +112,11 @@ pub fn validate(
         // values, not the list), so the table's factor indices carry over unchanged.
         uncertainty: catalogue.uncertainty.clone(),
         outside_view,
-        // The scenario's `[progress]` table is not read yet (#15): the shipped defaults.
-        progress: crate::model::progress::ProgressModel::default(),
+        progress: catalogue::progress(
+            &root.key("progress"),
+            &raw.progress.clone().unwrap_or_default(),
+            Some(defaults.progress),
+        )?,
     })
 }
 
@@ -192,8 +195,12 @@ fn project(raw: &ScenarioFile, catalogue: &Catalogue, defaults: &Defaults) -> Ch
     }
     Ok(Project {
         currency: p.currency.clone().unwrap_or_else(|| "EUR".into()),
-        // `[project] salvage_value` is not read yet (#15): nothing recovered.
-        salvage_value: 0.0,
+        salvage_value: checks::in_range(
+            &path.key("salvage_value"),
+            p.salvage_value.unwrap_or(0.0),
+            0.0,
+            MAX_MONEY,
+        )?,
         budget: checks::in_range(&path.key("budget"), p.budget, 1.0, MAX_MONEY)?,
         duration_months: checks::positive(&path.key("duration_months"), p.duration_months, 600.0)?,
         horizon_years: checks::positive(&path.key("horizon_years"), p.horizon_years, 100.0)?,
@@ -731,6 +738,90 @@ mitigations = ["coaching"]
         for wanted in expect.iter().chain(&["fix:"]) {
             assert!(message.contains(wanted), "{wanted:?} missing:\n{message}");
         }
+    }
+
+    /// The small scenario of [`with_effect`] with `project` lines added to `[project]` and
+    /// `tables` at the end.
+    fn with_inputs(project: &str, tables: &str) -> Result<Scenario, String> {
+        let text = format!(
+            "[scenario]\nname = \"inputs\"\n[project]\nbudget = 100_000.0\nduration_months = 6.0\nhorizon_years = 3.0\ndiscount_rate = 0.08\n{project}\n[benefits]\nmodel = \"direct\"\nannual = {{ value = 50_000.0 }}\n[[strategies]]\nid = \"base\"\nbaseline = true\n{tables}\n"
+        );
+        Scenario::from_source(&Source::new("inputs.toml", text)).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_progress_defaults_are_data_defaults_toml() {
+        use crate::model::progress::ProgressModel;
+        let defaults = crate::model::Defaults::builtin().unwrap();
+        assert_eq!(defaults.progress, ProgressModel::default());
+        let scenario = with_inputs("", "").unwrap();
+        assert_eq!(scenario.progress, ProgressModel::default());
+        assert_eq!(scenario.project.salvage_value, 0.0);
+        // Every shipped scenario keeps them (none has a [progress] table).
+        assert_eq!(
+            Scenario::builtin_default().unwrap().progress,
+            ProgressModel::default()
+        );
+    }
+
+    #[test]
+    fn salvage_value_and_progress_are_read_and_checked() {
+        let scenario = with_inputs(
+            "salvage_value = 25_000.0",
+            "[progress]\nprogress_sd = \"5%\"\ncost_concentration = 100",
+        )
+        .unwrap();
+        assert_eq!(scenario.project.salvage_value, 25_000.0);
+        assert_eq!(scenario.progress.progress_sd, 0.05);
+        assert_eq!(scenario.progress.cost_concentration, 100.0);
+        assert_eq!(
+            scenario.progress.benefit_signal_sd,
+            crate::model::progress::ProgressModel::default().benefit_signal_sd
+        );
+        let refused = |project: &str, tables: &str, expect: &[&str]| {
+            let message = with_inputs(project, tables).expect_err(tables);
+            for wanted in expect.iter().chain(&["fix:"]) {
+                assert!(message.contains(wanted), "{wanted:?} missing:\n{message}");
+            }
+        };
+        refused(
+            "salvage_value = -1.0",
+            "",
+            &[
+                "inputs.toml:8:",
+                "project.salvage_value",
+                "outside the valid range",
+            ],
+        );
+        refused("salvage_value = nan", "", &["not a finite number"]);
+        refused(
+            "",
+            "[progress]\nprogress_sd = 0",
+            &["progress.progress_sd", "0 is not positive"],
+        );
+        refused(
+            "",
+            "[progress]\nprogress_sd = 10",
+            &["progress.progress_sd", "write 0.10 for 10 %"],
+        );
+        refused(
+            "",
+            "[progress]\nbenefit_signal_sd = 1.5",
+            &[
+                "progress.benefit_signal_sd",
+                "outside the valid range [0, 1]",
+            ],
+        );
+        refused(
+            "",
+            "[progress]\ncost_concentration = 0.5",
+            &["progress.cost_concentration", "[1, 10000]"],
+        );
+        refused(
+            "",
+            "[progress]\ncost_concentraton = 5",
+            &["did you mean \"cost_concentration\""],
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! valid_minimal.toml) must be refused with exit code 2 and a message that names the file, the
 //! line and column, the field, and the fix, without a panic.
 
+mod status;
 mod warnings;
 
 use assert_cmd::Command;
@@ -441,6 +442,13 @@ fn assert_refused(output: &Output, file: &str, at: At, expect: &[&str], what: &s
         stderr.starts_with("error:"),
         "no `error:` prefix; {context}"
     );
+    assert_message(&stderr, file, at, expect, what);
+    stderr
+}
+
+/// The checks on a refusal's message: the file, its place, the snippet, the fix, no panic.
+fn assert_message(stderr: &str, file: &str, at: At, expect: &[&str], what: &str) {
+    let context = format!("{what}\n--- message ---\n{stderr}");
     assert!(stderr.contains(file), "file name missing; {context}");
     assert!(stderr.contains("fix:"), "no fix; {context}");
     for bad in ["panicked", "RUST_BACKTRACE"] {
@@ -449,7 +457,7 @@ fn assert_refused(output: &Output, file: &str, at: At, expect: &[&str], what: &s
     for wanted in expect {
         assert!(stderr.contains(wanted), "{wanted:?} missing; {context}");
     }
-    let found = location(&stderr, file);
+    let found = location(stderr, file);
     let source = std::fs::read_to_string(bad_inputs().join(file)).unwrap_or_default();
     let check_line = |line: usize| {
         let (got, _) = found.unwrap_or_else(|| panic!("no file:line:column; {context}"));
@@ -478,7 +486,6 @@ fn assert_refused(output: &Output, file: &str, at: At, expect: &[&str], what: &s
         }
         Nowhere => {}
     }
-    stderr
 }
 
 fn run(args: &[&str]) -> Output {

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::scenario::Scenario;
+use crate::scenario::units::trimmed;
 use std::path::Path;
 
 fn scenario() -> Scenario {
@@ -471,6 +472,25 @@ fn observations_the_plan_cannot_produce_are_refused() {
 }
 
 #[test]
+fn nothing_struck_or_spent_is_refused_after_the_start_only() {
+    let scenario = scenario();
+    refused_at(
+        "[status]\nelapsed_months = 0\n[factors]\nchange_resistance = \"present\"",
+        4,
+        &["seen present at 0 months elapsed", "elapsed_months"],
+    );
+    let text = "[status]\nelapsed_months = 0\n[factors]\nchange_resistance = \"absent\"";
+    assert!(load_str(text, "s.toml", &scenario).is_ok());
+    refused_at(
+        &with_status("elapsed_months = 2\ncost_to_date = 0"),
+        3,
+        &["status.cost_to_date", "a cost to date of 0 after 2 months"],
+    );
+    let text = with_status("elapsed_months = 0\ncost_to_date = 0");
+    assert!(load_str(&text, "s.toml", &scenario).is_ok());
+}
+
+#[test]
 fn dates_are_text_or_toml_dates() {
     let scenario = scenario();
     let read = |date: &str| {
@@ -536,7 +556,7 @@ fn warnings_name_the_likely_mistake_at_its_line() {
         got[0].contains("no progress, yet 1000 EUR spent"),
         "{got:?}"
     );
-    assert!(warned("elapsed_months = 6\ncost_to_date = 0\npercent_complete = 0").is_empty());
+    assert!(warned("elapsed_months = 0\ncost_to_date = 0\npercent_complete = 0").is_empty());
     // In file order, all of them at once.
     let got = warned(
         "elapsed_months = 100\ncost_to_date = 9_000_000\npercent_complete = 0\nscenario = \"x\"",
@@ -586,7 +606,6 @@ fn shipped_statuses_are_valid_without_warnings() {
 }
 
 /// docs/STATUS.md documents every key of the format.
-#[ignore = "docs/STATUS.md follows in the next commit"]
 #[test]
 fn the_docs_name_every_key() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -605,6 +624,31 @@ fn the_docs_name_every_key() {
     }
     for state in ["present", "absent", "unknown"] {
         assert!(page.contains(&format!("\"{state}\"")), "{state}");
+    }
+    // The limits, warning thresholds and progress defaults it states are the code's.
+    let page = page.split_whitespace().collect::<Vec<_>>().join(" ");
+    let defaults = crate::model::progress::ProgressModel::default();
+    for phrase in [
+        format!("0 to {}", trimmed(MAX_ELAPSED_MONTHS)),
+        format!("over {} times the budget", trimmed(MAX_COST_PER_BUDGET)),
+        format!(
+            "over {} times the planned duration",
+            trimmed(MAX_ELAPSED_PER_DURATION)
+        ),
+        format!(
+            "`[progress] progress_sd` | fraction, above 0 and at most 1, default {:.2}",
+            defaults.progress_sd
+        ),
+        format!(
+            "`[progress] cost_concentration` | 1 to 10,000, default {}",
+            trimmed(defaults.cost_concentration)
+        ),
+        format!(
+            "`[progress] benefit_signal_sd` | fraction, above 0 and at most 1, default {:.2}",
+            defaults.benefit_signal_sd
+        ),
+    ] {
+        assert!(page.contains(&phrase), "docs/STATUS.md lacks {phrase:?}");
     }
 }
 
@@ -641,4 +685,34 @@ fn the_key_list_is_the_parsers() {
         listed("bought")
     );
     assert_eq!(listed("factors"), ["state", "severity"]);
+}
+
+/// Damaged files never panic: the example cut short at every character, and with every
+/// character replaced by one that breaks the syntax or a value, is read or refused.
+#[test]
+fn damaged_files_are_refused_never_a_panic() {
+    let scenario = scenario();
+    let chars: Vec<(usize, char)> = EXAMPLE.char_indices().collect();
+    let mut refused = 0;
+    for &(at, original) in &chars {
+        let mut texts = vec![EXAMPLE[..at].to_string()];
+        for replacement in ['"', '=', '[', '-', '9', 'x', '\n', '{', '%'] {
+            if replacement != original {
+                let end = at + original.len_utf8();
+                texts.push(format!(
+                    "{}{replacement}{}",
+                    &EXAMPLE[..at],
+                    &EXAMPLE[end..]
+                ));
+            }
+        }
+        for text in texts {
+            if let Err(error) = load_str(&text, "s.toml", &scenario) {
+                let message = error.to_string();
+                assert!(message.contains("s.toml"), "{message}\n{text}");
+                refused += 1;
+            }
+        }
+    }
+    assert!(refused > chars.len(), "{refused}");
 }

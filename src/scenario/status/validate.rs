@@ -14,7 +14,7 @@ use crate::scenario::units::trimmed;
 /// Largest money amount accepted (as in scenarios: 10 trillion).
 const MAX_MONEY: f64 = 1e13;
 /// Longest free text accepted for `date` and `scenario`.
-const MAX_TEXT_CHARS: usize = 200;
+const MAX_TEXT_CHARS: usize = 500;
 /// Slack on the bounds of an observed severity, for multipliers that do not multiply exactly
 /// in binary (0.7 × 0.5 written as 0.35).
 const SEVERITY_SLACK: f64 = 1e-9;
@@ -36,6 +36,18 @@ pub fn validate(raw: StatusFile, scenario: &Scenario) -> Check<Status> {
         .cost_to_date
         .map(|x| checks::in_range(&status_path.key("cost_to_date"), x, 0.0, MAX_MONEY))
         .transpose()?;
+    // The progress model reads cost to date as a share of the final cost: after the start
+    // a running project has spent something (a share of 0 has no density to weigh).
+    if elapsed_months > 0.0 && cost_to_date == Some(0.0) {
+        return Err(Problem::new(
+            &status_path.key("cost_to_date"),
+            format!(
+                "a cost to date of 0 after {} months: a running project has spent something",
+                trimmed(elapsed_months)
+            ),
+            "give the project cost spent so far, or leave cost_to_date out if it is not known",
+        ));
+    }
     let progress = progress(s, scenario)?;
     let benefit_signal = s
         .benefit_signal
@@ -210,6 +222,15 @@ fn factors(
         let chance = factor.probability * p;
         match observation {
             FactorObservation::Present { severity } => {
+                if elapsed <= 0.0 {
+                    return Err(Problem::new(
+                        &path,
+                        format!(
+                            "\"{id}\" is seen present at 0 months elapsed: nothing can have struck yet"
+                        ),
+                        "give the months since the start (elapsed_months), or mark the factor \"unknown\"",
+                    ));
+                }
                 if chance <= 0.0 {
                     return Err(Problem::new(
                         &path,
