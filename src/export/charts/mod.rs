@@ -1,6 +1,7 @@
 //! SVG charts of a [`Presentation`]: NPV and ROI histograms, S-curves of cost overrun and
 //! schedule slip, the tornado, the failure causes beside the CRM Forum survey, the efficient
-//! frontier and the cost-versus-schedule scatter.
+//! frontier and the cost-versus-schedule scatter; and the "then and now" S-curves of
+//! `crmcast update` ([`then_and_now`]: the plan before and after the evidence).
 //!
 //! Each chart is a standalone SVG document (its own heading and legend, so it can be saved as
 //! a file or rasterised with [`png::png`]) that the HTML report also inlines. The contract
