@@ -16,6 +16,9 @@ pub const MAX_SHAPLEY_PERMUTATIONS: u64 = 100_000;
 pub const MAX_STUDY_TRIALS: u64 = 1_000_000;
 /// `voi --trials`: trials kept in memory, one outcome per strategy each.
 pub const MAX_VOI_TRIALS: u64 = 2_000_000;
+/// `update --trials`, `--min-effective-trials`: every trial's weight and outcomes are kept in
+/// memory (8·(1 + 5·options) bytes each).
+pub const MAX_UPDATE_TRIALS: u64 = crate::analysis::update::MAX_UPDATE_TRIALS;
 /// `report --xlsx-trials`: rows of the trials sheet (trials × strategies) are built in
 /// memory by the workbook writer, about 5.6 KiB each at peak; 100 000 rows stay under 1 GiB.
 pub const MAX_XLSX_ROWS: u64 = 100_000;

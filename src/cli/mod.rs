@@ -27,6 +27,7 @@ mod sensitivity;
 mod sources;
 mod trials_output;
 mod trials_parquet;
+mod update;
 mod value_of_information;
 
 mod interrupt;
@@ -59,6 +60,7 @@ Examples:
   crmcast validate my_project.toml              check a scenario file without running it
   crmcast sensitivity scenarios/retail_chain.toml         what drives the NPV (tornado, Sobol, Shapley)
   crmcast voi                                   what information is worth before deciding
+  crmcast update --status scenarios/status/default-month-08.toml   re-forecast a running project
   crmcast optimize scenarios/retail_chain.toml --budget 200000   best mitigations within a budget
   crmcast reference-class --data past.csv       the outside view from past projects
   crmcast calibrate --output calibrated.toml    fit the catalogue to published figures
@@ -103,6 +105,10 @@ pub enum Command {
         after_help = "Examples:\n  crmcast compare scenarios/retail_chain.toml\n  crmcast compare scenarios/multinational.toml --format markdown --output comparison.md"
     )]
     Compare(RunArgs),
+    /// Re-forecast a running project from its status (time, cost, progress, factors seen):
+    /// the plan then and now, and continue, add a strategy or stop, from now on.
+    #[command(after_help = update::EXAMPLES)]
+    Update(update::UpdateArgs),
     /// List the factor catalogue (with a scenario: after its overrides).
     #[command(
         after_help = "Examples:\n  crmcast factors\n  crmcast factors scenarios/retail_chain.toml --format csv"
@@ -365,6 +371,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         Command::Optimize(args) => optimize::run(args),
         Command::ReferenceClass(args) => reference_class::run(args),
         Command::Report(args) => report::run(args),
+        Command::Update(args) => update::run(args),
         Command::Init(args) => init::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Completions(args) => completions::run_completions(args),
@@ -453,6 +460,7 @@ fn quiet(command: &Command) -> bool {
         Command::ReferenceClass(a) => a.output.quiet,
         Command::Calibrate(a) => a.quiet,
         Command::Report(a) => a.quiet,
+        Command::Update(a) => a.quiet,
         _ => false,
     }
 }
@@ -472,6 +480,7 @@ fn table_width(wide: bool, command: &Command) -> Option<usize> {
         Command::Optimize(a) => a.output.output.as_deref(),
         Command::ReferenceClass(a) => a.output.output.as_deref(),
         Command::Calibrate(a) => a.report.as_deref(),
+        Command::Update(a) => a.output.as_deref(),
         _ => None,
     };
     if wide || output.is_some_and(|p| p != std::path::Path::new("-")) {

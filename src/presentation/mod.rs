@@ -14,6 +14,7 @@ pub mod reference_class;
 pub mod run;
 pub mod sensitivity;
 pub mod sources;
+pub mod update;
 pub mod value_of_information;
 
 /// Which view of a report to render.

@@ -1,6 +1,7 @@
 //! SVG charts of a [`Presentation`]: NPV and ROI histograms, S-curves of cost overrun and
 //! schedule slip, the tornado, the failure causes beside the CRM Forum survey, the efficient
-//! frontier and the cost-versus-schedule scatter.
+//! frontier and the cost-versus-schedule scatter; and the "then and now" S-curves of
+//! `crmcast update` ([`then_and_now`]: the plan before and after the evidence).
 //!
 //! Each chart is a standalone SVG document (its own heading and legend, so it can be saved as
 //! a file or rasterised with [`png::png`]) that the HTML report also inlines. The contract
@@ -22,6 +23,7 @@ mod outcomes;
 pub mod png;
 mod ranking;
 mod scale;
+mod then_and_now;
 
 use crate::analysis::presentation::Presentation;
 
@@ -29,6 +31,7 @@ pub use distributions::{npv_histogram, overrun_s_curve, roi_histogram, role_name
 pub use outcomes::{cost_schedule_scatter, frontier};
 pub use png::png;
 pub use ranking::{causes_vs_survey, tornado};
+pub use then_and_now::{then_and_now, then_and_now_charts};
 
 /// One chart: `id` is stable (`data-chart` and the file name for `--charts DIR`).
 #[derive(Debug, Clone, PartialEq, Eq)]
