@@ -477,7 +477,8 @@ fn assumptions(presentation: &Presentation, options: PageOptions) -> Markup {
     }
 }
 
-const STYLE: &str = r#"
+/// The page style, shared with [`super::html_document`].
+pub(super) const STYLE: &str = r#"
 :root { --ink:#1b1f24; --muted:#5b6570; --line:#d9dee3; --paper:#fff; --accent:#0072B2; }
 * { box-sizing: border-box; }
 body { margin: 0 auto; max-width: 1100px; padding: 24px; font: 15px/1.5 "DejaVu Sans", "Segoe UI", Arial, sans-serif; color: var(--ink); background: var(--paper); }

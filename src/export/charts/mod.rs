@@ -21,6 +21,7 @@ mod frame;
 mod outcomes;
 pub mod png;
 mod ranking;
+mod reliability;
 mod scale;
 
 use crate::analysis::presentation::Presentation;
@@ -29,6 +30,7 @@ pub use distributions::{npv_histogram, overrun_s_curve, roi_histogram, role_name
 pub use outcomes::{cost_schedule_scatter, frontier};
 pub use png::png;
 pub use ranking::{causes_vs_survey, tornado};
+pub use reliability::reliability;
 
 /// One chart: `id` is stable (`data-chart` and the file name for `--charts DIR`).
 #[derive(Debug, Clone, PartialEq, Eq)]
