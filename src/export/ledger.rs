@@ -290,7 +290,10 @@ pub fn read(path: &Path) -> Result<Ledger, Error> {
             let value: String = value.chars().take(40).collect();
             data_error(
                 path,
-                format!("line {line}, column {name}: `{value}` is not {expected}"),
+                format!(
+                    "line {line} (row {}), column {name}: `{value}` is not {expected}",
+                    ledger.total
+                ),
                 fix,
             )
         };

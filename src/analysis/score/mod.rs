@@ -32,7 +32,7 @@ pub const BINS: usize = 10;
 /// Bootstrap resamples behind the intervals of the skill score and the decomposition.
 pub const BOOTSTRAP_RESAMPLES: usize = 1000;
 /// The bootstrap's seed: the same ledger always gives the same intervals.
-pub const BOOTSTRAP_SEED: u64 = 0x5C0_2E_15;
+pub const BOOTSTRAP_SEED: u64 = 0x05C0_2E15;
 /// Two-sided level of every interval.
 const ALPHA: f64 = 0.05;
 
