@@ -174,7 +174,7 @@ pub fn document(ledger_name: &str, total: usize, skipped: usize, s: &Score) -> D
                 Some(c) => rows.push(estimate_row(
                     "calibration slope",
                     &c.slope,
-                    &format!("1 calibrated, < 1 overconfident: {}", p.verdict),
+                    "1 calibrated; < 1 too extreme, > 1 too timid",
                 )),
                 None => rows.push(vec![
                     "calibration slope".into(),
@@ -183,6 +183,13 @@ pub fn document(ledger_name: &str, total: usize, skipped: usize, s: &Score) -> D
                     "cannot be fitted (all outcomes alike or all forecasts equal)".into(),
                 ]),
             }
+            rows.push(vec![
+                "verdict".into(),
+                p.verdict.into(),
+                String::new(),
+                "from the slope's interval, then the mean forecast against the observed rate's"
+                    .into(),
+            ]);
             sections.push(Section {
                 title: "P(success): scores".into(),
                 header: vec![

@@ -111,7 +111,9 @@ pub struct ProbabilityScore {
     pub log_score: Estimate,
     /// `None` when it cannot be fitted (all outcomes alike, or all forecasts equal).
     pub calibration_slope: Option<CalibrationSlope>,
-    /// `consistent`, `overconfident`, `underconfident`, or `undetermined`.
+    /// `overconfident` or `underconfident` (the calibration slope's interval excludes 1), else
+    /// `optimistic` or `pessimistic` (the mean forecast lies outside the observed rate's exact
+    /// interval), else `consistent`, or `undetermined` when the slope cannot be fitted.
     pub verdict: &'static str,
     pub bins: Vec<ReliabilityBin>,
 }
@@ -422,10 +424,15 @@ fn probability_score(pairs: &[(f64, f64)]) -> ProbabilityScore {
     let [rel, res, unc, wbv, wbc] = decompose(pairs);
     let [skill_ci, rel_ci, res_ci, unc_ci] = bootstrap(pairs);
     let slope = calibration_slope(pairs);
+    let base_rate = clopper_pearson(successes, n as u64);
+    let mean_forecast = pairs.iter().map(|p| p.0).sum::<f64>() / n as f64;
+    // The slope first (the spread of the forecasts), then calibration in the large (their level).
     let verdict = match slope {
-        None => "undetermined",
         Some(s) if s.slope.high < 1.0 => "overconfident",
         Some(s) if s.slope.low > 1.0 => "underconfident",
+        _ if mean_forecast > base_rate.high => "optimistic",
+        _ if mean_forecast < base_rate.low => "pessimistic",
+        None => "undetermined",
         Some(_) => "consistent",
     };
     let mut bins = Vec::new();
@@ -444,8 +451,8 @@ fn probability_score(pairs: &[(f64, f64)]) -> ProbabilityScore {
     }
     ProbabilityScore {
         n: n as u64,
-        mean_forecast: pairs.iter().map(|p| p.0).sum::<f64>() / n as f64,
-        base_rate: clopper_pearson(successes, n as u64),
+        mean_forecast,
+        base_rate,
         brier: mean_estimate(pairs.iter().map(|(p, o)| (p - o).powi(2))),
         decomposition: Decomposition {
             reliability: with_interval(rel, rel_ci),
