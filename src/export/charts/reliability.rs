@@ -17,7 +17,7 @@ const COLOUR: &str = "#0072B2";
 pub fn reliability(bins: &[ReliabilityBin], n: u64) -> Chart {
     let title = "Reliability: forecast P(success) against what happened";
     let note = format!(
-        "{n} forecasts in bins of 10 points; each dot is a bin's mean forecast and observed share (whisker: exact 95 % interval; label: forecasts in the bin)"
+        "{n} forecasts in bins of 10 points; whiskers: exact 95 % intervals; labels: forecasts per bin"
     );
     let entries = [
         Entry::new(None, Swatch::Dot(COLOUR), "observed share of successes"),
@@ -31,9 +31,9 @@ pub fn reliability(bins: &[ReliabilityBin], n: u64) -> Chart {
         ),
     ];
     let (head, top) = header(title, &note, &entries);
-    // A square plot, centred.
+    // A square plot, beside the y axis's title.
     let side = (HEIGHT - 60.0 - top).min(WIDTH - 140.0);
-    let left = (WIDTH - side) / 2.0 + 20.0;
+    let left = 84.0;
     let plot = Plot {
         left,
         top,
