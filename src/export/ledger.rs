@@ -124,6 +124,27 @@ pub fn forecasts(report: &Report) -> Vec<Forecast> {
         .collect()
 }
 
+/// The forecasts of `crmcast update`: one per option from now (continue, each strategy still
+/// possible, stop), the best one marked recommended. NPV is the whole-life NPV (sunk cost
+/// included), comparable with a `run`'s `npv_mean`; overrun and slip are final, from the start.
+pub fn update_forecasts(result: &crate::analysis::update::UpdateResult) -> Vec<Forecast> {
+    result
+        .options
+        .iter()
+        .enumerate()
+        .map(|(index, o)| Forecast {
+            strategy: o.id.clone(),
+            recommended: index == result.decision.best,
+            p_success: o.p_success.value,
+            overrun_p50: o.overrun.p50.value,
+            overrun_p80: o.overrun.p80.value,
+            slip_p50: o.slip.p50.value,
+            slip_p80: o.slip.p80.value,
+            npv_mean: o.npv_total.mean.value,
+        })
+        .collect()
+}
+
 /// A text cell safe in a spreadsheet and on a terminal: control characters become spaces,
 /// then the CSV exporter's formula guard.
 fn cell(text: &str) -> String {
@@ -432,6 +453,62 @@ mod tests {
         assert!(!is_date("2024-13-01"));
         assert!(!is_date("24-01-01"));
         assert!(!is_date("2024-1-01"));
+    }
+
+    #[test]
+    fn an_update_records_one_row_per_option() {
+        use crate::analysis::report::Estimate;
+        use crate::analysis::update::*;
+        let e = |v: f64| Estimate::normal(v, 0.0);
+        let d = |base: f64| Distribution {
+            mean: e(base),
+            p10: e(base - 0.2),
+            p50: e(base),
+            p80: e(base + 0.1),
+            p90: e(base + 0.2),
+        };
+        let option = |id: &str, kind: OptionKind, base: f64| OptionForecast {
+            id: id.into(),
+            kind,
+            added_mitigations: vec![],
+            p_success: e(base),
+            overrun: d(base),
+            slip: d(base / 2.0),
+            npv_total: d(1000.0 * base),
+            npv_forward: d(500.0 * base),
+            p_forward_loss: e(0.1),
+            gain_over_continue: e(0.0),
+        };
+        let result = UpdateResult {
+            trials: 100,
+            seed: 1,
+            ending: crate::engine::Ending::Completed,
+            effective_trials: 50.0,
+            largest_weight_share: 0.1,
+            evidence: vec![],
+            prior: option("continue", OptionKind::Continue, 0.3),
+            options: vec![
+                option("continue", OptionKind::Continue, 0.4),
+                option("stop", OptionKind::Stop, 0.0),
+            ],
+            decision: UpdateDecision {
+                best: 1,
+                runner_up: Some(0),
+                gain_over_runner_up: None,
+                significant: false,
+            },
+            then_and_now: vec![],
+        };
+        let f = update_forecasts(&result);
+        assert_eq!(f.len(), 2);
+        assert_eq!(
+            (f[0].strategy.as_str(), f[0].recommended),
+            ("continue", false)
+        );
+        assert!(f[1].recommended);
+        assert_eq!(f[0].overrun_p80, 0.5);
+        assert_eq!(f[0].slip_p50, 0.2);
+        assert_eq!(f[0].npv_mean, 400.0);
     }
 
     #[test]
