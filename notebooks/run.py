@@ -16,7 +16,7 @@ from nbclient import NotebookClient
 
 HERE = pathlib.Path(__file__).resolve().parent
 # The notebooks the README describes; CI fails if one goes missing.
-EXPECTED = ("calibration.ipynb", "strategy_comparison.ipynb")
+EXPECTED = ("calibration.ipynb", "strategy_comparison.ipynb", "tracking.ipynb")
 
 
 def stripped(notebook) -> bool:

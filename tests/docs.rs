@@ -200,6 +200,15 @@ fn no_command_output_names_a_seed_file_or_folder() {
             vec!["factors"],
             vec!["sources"],
             vec!["sources", "CRM Forum 2001"],
+            vec![
+                "update",
+                "scenarios/default.toml",
+                "--status",
+                "scenarios/status/default-month-08.toml",
+                "--trials",
+                "20000",
+                "-q",
+            ],
         ] {
             let mut args: Vec<String> = command.into_iter().map(String::from).collect();
             args.extend(["--format".to_string(), format.to_string()]);

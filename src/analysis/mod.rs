@@ -15,6 +15,7 @@ pub mod project_fit;
 pub mod reference_class;
 pub mod regression;
 pub mod report;
+pub mod score;
 pub mod sensitivity;
 pub mod significance;
 pub mod targets;

@@ -20,9 +20,11 @@ mod optimize;
 mod progress;
 mod project_fit;
 mod projects;
+mod record;
 mod reference_class;
 mod report;
 mod schema;
+mod score;
 mod sensitivity;
 mod sources;
 mod trials_output;
@@ -180,6 +182,10 @@ pub enum Command {
     /// Print the man page (roff).
     #[command(after_help = completions::MAN_EXAMPLES)]
     Man(completions::ManArgs),
+    /// Keep score of past forecasts: the Brier and log scores of P(success), the coverage of
+    /// the P50s and P80s and a reliability diagram, from a ledger kept with `run --record`.
+    #[command(after_help = score::EXAMPLES)]
+    Score(score::ScoreArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -254,6 +260,8 @@ pub struct RunArgs {
     /// CSV, 46 MB of Parquet.
     #[arg(long, value_name = "FILE")]
     pub trials_output: Option<PathBuf>,
+    #[command(flatten)]
+    pub record: record::RecordArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -376,6 +384,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         Command::Schema(args) => schema::run(args),
         Command::Completions(args) => completions::run_completions(args),
         Command::Man(args) => completions::run_man(args),
+        Command::Score(args) => score::run(args),
         Command::Merge(args) => {
             let parts: Vec<&std::path::Path> = args.parts.iter().map(|p| p.as_path()).collect();
             let (scenario, view, result) = export::shard::merge(&parts)?;
@@ -461,6 +470,7 @@ fn quiet(command: &Command) -> bool {
         Command::Calibrate(a) => a.quiet,
         Command::Report(a) => a.quiet,
         Command::Update(a) => a.quiet,
+        Command::Score(a) => a.quiet,
         _ => false,
     }
 }
@@ -481,6 +491,7 @@ fn table_width(wide: bool, command: &Command) -> Option<usize> {
         Command::ReferenceClass(a) => a.output.output.as_deref(),
         Command::Calibrate(a) => a.report.as_deref(),
         Command::Update(a) => a.output.as_deref(),
+        Command::Score(a) => a.output.as_deref(),
         _ => None,
     };
     if wide || output.is_some_and(|p| p != std::path::Path::new("-")) {
@@ -691,6 +702,14 @@ fn simulate(args: RunArgs, view: View) -> Result<(), Error> {
     if let Some(path) = &args.trials_output {
         trials_output::check_paths(path, args.output.output.as_deref())?;
     }
+    if sharded && args.record.record.is_some() {
+        return Err(bad_option(
+            "--record",
+            "a shard is part of a forecast, not a forecast".into(),
+            "record a whole run: drop --shard",
+        ));
+    }
+    record::check(&args.record, args.output.output.as_deref())?;
     // Before the run: no output may replace an input (the scenario, its catalogue).
     crate::input::opened::check_outputs([
         (args.output.output.as_deref(), "--output"),
@@ -756,7 +775,14 @@ fn simulate(args: RunArgs, view: View) -> Result<(), Error> {
     let exporter = export::exporter(args.output.format.unwrap_or(Format::Table));
     export::write_output(args.output.output.as_deref(), "--output", |out| {
         exporter.report(&report, view, out)
-    })
+    })?;
+    record::record(
+        &args.record,
+        &scenario,
+        args.scenario.as_deref(),
+        (report.run.trials, report.run.seed),
+        &export::ledger::forecasts(&report),
+    )
 }
 
 /// With --precision and no --max-trials.

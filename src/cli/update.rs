@@ -70,6 +70,8 @@ pub struct UpdateArgs {
     /// No progress bar, and no "wrote FILE (SIZE)" line.
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub record: super::record::RecordArgs,
 }
 
 pub fn run(args: UpdateArgs) -> Result<(), Error> {
@@ -82,6 +84,7 @@ pub fn run(args: UpdateArgs) -> Result<(), Error> {
     }
     // Before the run: no output may replace an input (the scenario, its catalogue, the status).
     crate::input::opened::check_outputs([(args.output.as_deref(), "--output")])?;
+    super::record::check(&args.record, args.output.as_deref())?;
     let trials = args.trials.unwrap_or(scenario.simulation.trials);
     super::check_trials(trials, "--trials")?;
     if trials > super::limits::MAX_UPDATE_TRIALS {
@@ -91,7 +94,10 @@ pub fn run(args: UpdateArgs) -> Result<(), Error> {
                 "the scenario asks for {trials} trials, and an update keeps every trial in memory: at most {}",
                 super::limits::MAX_UPDATE_TRIALS
             ),
-            "give --trials 1000000 or fewer",
+            &format!(
+                "give --trials {} or fewer",
+                super::limits::MAX_UPDATE_TRIALS
+            ),
         ));
     }
     let min_effective_trials = args
@@ -152,7 +158,16 @@ pub fn run(args: UpdateArgs) -> Result<(), Error> {
             let exporter = export::exporter(format);
             export::write_output(output, "--output", |out| exporter.document(&document, out))
         }
-    }
+    }?;
+    // The options' forecasts from now, one ledger row each (whole-life NPV, comparable with
+    // `run`'s rows).
+    super::record::record(
+        &args.record,
+        &scenario,
+        args.scenario.as_deref(),
+        (result.trials, result.seed),
+        &export::ledger::update_forecasts(&result),
+    )
 }
 
 /// A page is a file to open in a browser, not text for the terminal (as `crmcast report`).

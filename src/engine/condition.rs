@@ -298,7 +298,11 @@ mod tests {
 
     #[test]
     fn a_rating_a_rounding_beyond_the_support_reads_at_its_end() {
-        let law = Severity::Triangular { min: 0.1, mode: 0.3, max: 0.6 };
+        let law = Severity::Triangular {
+            min: 0.1,
+            mode: 0.3,
+            max: 0.6,
+        };
         assert_eq!(severity_uniform(law, 0.6 + 5e-10), Some(1.0));
         assert_eq!(severity_uniform(law, 0.1 - 5e-10), Some(0.0));
         assert_eq!(severity_uniform(law, 0.6 + 1e-6), None);

@@ -80,6 +80,15 @@ fn read_error(path: &Path, source: std::io::Error) -> Error {
 /// so that a FIFO is refused at once instead of waiting for a writer (a regular file ignores
 /// the flag), and without adopting a terminal as the controlling terminal.
 pub fn open(path: &Path) -> Result<File, Error> {
+    let file = open_unnoted(path)?;
+    // No output of this command may replace it ([`opened::check_output`]).
+    opened::note(path);
+    Ok(file)
+}
+
+/// [`open`] without noting the file as an input: only for a file the command reads in order
+/// to rewrite it (the forecast ledger `--record` appends to).
+fn open_unnoted(path: &Path) -> Result<File, Error> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -99,8 +108,6 @@ pub fn open(path: &Path) -> Result<File, Error> {
             what: describe(file_type),
         });
     }
-    // No output of this command may replace it ([`opened::check_output`]).
-    opened::note(path);
     Ok(file)
 }
 
@@ -138,10 +145,22 @@ pub fn read_bytes(path: &Path, kind: Kind) -> Result<Vec<u8>, Error> {
     Ok(bytes)
 }
 
-/// The file as UTF-8 text, without a leading byte-order mark (so that columns on line 1 count
-/// from the first real character).
-pub fn read_text(path: &Path, kind: Kind) -> Result<String, Error> {
-    let mut bytes = read_bytes(path, kind)?;
+/// A file this command reads and then rewrites as a whole (the forecast ledger that `--record`
+/// appends to), as UTF-8 text without a byte-order mark: checked and bounded like every input,
+/// but not noted as one, so that [`opened::check_output`] lets the rewrite through.
+pub fn read_text_to_rewrite(path: &Path, kind: Kind) -> Result<String, Error> {
+    let file = open_unnoted(path)?;
+    let mut bytes = Vec::new();
+    file.take(kind.limit() + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| read_error(path, e))?;
+    if bytes.len() as u64 > kind.limit() {
+        return Err(kind.too_large(path));
+    }
+    text(path, bytes)
+}
+
+fn text(path: &Path, mut bytes: Vec<u8>) -> Result<String, Error> {
     if bytes.starts_with(BOM) {
         bytes.drain(..BOM.len());
     }
@@ -149,6 +168,12 @@ pub fn read_text(path: &Path, kind: Kind) -> Result<String, Error> {
         path: path.display().to_string(),
         offset: e.utf8_error().valid_up_to(),
     })
+}
+
+/// The file as UTF-8 text, without a leading byte-order mark (so that columns on line 1 count
+/// from the first real character).
+pub fn read_text(path: &Path, kind: Kind) -> Result<String, Error> {
+    text(path, read_bytes(path, kind)?)
 }
 
 /// An error about a file opened at another path, naming it `name` instead (a file a scenario names

@@ -12,6 +12,7 @@ pub mod optimize;
 pub mod project_fit;
 pub mod reference_class;
 pub mod run;
+pub mod score;
 pub mod sensitivity;
 pub mod sources;
 pub mod update;

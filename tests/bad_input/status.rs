@@ -258,7 +258,6 @@ fn update(status_file: &str) -> std::process::Output {
 }
 
 #[test]
-#[ignore = "needs crmcast update (merge)"]
 fn update_refuses_every_bad_status_with_place_and_fix() {
     for case in CASES {
         let file = path(case.file);
@@ -274,7 +273,6 @@ fn update_refuses_every_bad_status_with_place_and_fix() {
 }
 
 #[test]
-#[ignore = "needs crmcast update (merge)"]
 fn update_reads_the_valid_status_and_warns_about_the_odd_one() {
     let output = update(&path("valid.toml"));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -288,7 +286,6 @@ fn update_reads_the_valid_status_and_warns_about_the_odd_one() {
 }
 
 #[test]
-#[ignore = "needs crmcast update (merge)"]
 fn update_refuses_an_oversized_or_missing_status() {
     let mut text = std::fs::read(bad_inputs().join("status/valid.toml")).unwrap();
     text.extend(b"# padding\n".repeat(210_000));

@@ -22,6 +22,7 @@ mod frame;
 mod outcomes;
 pub mod png;
 mod ranking;
+mod reliability;
 mod scale;
 mod then_and_now;
 
@@ -31,6 +32,7 @@ pub use distributions::{npv_histogram, overrun_s_curve, roi_histogram, role_name
 pub use outcomes::{cost_schedule_scatter, frontier};
 pub use png::png;
 pub use ranking::{causes_vs_survey, tornado};
+pub use reliability::reliability;
 pub use then_and_now::{then_and_now, then_and_now_charts};
 
 /// One chart: `id` is stable (`data-chart` and the file name for `--charts DIR`).
