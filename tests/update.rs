@@ -290,3 +290,54 @@ fn trials_beyond_the_memory_limit_are_refused_before_any_work() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("2000000"), "{stderr}");
 }
+
+/// docs/UPDATE.md §9 quotes earned value's estimate and the update's P50 and P80 on the shipped
+/// status at month 12 (default trials and seed): the figures it prints must be the ones the
+/// command gives, and the table shows the same estimate at completion.
+#[test]
+fn the_docs_figures_against_earned_value_are_the_commands() {
+    let output = crmcast()
+        .arg("update")
+        .arg(scenario())
+        .arg("--status")
+        .arg(shipped("12"))
+        .args(["--format", "json", "--quiet"])
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{output:?}");
+    let record = json(&output.stdout);
+    let continuing = &record["options"][0];
+    assert_eq!(continuing["id"], "continue");
+    let percent = |x: &serde_json::Value| format!("{:+.1} %", 100.0 * x.as_f64().expect("number"));
+    let p50 = percent(&continuing["overrun"]["p50"]["value"]);
+    let p80 = format!(
+        "{:+.0} %",
+        100.0
+            * continuing["overrun"]["p80"]["value"]
+                .as_f64()
+                .expect("number")
+    );
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/UPDATE.md"))
+            .expect("docs/UPDATE.md");
+    let docs = docs.split_whitespace().collect::<Vec<_>>().join(" ");
+    let sentence = format!("earned value gives +12.5 % and the update's P50 {p50} (P80 {p80})");
+    assert!(
+        docs.contains(&sentence),
+        "docs/UPDATE.md should say: {sentence}"
+    );
+    let table = crmcast()
+        .arg("update")
+        .arg(scenario())
+        .arg("--status")
+        .arg(shipped("12"))
+        .args(["--format", "markdown", "--quiet"])
+        .output()
+        .expect("run");
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        table.contains("EUR 1,125,000 (+12.5 % against the budget")
+            && table.contains(&format!("the update's P50: {p50}")),
+        "{table}"
+    );
+}

@@ -180,6 +180,28 @@ pub fn title(run: &UpdateRun) -> String {
     )
 }
 
+/// The practitioner's inside view beside the update's: earned value's estimate at completion,
+/// EAC = BAC/CPI = cost to date / fraction complete (docs/UPDATE.md §9), and the update's P50 of
+/// the final overrun, which also weighs the prior and reads progress reports as noisy.
+fn earned_value_row(run: &UpdateRun, result: &UpdateResult) -> Option<Vec<String>> {
+    let (cost, progress) = (run.cost_to_date?, run.progress?);
+    if progress <= 0.0 {
+        return None;
+    }
+    let at_completion = cost / progress;
+    let continuing = result.options.first()?;
+    Some(vec![
+        "earned-value estimate at completion".into(),
+        format!(
+            "{} {} ({:+.1} % against the budget; cost to date / fraction complete); the update's P50: {:+.1} %",
+            run.currency,
+            money(at_completion),
+            100.0 * (at_completion / run.budget - 1.0),
+            100.0 * continuing.overrun.p50.value
+        ),
+    ])
+}
+
 /// The warning when the evidence leaves few effective trials, if it does (without the word
 /// "warning", which the table's row and stderr's prefix say).
 pub fn low_effective_warning(result: &UpdateResult) -> Option<String> {
@@ -256,6 +278,9 @@ fn header_section(run: &UpdateRun, result: &UpdateResult) -> Section {
             },
         ],
     ];
+    if let Some(row) = earned_value_row(run, result) {
+        rows.push(row);
+    }
     if let Some(signal) = run.benefit_signal {
         rows.push(vec![
             "benefit signal".into(),
