@@ -85,11 +85,15 @@ pub fn run(args: ScoreArgs) -> Result<(), Error> {
     let format = match args.format.unwrap_or(ScoreFormat::Table) {
         ScoreFormat::Html => {
             let charts: Vec<charts::Chart> = chart.into_iter().collect();
-            let page = export::html_document::page(
-                &document,
-                &charts,
-                "How past forecasts fared against what happened",
-            );
+            let text = export::html_document::PageText {
+                heading: &document.title,
+                subtitle: "How past forecasts fared against what happened",
+                tab_title: &document.title,
+                footer: "Intervals are 95 % intervals; docs/SCORE.md says how each is made.",
+                charts_after: None,
+                caption: |_| "",
+            };
+            let page = export::html_document::page(&document, &charts, &text);
             return export::write_output(args.output.as_deref(), "--output", |out| {
                 out.write_all(page.as_bytes())
             });

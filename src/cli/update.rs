@@ -145,7 +145,21 @@ pub fn run(args: UpdateArgs) -> Result<(), Error> {
                 &scenario.project.currency,
                 &when,
             );
-            let page = export::update_page::page(&document, &charts);
+            let heading = document
+                .title
+                .split(" — ")
+                .next()
+                .unwrap_or(&document.title);
+            let tab_title = format!("{heading} — crmcast update");
+            let text = export::html_document::PageText {
+                heading,
+                subtitle: document.title[heading.len()..].trim_start_matches(" — "),
+                tab_title: &tab_title,
+                footer: "The trials of the forecast, weighted by how well each agrees with the status (docs/UPDATE.md); intervals are 95 % intervals of the weighted Monte Carlo estimates.",
+                charts_after: Some("Then and now"),
+                caption: charts::then_and_now_reading,
+            };
+            let page = export::html_document::page(&document, &charts, &text);
             export::write_output(output, "--output", |out| out.write_all(page.as_bytes()))
         }
         other => {

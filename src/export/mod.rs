@@ -17,7 +17,6 @@ pub mod sections;
 pub mod shard;
 pub mod shard_check;
 mod table;
-pub mod update_page;
 mod write;
 pub mod xlsx;
 

@@ -33,7 +33,7 @@ pub use outcomes::{cost_schedule_scatter, frontier};
 pub use png::png;
 pub use ranking::{causes_vs_survey, tornado};
 pub use reliability::reliability;
-pub use then_and_now::{then_and_now, then_and_now_charts};
+pub use then_and_now::{then_and_now, then_and_now_charts, then_and_now_reading};
 
 /// One chart: `id` is stable (`data-chart` and the file name for `--charts DIR`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -190,6 +190,22 @@ pub fn then_and_now_charts(curves: &[ThenAndNow], currency: &str, status: &str) 
         .collect()
 }
 
+/// How to read each then-and-now chart (by id), in one sentence; "" for another chart.
+pub fn then_and_now_reading(id: &str) -> &'static str {
+    match id {
+        "then_and_now_overrun" => {
+            "Read across from a confidence level to the cost overrun it needs, before the evidence (dashed) and after it (solid): a curve moved right means the project now looks dearer."
+        }
+        "then_and_now_slip" => {
+            "Read across from a confidence level to the schedule slip it needs, before the evidence (dashed) and after it (solid)."
+        }
+        "then_and_now_npv_total" => {
+            "The whole-life NPV (sunk cost included, comparable with the forecast at the start), before the evidence (dashed) and after it (solid): mass left of zero is the chance the project as a whole loses money."
+        }
+        _ => "",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
