@@ -341,3 +341,50 @@ fn the_docs_figures_against_earned_value_are_the_commands() {
         "{table}"
     );
 }
+
+/// `update --record` appends one ledger row per option from now, the best one marked, and a
+/// second recording appends rather than replaces.
+#[test]
+fn record_appends_the_options_to_the_ledger() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger.csv");
+    for _ in 0..2 {
+        let output = crmcast()
+            .arg("update")
+            .arg(scenario())
+            .arg("--status")
+            .arg(shipped("08"))
+            .args([
+                "--trials",
+                "20000",
+                "--quiet",
+                "--record-date",
+                "2026-08-31",
+            ])
+            .arg("--record")
+            .arg(&ledger)
+            .output()
+            .expect("run");
+        assert!(output.status.success(), "{output:?}");
+    }
+    let text = std::fs::read_to_string(&ledger).expect("ledger");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("recorded,scenario,"), "{text}");
+    let rows = &lines[1..];
+    assert_eq!(rows.len() % 2, 0, "{text}");
+    let per_recording = rows.len() / 2;
+    assert!(
+        rows[0].contains(",continue,") && rows[per_recording - 1].contains(",stop,"),
+        "{text}"
+    );
+    assert_eq!(
+        rows[..per_recording],
+        rows[per_recording..],
+        "the same forecast twice"
+    );
+    let recommended = rows[..per_recording]
+        .iter()
+        .filter(|r| r.contains(",true,"))
+        .count();
+    assert_eq!(recommended, 1, "{text}");
+}
