@@ -66,6 +66,40 @@ impl Outcome {
     };
 }
 
+/// Which objectives a trial breaks: benefit, cost, schedule (docs/MODEL.md §5).
+#[inline]
+pub fn broken_objectives(
+    objectives: &crate::model::Objectives,
+    realisation: f64,
+    overrun: f64,
+    slip: f64,
+) -> [bool; 3] {
+    [
+        realisation < objectives.min_benefit_realisation,
+        overrun > objectives.max_overrun,
+        slip > objectives.max_slip,
+    ]
+}
+
+/// The outcome class of a trial that breaks `broken` objectives (docs/MODEL.md §5): success
+/// when it breaks none, failed when it also crosses the failure rule, challenged otherwise.
+#[inline]
+pub fn outcome_class(
+    failure: &crate::model::FailureRule,
+    broken: [bool; 3],
+    realisation: f64,
+    overrun: f64,
+) -> OutcomeClass {
+    if !broken.iter().any(|&b| b) {
+        OutcomeClass::Success
+    } else if realisation < failure.benefit_realisation_below || overrun >= failure.overrun_at_least
+    {
+        OutcomeClass::Failed
+    } else {
+        OutcomeClass::Challenged
+    }
+}
+
 /// One trial's draws that every strategy shares: the planned log cost and duration, the
 /// benefit noise factor, the annual benefit at full realisation, and the runaway's trigger and
 /// size.
@@ -842,20 +876,8 @@ impl CompiledScenario {
             + self.burn * (duration_ratio - 1.0).max(0.0);
         let overrun = cost_ratio - 1.0;
         let slip = duration_ratio - 1.0;
-        let broken = [
-            realisation < self.objectives.min_benefit_realisation,
-            overrun > self.objectives.max_overrun,
-            slip > self.objectives.max_slip,
-        ];
-        let class = if !broken.iter().any(|&b| b) {
-            OutcomeClass::Success
-        } else if realisation < self.failure.benefit_realisation_below
-            || overrun >= self.failure.overrun_at_least
-        {
-            OutcomeClass::Failed
-        } else {
-            OutcomeClass::Challenged
-        };
+        let broken = broken_objectives(&self.objectives, realisation, overrun, slip);
+        let class = outcome_class(&self.failure, broken, realisation, overrun);
         let benefit_realisation = if class == OutcomeClass::Failed {
             realisation * self.failed_share
         } else {

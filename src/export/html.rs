@@ -25,6 +25,23 @@ pub struct PageOptions {
     pub appendix: bool,
 }
 
+/// The `<head>` every page crmcast writes shares: UTF-8, the viewport, a Content-Security-Policy
+/// that allows no script and no request (inline styles and data images only), the generator,
+/// the tab's `title`, and the shared [`STYLE`] followed by `extra_style`.
+pub(crate) fn page_head(title: &str, version: &str, extra_style: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            meta http-equiv="Content-Security-Policy"
+                content="default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+            meta name="generator" content=(format!("crmcast {version}"));
+            title { (title) }
+            style { (PreEscaped(STYLE)) (PreEscaped(extra_style)) }
+        }
+    }
+}
+
 /// The page for `presentation` with its `charts` (from [`charts::all`]) and the scenario's
 /// `inputs`.
 pub fn page(
@@ -38,15 +55,7 @@ pub fn page(
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta http-equiv="Content-Security-Policy"
-                    content="default-src 'none'; style-src 'unsafe-inline'; img-src data:";
-                meta name="generator" content=(format!("crmcast {}", report.run.crmcast_version));
-                title { (title) }
-                style { (PreEscaped(STYLE)) (PreEscaped(toggle_rules(presentation.distributions.len()))) }
-            }
+            (page_head(&title, report.run.crmcast_version, &toggle_rules(presentation.distributions.len())))
             body {
                 header {
                     h1 { (report.run.scenario) }
@@ -477,8 +486,8 @@ fn assumptions(presentation: &Presentation, options: PageOptions) -> Markup {
     }
 }
 
-/// The page's styles, shared with the other pages crmcast writes (`crmcast update`).
-pub(crate) const STYLE: &str = r#"
+/// The page style every page crmcast writes shares (through [`page_head`]).
+const STYLE: &str = r#"
 :root { --ink:#1b1f24; --muted:#5b6570; --line:#d9dee3; --paper:#fff; --accent:#0072B2; }
 * { box-sizing: border-box; }
 body { margin: 0 auto; max-width: 1100px; padding: 24px; font: 15px/1.5 "DejaVu Sans", "Segoe UI", Arial, sans-serif; color: var(--ink); background: var(--paper); }

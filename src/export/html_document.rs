@@ -6,7 +6,7 @@
 //! file or a ledger always show as text; documents name files, never folders.
 
 use super::charts::Chart;
-use super::html::STYLE;
+use super::html::page_head;
 use crate::presentation::{Document, Section};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
@@ -40,15 +40,7 @@ pub fn page(document: &Document, charts: &[Chart], text: &PageText) -> String {
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta http-equiv="Content-Security-Policy"
-                    content="default-src 'none'; style-src 'unsafe-inline'; img-src data:";
-                meta name="generator" content=(format!("crmcast {version}"));
-                title { (text.tab_title) }
-                style { (PreEscaped(STYLE)) }
-            }
+            (page_head(text.tab_title, version, ""))
             body {
                 header {
                     h1 { (text.heading) }

@@ -134,7 +134,11 @@ fn describe(file_type: std::fs::FileType) -> &'static str {
 
 /// The whole file, refused once more than its kind's limit has been read.
 pub fn read_bytes(path: &Path, kind: Kind) -> Result<Vec<u8>, Error> {
-    let file = open(path)?;
+    read_bounded(open(path)?, path, kind)
+}
+
+/// All of an opened file, refused once more than its kind's limit has been read.
+fn read_bounded(file: File, path: &Path, kind: Kind) -> Result<Vec<u8>, Error> {
     let mut bytes = Vec::new();
     file.take(kind.limit() + 1)
         .read_to_end(&mut bytes)
@@ -149,14 +153,7 @@ pub fn read_bytes(path: &Path, kind: Kind) -> Result<Vec<u8>, Error> {
 /// appends to), as UTF-8 text without a byte-order mark: checked and bounded like every input,
 /// but not noted as one, so that [`opened::check_output`] lets the rewrite through.
 pub fn read_text_to_rewrite(path: &Path, kind: Kind) -> Result<String, Error> {
-    let file = open_unnoted(path)?;
-    let mut bytes = Vec::new();
-    file.take(kind.limit() + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| read_error(path, e))?;
-    if bytes.len() as u64 > kind.limit() {
-        return Err(kind.too_large(path));
-    }
+    let bytes = read_bounded(open_unnoted(path)?, path, kind)?;
     text(path, bytes)
 }
 

@@ -5,7 +5,9 @@
 
 use super::compute::{NPV_FORWARD, NPV_TOTAL, OVERRUN, SLIP, SUCCESS};
 use super::weights::PlanTrial;
-use crate::engine::trial::{CompiledScenario, OutcomeClass, TrialScratch};
+use crate::engine::trial::{
+    CompiledScenario, OutcomeClass, TrialScratch, broken_objectives, outcome_class,
+};
 use crate::model::economics::Discounting;
 use crate::model::{FailureRule, Objectives};
 use crate::scenario::Scenario;
@@ -107,7 +109,9 @@ impl Money {
             // the benefit follow the floored figures.
             let overrun = final_cost / self.budget - 1.0;
             let slip = final_duration / self.duration_months - 1.0;
-            let class = self.class(trial.realisation, overrun, slip);
+            // The engine's rule, on the floored figures.
+            let broken = broken_objectives(&self.objectives, trial.realisation, overrun, slip);
+            let class = outcome_class(&self.failure, broken, trial.realisation, overrun);
             let realisation = if class == OutcomeClass::Failed {
                 trial.realisation * self.failed_share
             } else {
@@ -148,21 +152,5 @@ impl Money {
         out[NPV_TOTAL] = self.salvage - spent - self.bought_cost;
         out[NPV_FORWARD] = self.salvage;
         out[SUCCESS] = 0.0;
-    }
-
-    /// The outcome class of floored figures, by the engine's rule (docs/MODEL.md §6).
-    fn class(&self, realisation: f64, overrun: f64, slip: f64) -> OutcomeClass {
-        let broken = realisation < self.objectives.min_benefit_realisation
-            || overrun > self.objectives.max_overrun
-            || slip > self.objectives.max_slip;
-        if !broken {
-            OutcomeClass::Success
-        } else if realisation < self.failure.benefit_realisation_below
-            || overrun >= self.failure.overrun_at_least
-        {
-            OutcomeClass::Failed
-        } else {
-            OutcomeClass::Challenged
-        }
     }
 }
