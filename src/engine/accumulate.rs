@@ -4,6 +4,7 @@
 //! the number of threads, on which thread ran which batch, or on how a run was split into
 //! shards.
 
+use super::block::{BLOCK_TRIALS, OutcomeBlock};
 use super::sketch::{Sketch, TailSketch};
 use super::trial::{Outcome, OutcomeClass};
 use serde::{Deserialize, Serialize};
@@ -493,6 +494,35 @@ impl StrategyAccumulator {
             a.merge(b);
         }
         self.beats_baseline += other.beats_baseline;
+    }
+}
+
+/// Record a block of evaluated trials in every strategy's accumulator (`accumulators` in
+/// scenario order): each strategy's outcome, its differences to the baseline's on the same trial
+/// and its NPV against every strategy's (per unit of budget). The state it leaves is the one
+/// adding the block's trials one by one gives.
+pub fn add_block(
+    accumulators: &mut [StrategyAccumulator],
+    block: &OutcomeBlock,
+    baseline: usize,
+    per_budget: f64,
+    horizon_years: f64,
+) {
+    let strategies = block.strategies;
+    let mut npvs = [0.0f64; crate::scenario::limits::MAX_STRATEGIES];
+    for t in 0..block.len {
+        let base = block.outcome(baseline, t);
+        let base_values = paired_values(&base, per_budget);
+        for (s, x) in npvs.iter_mut().enumerate().take(strategies) {
+            *x = block.npv[s * BLOCK_TRIALS + t] * per_budget;
+        }
+        let npvs = &npvs[..strategies];
+        for (s, acc) in accumulators.iter_mut().enumerate() {
+            let outcome = block.outcome(s, t);
+            let paired_with = (s != baseline).then_some((&base, &base_values));
+            acc.add(&outcome, paired_with, per_budget, horizon_years);
+            acc.add_versus(npvs[s], npvs);
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 //! [`Observer`] the caller passes in.
 
 pub mod accumulate;
+pub mod block;
 pub mod condition;
 pub mod projects;
 pub mod records;
@@ -15,7 +16,8 @@ pub mod trial;
 
 use crate::error::Error;
 use crate::scenario::Scenario;
-use accumulate::{Moments, StrategyAccumulator, paired_values};
+use accumulate::{Moments, StrategyAccumulator, add_block};
+use block::OutcomeBlock;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
@@ -251,6 +253,8 @@ pub struct Worker {
     batch_moments: Vec<Moments>,
     batches_recorded: u64,
     values: Vec<f64>,
+    /// Evaluated trials waiting to be accumulated, a block at a time.
+    outcomes: OutcomeBlock,
 }
 
 impl Worker {
@@ -269,26 +273,33 @@ impl Worker {
             batch_moments: Vec::new(),
             batches_recorded: 0,
             values: Vec::new(),
+            outcomes: OutcomeBlock::new(compiled.strategies),
         }
     }
 
     /// Run batch `batch` of a run with seed `seed` (`trials` ≤ [`BATCH_TRIALS`] trials).
     pub fn run_batch(&mut self, compiled: &CompiledScenario, seed: u64, batch: u64, trials: u64) {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(batch_seed(seed, batch));
-        let per_budget = 1.0 / compiled.budget;
-        let baseline = compiled.baseline;
+        let accumulate = |accumulators: &mut [StrategyAccumulator], block: &mut OutcomeBlock| {
+            add_block(
+                accumulators,
+                block,
+                compiled.baseline,
+                1.0 / compiled.budget,
+                compiled.horizon_years,
+            );
+            block.clear();
+        };
         let Some(sampler) = self.sampler.as_mut() else {
             for _ in 0..trials {
                 compiled.draw(&mut rng, &mut self.scratch);
                 compiled.evaluate_all(&mut self.scratch, &mut self.presence);
-                add_trial(
-                    &mut self.accumulators,
-                    &self.scratch,
-                    baseline,
-                    per_budget,
-                    compiled,
-                );
+                self.outcomes.push(&self.scratch.outcomes);
+                if self.outcomes.is_full() {
+                    accumulate(&mut self.accumulators, &mut self.outcomes);
+                }
             }
+            accumulate(&mut self.accumulators, &mut self.outcomes);
             return;
         };
         sampler.start_batch(&mut rng, trials as usize);
@@ -296,14 +307,13 @@ impl Worker {
             let uniforms = sampler.uniforms(&mut rng, trial);
             compiled.draw_from_uniforms(uniforms, &mut self.scratch);
             compiled.evaluate_all(&mut self.scratch, &mut self.presence);
-            add_trial(
-                &mut self.batch,
-                &self.scratch,
-                baseline,
-                per_budget,
-                compiled,
-            );
+            self.outcomes.push(&self.scratch.outcomes);
+            if self.outcomes.is_full() {
+                accumulate(&mut self.batch, &mut self.outcomes);
+            }
         }
+        accumulate(&mut self.batch, &mut self.outcomes);
+        let baseline = compiled.baseline;
         if trials == BATCH_TRIALS {
             crate::analysis::report::batch_values(&self.batch, baseline, &mut self.values);
             if self.batch_moments.is_empty() {
@@ -318,31 +328,6 @@ impl Worker {
             total.merge(part);
             part.reset();
         }
-    }
-}
-
-/// Record one evaluated trial in every strategy's accumulator.
-#[inline]
-fn add_trial(
-    accumulators: &mut [StrategyAccumulator],
-    scratch: &TrialScratch,
-    baseline: usize,
-    per_budget: f64,
-    compiled: &CompiledScenario,
-) {
-    let base = &scratch.outcomes[baseline];
-    let base_values = paired_values(base, per_budget);
-    // NPV per unit of budget of every strategy on this trial (a handful of strategies: on the
-    // stack, no allocation per trial).
-    let mut npvs = [0.0f64; crate::scenario::limits::MAX_STRATEGIES];
-    for (x, o) in npvs.iter_mut().zip(&scratch.outcomes) {
-        *x = o.npv * per_budget;
-    }
-    let npvs = &npvs[..scratch.outcomes.len().min(npvs.len())];
-    for (s, (acc, outcome)) in accumulators.iter_mut().zip(&scratch.outcomes).enumerate() {
-        let paired_with = (s != baseline).then_some((base, &base_values));
-        acc.add(outcome, paired_with, per_budget, compiled.horizon_years);
-        acc.add_versus(npvs[s], npvs);
     }
 }
 
