@@ -12,13 +12,12 @@
 //! file. Trial counts are small; the whole file runs in a few seconds, debug or release.
 
 use crmcast::analysis::Report;
+use crmcast::engine::lane_rng::TrialStream;
 use crmcast::engine::trial::CompiledScenario;
 use crmcast::engine::{NoObserver, RunSettings, simulate};
 use crmcast::scenario::Scenario;
 use crmcast::scenario::source::Source;
 use proptest::prelude::*;
-use rand::SeedableRng;
-use rand_xoshiro::Xoshiro256PlusPlus;
 use std::fmt::Write;
 
 /// The catalogue's factors (data/catalogue.toml), in catalogue order.
@@ -594,10 +593,10 @@ proptest! {
         let compiled = CompiledScenario::new(&scenario);
         let mut scratch = compiled.scratch();
         let mut presence = vec![0u64; compiled.strategies * compiled.factors];
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(spec.seed);
+        let mut stream = TrialStream::new(spec.seed, compiled.dimensions());
         let pairs = dominating_pairs(&sets);
         for trial in 0..TRIALS {
-            compiled.draw(&mut rng, &mut scratch);
+            compiled.draw(&mut stream, &mut scratch);
             compiled.evaluate_all(&mut scratch, &mut presence);
             for (s, o) in scratch.outcomes.iter().enumerate() {
                 let finite = [o.overrun, o.slip, o.benefit_realisation, o.annual_benefit, o.investment, o.npv, o.roi]
@@ -645,7 +644,7 @@ proptest! {
         let mut presence = vec![0u64; compiled.strategies * n];
         let mut previous = presence.clone();
         let mut severities = vec![vec![0.0; n]; compiled.strategies];
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(spec.seed);
+        let mut stream = TrialStream::new(spec.seed, compiled.dimensions());
         let pairs = dominating_pairs(&sets);
         // The mitigations of each strategy that act on each factor.
         let acting = |set: &Vec<usize>, i: usize| -> Vec<usize> {
@@ -655,7 +654,7 @@ proptest! {
                 .collect()
         };
         for trial in 0..TRIALS / 2 {
-            compiled.draw(&mut rng, &mut scratch);
+            compiled.draw(&mut stream, &mut scratch);
             compiled.evaluate_all(&mut scratch, &mut presence);
             let present = |s: usize, i: usize| presence[s * n + i] > previous[s * n + i];
             for (s, out) in severities.iter_mut().enumerate() {

@@ -3,12 +3,11 @@
 //! mitigation never hurts on common random numbers.
 
 use crmcast::analysis::Report;
+use crmcast::engine::lane_rng::TrialStream;
 use crmcast::engine::trial::CompiledScenario;
 use crmcast::engine::{NoObserver, RunSettings, Sampling, simulate};
 use crmcast::scenario::Scenario;
 use crmcast::scenario::source::Source;
-use rand::SeedableRng;
-use rand_xoshiro::Xoshiro256PlusPlus;
 
 /// Trials per run: enough to reach the tails of the distributions, few enough for speed.
 pub const MAX_TRIALS: u64 = 1_000;
@@ -85,7 +84,7 @@ fn check_trials(scenario: &Scenario) {
     let compiled = CompiledScenario::new(scenario);
     let mut scratch = compiled.scratch();
     let mut presence = vec![0u64; compiled.strategies * compiled.factors];
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(scenario.simulation.seed);
+    let mut stream = TrialStream::new(scenario.simulation.seed, compiled.dimensions());
     let sets: Vec<&Vec<usize>> = scenario.strategies.iter().map(|s| &s.mitigations).collect();
     let mut pairs = Vec::new();
     for (a, sa) in sets.iter().enumerate() {
@@ -96,7 +95,7 @@ fn check_trials(scenario: &Scenario) {
         }
     }
     for trial in 0..CHECKED_TRIALS.min(scenario.simulation.trials) {
-        compiled.draw(&mut rng, &mut scratch);
+        compiled.draw(&mut stream, &mut scratch);
         compiled.evaluate_all(&mut scratch, &mut presence);
         for (s, o) in scratch.outcomes.iter().enumerate() {
             for (what, x) in [

@@ -11,6 +11,7 @@
 //! Pure: no files, no terminal. The caller passes the seed, the thread count and an
 //! [`Observer`] for progress and interruption; the result is the same at any thread count.
 
+use crate::engine::lane_rng::TrialStream;
 use crate::engine::trial::CompiledScenario;
 use crate::engine::{BATCH_TRIALS, Observer, batch_seed, worker_pool};
 use crate::error::Error;
@@ -210,9 +211,9 @@ fn inner(scenario: &Scenario, trials: u64, seed: u64) -> DrawGains {
     let mut moments = vec![[(0.0f64, 0.0f64); 3]; others.len()];
     let mut count = 0.0;
     for batch in 0..trials.div_ceil(BATCH_TRIALS) {
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(batch_seed(seed, batch));
+        let mut stream = TrialStream::new(batch_seed(seed, batch), compiled.dimensions());
         for _ in 0..BATCH_TRIALS.min(trials - batch * BATCH_TRIALS) {
-            compiled.draw(&mut rng, &mut scratch);
+            compiled.draw(&mut stream, &mut scratch);
             compiled.evaluate_all(&mut scratch, &mut presence);
             count += 1.0;
             let base = &scratch.outcomes[baseline];

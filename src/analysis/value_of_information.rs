@@ -16,6 +16,7 @@
 //! Standard errors come from a seeded bootstrap over trials: each resample is a count of how often
 //! each trial was drawn, and EVPI and every EVPPI are read from one weighted pass over it.
 
+use crate::engine::lane_rng::TrialStream;
 use crate::engine::trial::CompiledScenario;
 use crate::engine::{BATCH_TRIALS, Observer, batch_seed};
 use crate::error::Error;
@@ -349,7 +350,8 @@ fn simulate(
                 return None;
             }
             let size = (BATCH_TRIALS as usize).min(trials - batch * BATCH_TRIALS as usize);
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(batch_seed(seed, batch as u64));
+            let mut stream =
+                TrialStream::new(batch_seed(seed, batch as u64), compiled.dimensions());
             let mut scratch = compiled.scratch();
             let mut presence = vec![0u64; strategies * factors];
             let mut severities = vec![0.0; factors];
@@ -357,7 +359,7 @@ fn simulate(
             let mut struck = Vec::new();
             let mut counts = Vec::with_capacity(size);
             for _ in 0..size {
-                compiled.draw(&mut rng, &mut scratch);
+                compiled.draw(&mut stream, &mut scratch);
                 compiled.evaluate_all(&mut scratch, &mut presence);
                 nb.push(0.0);
                 nb.extend(scratch.outcomes.iter().map(|o| o.npv));

@@ -8,6 +8,7 @@
 pub mod accumulate;
 pub mod block;
 pub mod condition;
+pub mod lane_rng;
 pub mod projects;
 pub mod records;
 pub mod sampling;
@@ -15,9 +16,11 @@ pub mod sketch;
 pub mod trial;
 
 use crate::error::Error;
+use crate::model::vmath;
 use crate::scenario::Scenario;
 use accumulate::{Moments, StrategyAccumulator, add_block};
 use block::OutcomeBlock;
+use lane_rng::{LaneRng, TrialStream};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
@@ -25,7 +28,7 @@ use sampling::BatchSampler;
 pub use sampling::Sampling;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use trial::{CompiledScenario, TrialScratch};
+use trial::{CompiledScenario, LaneScratch, TrialScratch};
 
 /// Trials per batch: the unit of seeding, parallelism and merging (part of the model contract,
 /// since it fixes which random numbers each trial gets).
@@ -255,6 +258,8 @@ pub struct Worker {
     values: Vec<f64>,
     /// Evaluated trials waiting to be accumulated, a block at a time.
     outcomes: OutcomeBlock,
+    /// The lane core's scratch, for runs with fixed parameters.
+    lanes: Option<LaneScratch>,
 }
 
 impl Worker {
@@ -274,11 +279,25 @@ impl Worker {
             batches_recorded: 0,
             values: Vec::new(),
             outcomes: OutcomeBlock::new(compiled.strategies),
+            lanes: compiled.lanes_supported().then(|| compiled.lane_scratch()),
         }
     }
 
     /// Run batch `batch` of a run with seed `seed` (`trials` ≤ [`BATCH_TRIALS`] trials).
     pub fn run_batch(&mut self, compiled: &CompiledScenario, seed: u64, batch: u64, trials: u64) {
+        if self.lanes.is_some() {
+            // Through pulp's runtime dispatch: `LaneBatch::with_simd` and everything it inlines
+            // are compiled once per instruction set (AVX-512, AVX2+FMA, SSE, NEON, scalar) and
+            // the best one the CPU has runs.
+            pulp::Arch::new().dispatch(LaneBatch {
+                worker: self,
+                compiled,
+                seed,
+                batch,
+                trials,
+            });
+            return;
+        }
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(batch_seed(seed, batch));
         let accumulate = |accumulators: &mut [StrategyAccumulator], block: &mut OutcomeBlock| {
             add_block(
@@ -291,8 +310,9 @@ impl Worker {
             block.clear();
         };
         let Some(sampler) = self.sampler.as_mut() else {
+            let mut stream = TrialStream::new(batch_seed(seed, batch), compiled.dimensions());
             for _ in 0..trials {
-                compiled.draw(&mut rng, &mut self.scratch);
+                compiled.draw(&mut stream, &mut self.scratch);
                 compiled.evaluate_all(&mut self.scratch, &mut self.presence);
                 self.outcomes.push(&self.scratch.outcomes);
                 if self.outcomes.is_full() {
@@ -313,9 +333,14 @@ impl Worker {
             }
         }
         accumulate(&mut self.batch, &mut self.outcomes);
-        let baseline = compiled.baseline;
+        self.finish_structured_batch(compiled, trials);
+    }
+
+    /// After a structured design's batch: record its replicate of the report's figures (a full
+    /// batch only) and add the batch into the worker's totals.
+    fn finish_structured_batch(&mut self, compiled: &CompiledScenario, trials: u64) {
         if trials == BATCH_TRIALS {
-            crate::analysis::report::batch_values(&self.batch, baseline, &mut self.values);
+            crate::analysis::report::batch_values(&self.batch, compiled.baseline, &mut self.values);
             if self.batch_moments.is_empty() {
                 self.batch_moments = vec![Moments::default(); self.values.len()];
             }
@@ -328,6 +353,86 @@ impl Worker {
             total.merge(part);
             part.reset();
         }
+    }
+}
+
+/// One batch through the lane core, as pulp's unit of dispatch.
+struct LaneBatch<'a> {
+    worker: &'a mut Worker,
+    compiled: &'a CompiledScenario,
+    seed: u64,
+    batch: u64,
+    trials: u64,
+}
+
+impl pulp::WithSimd for LaneBatch<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        self.worker
+            .run_batch_in_lanes(self.compiled, self.seed, self.batch, self.trials);
+    }
+}
+
+impl Worker {
+    /// [`Self::run_batch`] through the lane core: eight trials per step, their uniforms from the
+    /// batch's eight streams ([`LaneRng`]) or, under a structured design, from the design.
+    #[inline(always)]
+    fn run_batch_in_lanes(
+        &mut self,
+        compiled: &CompiledScenario,
+        seed: u64,
+        batch: u64,
+        trials: u64,
+    ) {
+        let Some(lanes) = self.lanes.as_mut() else {
+            return;
+        };
+        let accumulate = |accumulators: &mut [StrategyAccumulator], block: &mut OutcomeBlock| {
+            add_block(
+                accumulators,
+                block,
+                compiled.baseline,
+                1.0 / compiled.budget,
+                compiled.horizon_years,
+            );
+            block.clear();
+        };
+        let trials = trials as usize;
+        let Some(sampler) = self.sampler.as_mut() else {
+            let mut rng = LaneRng::new(batch_seed(seed, batch));
+            for first in (0..trials).step_by(vmath::LANES) {
+                rng.fill(&mut lanes.uniforms);
+                let valid = vmath::LANES.min(trials - first);
+                compiled.evaluate_lanes(lanes, valid, &mut self.outcomes, &mut self.presence);
+                if self.outcomes.is_full() {
+                    accumulate(&mut self.accumulators, &mut self.outcomes);
+                }
+            }
+            accumulate(&mut self.accumulators, &mut self.outcomes);
+            return;
+        };
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(batch_seed(seed, batch));
+        sampler.start_batch(&mut rng, trials);
+        for first in (0..trials).step_by(vmath::LANES) {
+            let valid = vmath::LANES.min(trials - first);
+            for slot in lanes.uniforms.iter_mut() {
+                *slot = [0.5; vmath::LANES];
+            }
+            for k in 0..valid {
+                let uniforms = sampler.uniforms(&mut rng, first + k);
+                for (slot, &u) in lanes.uniforms.iter_mut().zip(uniforms) {
+                    slot[k] = u;
+                }
+            }
+            compiled.evaluate_lanes(lanes, valid, &mut self.outcomes, &mut self.presence);
+            if self.outcomes.is_full() {
+                accumulate(&mut self.batch, &mut self.outcomes);
+            }
+        }
+        accumulate(&mut self.batch, &mut self.outcomes);
+        self.finish_structured_batch(compiled, trials as u64);
     }
 }
 

@@ -3,6 +3,7 @@
 //! severity, 0 when absent), and the outcome. `crmcast simulate-projects` writes them as CSV;
 //! parameter-recovery tests fit them back. Pure: the caller supplies the seed.
 
+use super::lane_rng::TrialStream;
 use super::trial::{CompiledScenario, Outcome, OutcomeClass};
 use crate::scenario::Scenario;
 use rand::{RngExt, SeedableRng};
@@ -31,12 +32,12 @@ pub fn simulate_projects(
     let compiled = CompiledScenario::new(scenario);
     let mut scratch = compiled.scratch();
     let mut presence = vec![0u64; compiled.strategies * compiled.factors];
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut stream = TrialStream::new(seed, compiled.dimensions());
     let mut hide = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x5EED_0F4D_1551_11AA);
     let mut severities = vec![0.0; compiled.factors];
     (0..count)
         .map(|_| {
-            compiled.draw(&mut rng, &mut scratch);
+            compiled.draw(&mut stream, &mut scratch);
             compiled.evaluate_all(&mut scratch, &mut presence);
             compiled.severities(&scratch, strategy, &mut severities);
             let outcome = scratch.outcomes[strategy];

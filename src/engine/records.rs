@@ -10,6 +10,7 @@
 //!
 //! Pure like the rest of the engine: no files, no terminal; the caller passes the settings.
 
+use super::lane_rng::TrialStream;
 use super::sampling::BatchSampler;
 use super::trial::{CompiledScenario, Outcome, OutcomeClass, TrialScratch};
 use super::{BATCH_TRIALS, RunSettings, Sampling, batch_seed};
@@ -142,6 +143,8 @@ impl Replay {
         let compiled = &self.compiled;
         let size = BATCH_TRIALS.min(self.settings.trials - batch * BATCH_TRIALS);
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(batch_seed(self.settings.seed, batch));
+        let mut stream =
+            TrialStream::new(batch_seed(self.settings.seed, batch), compiled.dimensions());
         let Cursor {
             scratch,
             presence,
@@ -154,7 +157,7 @@ impl Replay {
         }
         for position in 0..positions.end {
             match sampler.as_mut() {
-                None => compiled.draw(&mut rng, scratch),
+                None => compiled.draw(&mut stream, scratch),
                 Some(sampler) => {
                     let uniforms = sampler.uniforms(&mut rng, position as usize);
                     // Mapping the uniforms consumes no random numbers: skipped trials need

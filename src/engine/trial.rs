@@ -8,15 +8,18 @@
 //! parameters once, after its other draws, and then the effect multipliers that have a range
 //! (§8); every strategy uses that draw.
 
+mod lanes;
+
+use super::lane_rng::TrialStream;
 use super::sampling::fast_normal_inverse;
 use crate::model::distribution::{Continuous, Severity, standard_normal_inverse};
 use crate::model::economics::{Discounting, payback_years};
+use crate::model::vmath;
 use crate::model::{
     BenefitModel, CorrelationModel, Impact, MultiplierKind, Parameter, RangedMultiplier,
 };
 use crate::scenario::Scenario;
-use rand::{Rng, RngExt};
-use rand_distr::StandardNormal;
+pub use lanes::LaneScratch;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -118,7 +121,7 @@ struct Plan {
 /// `ln(1 − benefit·severity)`, floored so that a total loss stays finite.
 #[inline]
 fn log_keep(benefit: f64, severity: f64) -> f64 {
-    (1.0 - benefit * severity).max(1e-12).ln()
+    vmath::ln1((1.0 - benefit * severity).max(1e-12))
 }
 
 /// The parameters one trial uses: the scenario's own, or, under parameter uncertainty, this
@@ -527,60 +530,18 @@ impl CompiledScenario {
         self.effects.as_ref().map_or(0, |e| e.multipliers.len())
     }
 
-    /// Draw one trial's random numbers, in the documented order: factor normals, severity
-    /// uniforms, three noise normals (cost, schedule, benefit), two runaway uniforms (trigger,
-    /// size), benefit uniforms, one uniform per mitigation cost; under parameter uncertainty,
-    /// one normal per uncertain parameter, then one uniform per ranged effect multiplier.
+    /// Draw the next trial of `stream` (its uniforms, docs/MODEL.md §2) and prepare it for
+    /// [`Self::evaluate_all`].
     #[inline]
-    pub fn draw<R: Rng>(&self, rng: &mut R, scratch: &mut TrialScratch) {
-        self.draw_raw(rng, scratch);
-        self.finish_draw(scratch);
+    pub fn draw(&self, stream: &mut TrialStream, scratch: &mut TrialScratch) {
+        self.draw_from_uniforms(stream.next_trial(), scratch);
     }
 
-    /// [`Self::draw`] without its last step ([`Self::finish_draw`]): the trial's independent
-    /// random numbers, in the documented order, before they are correlated. `crmcast update`
-    /// conditions them (engine::condition) and then finishes the draw.
-    #[inline]
-    pub(crate) fn draw_raw<R: Rng>(&self, rng: &mut R, scratch: &mut TrialScratch) {
-        for e in scratch.independent.iter_mut() {
-            *e = rng.sample(StandardNormal);
-        }
-        for v in scratch.severity_uniform.iter_mut() {
-            *v = rng.random::<f64>();
-        }
-        for eta in scratch.noise.iter_mut() {
-            *eta = rng.sample(StandardNormal);
-        }
-        for u in scratch.runaway_uniform.iter_mut() {
-            *u = rng.random::<f64>();
-        }
-        for u in scratch
-            .benefit_uniform
-            .iter_mut()
-            .take(self.benefits.dimensions())
-        {
-            *u = rng.random::<f64>();
-        }
-        for (cost, distribution) in scratch
-            .mitigation_cost
-            .iter_mut()
-            .zip(&self.mitigation_cost)
-        {
-            *cost = distribution.inverse_cdf(rng.random::<f64>());
-        }
-        // Both empty without parameter uncertainty.
-        for e in scratch.parameter_normal.iter_mut() {
-            *e = rng.sample(StandardNormal);
-        }
-        for u in scratch.effect_uniform.iter_mut() {
-            *u = rng.random::<f64>();
-        }
-    }
-
-    /// Uniforms per trial under the structured sampling designs: one per factor (its normal),
-    /// one per factor (its severity), three noise normals, two runaway uniforms, the benefit
-    /// model's uniforms, one per mitigation cost, one per uncertain parameter, one per drawn
-    /// effect multiplier — the same order as [`Self::draw`].
+    /// Uniforms per trial: one per factor (its normal), one per factor (its severity), three
+    /// noise normals (cost, schedule, benefit), two runaway uniforms (trigger, size), the
+    /// benefit model's uniforms, one per mitigation cost, one per uncertain parameter, one per
+    /// drawn effect multiplier. Every sampling design fills this vector; the trial maps it to
+    /// its random inputs by inverse CDFs.
     pub fn dimensions(&self) -> usize {
         2 * self.factors
             + 3
@@ -592,9 +553,18 @@ impl CompiledScenario {
     }
 
     /// Map one trial's uniforms (each in (0, 1), `self.dimensions()` of them) to its random
-    /// inputs by inverse CDFs, then correlate and draw severities as [`Self::draw`] does.
+    /// inputs by inverse CDFs, then correlate and draw severities.
     #[inline]
     pub fn draw_from_uniforms(&self, uniforms: &[f64], scratch: &mut TrialScratch) {
+        self.draw_raw(uniforms, scratch);
+        self.finish_draw(scratch);
+    }
+
+    /// [`Self::draw_from_uniforms`] without its last step ([`Self::finish_draw`]): the trial's
+    /// independent random inputs, before they are correlated. `crmcast update` conditions them
+    /// (engine::condition) and then finishes the draw.
+    #[inline]
+    pub(crate) fn draw_raw(&self, uniforms: &[f64], scratch: &mut TrialScratch) {
         let n = self.factors;
         let (normals, rest) = uniforms.split_at(n);
         let (severity, rest) = rest.split_at(n);
@@ -604,11 +574,11 @@ impl CompiledScenario {
         let (mitigation, rest) = rest.split_at(self.mitigation_cost.len());
         let (parameter, effect) = rest.split_at(self.uncertain_parameters());
         for (e, &u) in scratch.independent.iter_mut().zip(normals) {
-            *e = fast_normal_inverse(u);
+            *e = vmath::normal_inverse1(u);
         }
         scratch.severity_uniform.copy_from_slice(severity);
         for (eta, &u) in scratch.noise.iter_mut().zip(noise) {
-            *eta = fast_normal_inverse(u);
+            *eta = vmath::normal_inverse1(u);
         }
         scratch.runaway_uniform.copy_from_slice(runaway);
         scratch.benefit_uniform[..benefit.len()].copy_from_slice(benefit);
@@ -621,10 +591,9 @@ impl CompiledScenario {
             *cost = distribution.inverse_cdf(u);
         }
         for (e, &u) in scratch.parameter_normal.iter_mut().zip(parameter) {
-            *e = fast_normal_inverse(u);
+            *e = vmath::normal_inverse1(u);
         }
         scratch.effect_uniform.copy_from_slice(effect);
-        self.finish_draw(scratch);
     }
 
     /// Under parameter uncertainty: this trial's parameters, `δ = R·e` added to the scenario's
@@ -758,22 +727,23 @@ impl CompiledScenario {
         let parameters = &scratch.parameters;
         let runaway = &parameters.runaway;
         let [trigger, size] = scratch.runaway_uniform;
-        // Unit exponentials by inversion: E = −ln(1 − u).
-        let (trigger, size) = (-(-trigger).ln_1p(), -(-size).ln_1p());
+        // Unit exponentials by inversion: E = −ln(1 − u) (1 − u is exact for u ≥ ½, and within
+        // half an ulp of 1 otherwise).
+        let (trigger, size) = (-vmath::ln1(1.0 - trigger), -vmath::ln1(1.0 - size));
         let plan = Plan {
             log_cost: parameters.log_cost_mean + parameters.log_cost_sd * eta_cost,
             log_duration: parameters.log_schedule_mean
                 + parameters.log_schedule_sd
                     * (estimate.cost_schedule_correlation * eta_cost
                         + self.cost_schedule_complement * eta_schedule),
-            benefit_noise: (estimate.benefit_sd * eta_benefit
-                - 0.5 * estimate.benefit_sd * estimate.benefit_sd)
-                .exp(),
+            benefit_noise: vmath::exp1(
+                estimate.benefit_sd * eta_benefit - 0.5 * estimate.benefit_sd * estimate.benefit_sd,
+            ),
             annual_full: self
                 .benefits
                 .annual_benefit(&scratch.benefit_uniform[..self.benefits.dimensions()]),
             // λ₀·e^L > E  ⇔  L > ln(E/λ₀); λ₀ = 0 gives +∞ (never).
-            runaway_threshold: (trigger / runaway.base_hazard()).ln(),
+            runaway_threshold: vmath::ln1(trigger / runaway.base_hazard()),
             runaway_log_size: runaway.size_min.ln() + size / runaway.tail,
         };
         for s in 0..self.strategies {
@@ -869,10 +839,10 @@ impl CompiledScenario {
         let runaway = load > plan.runaway_threshold;
         let runaway_log_cost = if runaway { plan.runaway_log_size } else { 0.0 };
         let elasticity = scratch.parameters.runaway.schedule;
-        let realisation = (plan.benefit_noise * log_benefit.exp()).min(1.0);
+        let realisation = (plan.benefit_noise * vmath::exp1(log_benefit)).min(1.0);
         let duration_ratio =
-            (plan.log_duration + log_duration + elasticity * runaway_log_cost).exp();
-        let cost_ratio = (plan.log_cost + log_cost + runaway_log_cost).exp()
+            vmath::exp1(plan.log_duration + log_duration + elasticity * runaway_log_cost);
+        let cost_ratio = vmath::exp1(plan.log_cost + log_cost + runaway_log_cost)
             + self.burn * (duration_ratio - 1.0).max(0.0);
         let overrun = cost_ratio - 1.0;
         let slip = duration_ratio - 1.0;
@@ -1012,8 +982,8 @@ impl CompiledScenario {
                 scratch.variant_log_keep[self.variant_offset[i] + (entry & 0xff) as usize];
         }
         let sd = self.estimate.benefit_sd;
-        let noise = (sd * scratch.noise[2] - 0.5 * sd * sd).exp();
-        (noise * f64::exp(log_benefit)).min(1.0)
+        let noise = vmath::exp1(sd * scratch.noise[2] - 0.5 * sd * sd);
+        (noise * vmath::exp1(log_benefit)).min(1.0)
     }
 
     /// The trial's annual benefit at full realisation.
@@ -1043,8 +1013,6 @@ fn compressed<'a>(lists: impl Iterator<Item = &'a Vec<usize>>) -> (Vec<usize>, V
 mod tests {
     use super::*;
     use crate::scenario::source::Source;
-    use rand::SeedableRng;
-    use rand_xoshiro::Xoshiro256PlusPlus;
 
     /// One factor that strikes often, three mitigations on its severity with the same stated
     /// multiplier 0.5 (two with a range, one without), a fourth on its probability, and a
@@ -1110,11 +1078,11 @@ mod tests {
 
         let mut scratch = compiled.scratch();
         let mut presence = vec![0u64; compiled.strategies * n];
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+        let mut stream = TrialStream::new(7, compiled.dimensions());
         let mut severities = vec![vec![0.0; n]; compiled.strategies];
         let (mut differ, mut both) = (0, 0);
         for _ in 0..2_000 {
-            compiled.draw(&mut rng, &mut scratch);
+            compiled.draw(&mut stream, &mut scratch);
             compiled.evaluate_all(&mut scratch, &mut presence);
             for (strategy, out) in severities.iter_mut().enumerate() {
                 compiled.severities(&scratch, strategy, out);

@@ -36,7 +36,9 @@ impl Continuous {
             Continuous::Fixed { value } => value,
             Continuous::Uniform { min, max } => min + u * (max - min),
             Continuous::Triangular { min, mode, max } => triangular_inverse(u, min, mode, max),
-            Continuous::LogNormal { mu, sigma } => (mu + sigma * standard_normal_inverse(u)).exp(),
+            Continuous::LogNormal { mu, sigma } => {
+                super::vmath::exp1(mu + sigma * super::vmath::normal_inverse1(u))
+            }
         }
     }
 
@@ -96,13 +98,7 @@ fn triangular_inverse(u: f64, min: f64, mode: f64, max: f64) -> f64 {
 /// `x^(1/n)`, with the common shapes (n = 1, 2) spared a `powf` in the trial loop.
 #[inline]
 fn root(x: f64, n: f64) -> f64 {
-    if n == 2.0 {
-        x.sqrt()
-    } else if n == 1.0 {
-        x
-    } else {
-        x.powf(1.0 / n)
-    }
+    super::vmath::root1(x, n)
 }
 
 /// How hard a factor strikes when present, on [0, 1].

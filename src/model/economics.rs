@@ -26,6 +26,11 @@ impl Discounting {
 
     /// Present value of a flow of `annual` per year from `start_years` to the horizon.
     #[inline]
+    /// `e^{−δ H}`.
+    pub fn horizon_factor(&self) -> f64 {
+        self.horizon_factor
+    }
+
     pub fn present_value(&self, annual: f64, start_years: f64) -> f64 {
         if start_years >= self.horizon_years || annual == 0.0 {
             return 0.0;
@@ -33,7 +38,7 @@ impl Discounting {
         if self.force.abs() < 1e-12 {
             return annual * (self.horizon_years - start_years);
         }
-        annual * ((-self.force * start_years).exp() - self.horizon_factor) / self.force
+        annual * (super::vmath::exp1(-self.force * start_years) - self.horizon_factor) / self.force
     }
 }
 

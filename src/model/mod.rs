@@ -8,6 +8,7 @@ pub mod economics;
 pub mod progress;
 pub mod sources;
 pub mod uncertainty;
+pub mod vmath;
 
 pub use catalogue::{Catalogue, Category, Defaults, Group};
 pub use correlation::CorrelationModel;

@@ -11,14 +11,13 @@
 //! results are still bit-identical at any thread count.
 
 use super::OptimizeObserver;
+use crate::engine::lane_rng::TrialStream;
 use crate::engine::trial::{CompiledScenario, OutcomeClass};
 use crate::engine::{BATCH_TRIALS, batch_seed};
 use crate::error::Error;
 use crate::model::Strategy;
 use crate::scenario::Scenario;
 use crate::scenario::limits::MAX_STRATEGIES;
-use rand::SeedableRng;
-use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -246,10 +245,12 @@ impl<'a> Evaluator<'a> {
                 return Err(self.interrupted());
             }
             let size = BATCH_TRIALS.min(trials.trials - k * BATCH_TRIALS);
-            let mut rng =
-                Xoshiro256PlusPlus::seed_from_u64(batch_seed(self.seed, trials.first_batch + k));
+            let mut stream = TrialStream::new(
+                batch_seed(self.seed, trials.first_batch + k),
+                compiled.dimensions(),
+            );
             for _ in 0..size {
-                compiled.draw(&mut rng, &mut scratch);
+                compiled.draw(&mut stream, &mut scratch);
                 compiled.evaluate_all(&mut scratch, &mut presence);
                 for (v, outcome) in values.iter_mut().zip(&scratch.outcomes) {
                     if series.npv {

@@ -10,6 +10,7 @@ use super::money::Money;
 use super::weights::{Likelihood, Partial, PlanTrial};
 use super::{OptionKind, UpdateSettings};
 use crate::engine::condition::{self, Conditioning, FactorState, RawDraw};
+use crate::engine::lane_rng::TrialStream;
 use crate::engine::trial::{CompiledScenario, Outcome, TrialScratch};
 use crate::engine::{BATCH_TRIALS, Observer, batch_seed, worker_pool};
 use crate::error::Error;
@@ -236,11 +237,11 @@ impl Worker {
         let stride = setup.stride();
         let strategies = compiled.strategies;
         let observed = self.terms.len() - setup.likelihood.len();
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(batch_seed(seed, batch));
+        let mut stream = TrialStream::new(batch_seed(seed, batch), compiled.dimensions());
         let mut side = Xoshiro256PlusPlus::seed_from_u64(condition::side_seed(seed, batch));
         let separate_prior = !conditioning.leaves_plan_alone();
         for record in records.chunks_exact_mut(stride) {
-            compiled.draw_raw(&mut rng, &mut self.scratch);
+            compiled.draw_raw(stream.next_trial(), &mut self.scratch);
             conditioning.locks(&mut side, &mut self.locked);
             let (head, rest) = record.split_at_mut(1);
             let (values, prior) = rest.split_at_mut(VALUES * (strategies + 1));

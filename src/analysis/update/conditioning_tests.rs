@@ -35,10 +35,10 @@ fn each_trial(
     let mut presence = vec![0u64; compiled.strategies * compiled.factors];
     let mut terms = vec![0.0; setup.observations];
     let mut locked = Vec::new();
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(29);
+    let mut stream = crate::engine::lane_rng::TrialStream::new(29, compiled.dimensions());
     let mut side = Xoshiro256PlusPlus::seed_from_u64(31);
     for _ in 0..trials {
-        compiled.draw_raw(&mut rng, &mut scratch);
+        compiled.draw_raw(stream.next_trial(), &mut scratch);
         conditioning.locks(&mut side, &mut locked);
         let log_weight = conditioning.condition(compiled, &mut scratch, &mut terms);
         conditioning.lock(compiled, &mut scratch, &locked);

@@ -1,0 +1,502 @@
+//! The trial core in lanes: eight trials at a time, every quantity an `[f64; 8]` with one lane
+//! per trial, so that the arithmetic compiles to vector instructions (AVX2, AVX-512 or NEON,
+//! chosen at run time by [`crate::engine::vmath::dispatch`]). It computes what
+//! [`CompiledScenario::draw_from_uniforms`] followed by [`CompiledScenario::evaluate_all`]
+//! computes for each lane's uniforms (docs/MODEL.md §2–§5), with three differences of form,
+//! not of substance: every factor's severity is computed whether or not it strikes (a lane's
+//! absent factor contributes an exact 0); strategies with the same present factors are
+//! evaluated again rather than copied; `exp` and `ln` are the lane functions of `vmath`.
+//!
+//! The lane core covers runs with fixed parameters; a run that draws its parameters per trial
+//! (`--parameter-uncertainty`) uses the one-trial path.
+
+// Lane loops index several arrays by lane: the form LLVM vectorises.
+#![allow(clippy::needless_range_loop)]
+
+use super::{CompiledScenario, OutcomeClass, broken_objectives, outcome_class};
+use crate::engine::block::{BLOCK_TRIALS, NO_CAUSE, OutcomeBlock};
+use crate::model::BenefitModel;
+use crate::model::distribution::{Continuous, Severity};
+use crate::model::vmath::{self, LANES, Lanes};
+
+/// One worker's lane scratch: allocated once per run.
+pub struct LaneScratch {
+    /// The chunk's uniforms, `uniforms[d][lane]`, in the order of
+    /// [`CompiledScenario::dimensions`].
+    pub uniforms: Vec<Lanes>,
+    independent: Vec<Lanes>,
+    correlated: Vec<Lanes>,
+    /// Per severity variant: the mitigated severity and `ln(1 − benefit·severity)`.
+    variant_severity: Vec<Lanes>,
+    variant_log_keep: Vec<Lanes>,
+    mitigation_cost: Vec<Lanes>,
+}
+
+/// The draws every strategy of a chunk shares.
+struct LanePlan {
+    log_cost: Lanes,
+    log_duration: Lanes,
+    benefit_noise: Lanes,
+    annual_full: Lanes,
+    runaway_threshold: Lanes,
+    runaway_log_size: Lanes,
+}
+
+#[inline(always)]
+fn splat(x: f64) -> Lanes {
+    [x; LANES]
+}
+
+/// Lane-wise inverse CDF of a severity law (as [`Severity::inverse_cdf`]).
+#[inline(always)]
+fn severity_lanes(law: &Severity, u: Lanes) -> Lanes {
+    match *law {
+        Severity::Fixed { value } => splat(value),
+        Severity::Uniform { min, max } => u.map(|u| min + u * (max - min)),
+        Severity::Triangular { min, mode, max } => triangular_lanes(u, min, mode, max),
+        Severity::Kumaraswamy { a, b } => {
+            let inner = vmath::root(u.map(|u| 1.0 - u), b);
+            vmath::root(inner.map(|x| 1.0 - x), a)
+        }
+    }
+}
+
+/// Lane-wise triangular inverse CDF: both branches computed, the lane's one selected.
+#[inline(always)]
+fn triangular_lanes(u: Lanes, min: f64, mode: f64, max: f64) -> Lanes {
+    let width = max - min;
+    if width <= 0.0 {
+        return splat(min);
+    }
+    let split = (mode - min) / width;
+    let mut out = [0.0; LANES];
+    for k in 0..LANES {
+        let low = min + (u[k] * width * (mode - min)).sqrt();
+        let high = max - ((1.0 - u[k]) * width * (max - mode)).sqrt();
+        out[k] = if u[k] < split { low } else { high };
+    }
+    out
+}
+
+/// Lane-wise inverse CDF of a continuous law (as [`Continuous::inverse_cdf`]).
+#[inline(always)]
+fn continuous_lanes(law: &Continuous, u: Lanes) -> Lanes {
+    match *law {
+        Continuous::Fixed { value } => splat(value),
+        Continuous::Uniform { min, max } => u.map(|u| min + u * (max - min)),
+        Continuous::Triangular { min, mode, max } => triangular_lanes(u, min, mode, max),
+        Continuous::LogNormal { mu, sigma } => {
+            let z = vmath::normal_inverse(u);
+            vmath::exp(z.map(|z| mu + sigma * z))
+        }
+    }
+}
+
+/// Lane-wise annual benefit at full realisation (as [`BenefitModel::annual_benefit`]).
+#[inline(always)]
+fn annual_benefit_lanes(model: &BenefitModel, u: &[Lanes]) -> Lanes {
+    match model {
+        BenefitModel::Direct { annual } => continuous_lanes(annual, u[0]),
+        BenefitModel::Levers {
+            baseline_revenue,
+            margin,
+            churn_rate,
+            uplifts,
+        } => {
+            let new_customers = continuous_lanes(&uplifts[0], u[0]);
+            let churn_cut = continuous_lanes(&uplifts[1], u[1]);
+            let spend = continuous_lanes(&uplifts[2], u[2]);
+            let items = continuous_lanes(&uplifts[3], u[3]);
+            let frequency = continuous_lanes(&uplifts[4], u[4]);
+            let mut out = [0.0; LANES];
+            for k in 0..LANES {
+                let retained = churn_rate * churn_cut[k];
+                let multiplier = (1.0 + new_customers[k])
+                    * (1.0 + retained)
+                    * (1.0 + spend[k])
+                    * (1.0 + items[k])
+                    * (1.0 + frequency[k]);
+                out[k] = baseline_revenue * margin * (multiplier - 1.0);
+            }
+            out
+        }
+    }
+}
+
+impl CompiledScenario {
+    /// Whether the lane core can run this compiled scenario (fixed parameters).
+    pub fn lanes_supported(&self) -> bool {
+        self.uncertainty.is_none() && self.effects.is_none() && self.retarget.is_none()
+    }
+
+    /// Scratch space for the lane core.
+    pub fn lane_scratch(&self) -> LaneScratch {
+        LaneScratch {
+            uniforms: vec![[0.0; LANES]; self.dimensions()],
+            independent: vec![[0.0; LANES]; self.factors],
+            correlated: vec![[0.0; LANES]; self.factors],
+            variant_severity: vec![[0.0; LANES]; self.variant_scale.len()],
+            variant_log_keep: vec![[0.0; LANES]; self.variant_scale.len()],
+            mitigation_cost: vec![[0.0; LANES]; self.mitigation_cost.len()],
+        }
+    }
+
+    /// Evaluate the eight trials whose uniforms are in `lanes.uniforms` under every strategy,
+    /// writing the first `valid` of them to `block` (trials `block.len ..`) and counting factor
+    /// presence per strategy into `presence[s * factors + i]` (valid lanes only).
+    #[inline(always)]
+    pub fn evaluate_lanes(
+        &self,
+        lanes: &mut LaneScratch,
+        valid: usize,
+        block: &mut OutcomeBlock,
+        presence: &mut [u64],
+    ) {
+        debug_assert!(self.lanes_supported() && valid <= LANES);
+        debug_assert!(block.len + valid <= BLOCK_TRIALS);
+        let n = self.factors;
+        let parameters = &self.parameters;
+        // Draws: factor normals, correlated; severities of every variant.
+        for i in 0..n {
+            lanes.independent[i] = vmath::normal_inverse(lanes.uniforms[i]);
+        }
+        self.correlation_lanes(&lanes.independent, &mut lanes.correlated);
+        for i in 0..n {
+            let severity = severity_lanes(&self.severity[i], lanes.uniforms[n + i]);
+            let benefit = parameters.impact[i].benefit;
+            for v in self.variant_offset[i]..self.variant_offset[i + 1] {
+                let scale = parameters.variant_scale[v];
+                let scaled = severity.map(|s| s * scale);
+                lanes.variant_severity[v] = scaled;
+                lanes.variant_log_keep[v] =
+                    vmath::ln(scaled.map(|s| (1.0 - benefit * s).max(1e-12)));
+            }
+        }
+        let plan = self.plan_lanes(&lanes.uniforms);
+        let mitigation_base = 2 * n + 5 + self.benefits.dimensions();
+        for (m, law) in self.mitigation_cost.iter().enumerate() {
+            lanes.mitigation_cost[m] = continuous_lanes(law, lanes.uniforms[mitigation_base + m]);
+        }
+        let valid_mask: [bool; LANES] = std::array::from_fn(|k| k < valid);
+        for s in 0..self.strategies {
+            self.strategy_lanes(lanes, &plan, s, &valid_mask, valid, block, presence);
+        }
+        block.len += valid;
+    }
+
+    /// `z = L·e` in lanes (as [`crate::model::CorrelationModel::correlate`]).
+    #[inline(always)]
+    fn correlation_lanes(&self, independent: &[Lanes], correlated: &mut [Lanes]) {
+        for (row, out) in correlated.iter_mut().enumerate() {
+            let coefficients = self.correlation.lower_row(row);
+            let mut sum = [0.0; LANES];
+            for (&l, e) in coefficients.iter().zip(independent) {
+                for k in 0..LANES {
+                    sum[k] += l * e[k];
+                }
+            }
+            *out = sum;
+        }
+    }
+
+    /// The draws every strategy shares (as the start of [`CompiledScenario::evaluate_all`]).
+    #[inline(always)]
+    fn plan_lanes(&self, uniforms: &[Lanes]) -> LanePlan {
+        let n = self.factors;
+        let p = &self.parameters;
+        let estimate = &self.estimate;
+        let noise = [
+            vmath::normal_inverse(uniforms[2 * n]),
+            vmath::normal_inverse(uniforms[2 * n + 1]),
+            vmath::normal_inverse(uniforms[2 * n + 2]),
+        ];
+        // Unit exponentials by inversion, E = −ln(1 − u); 1 − u is exact for u ≥ ½ and within
+        // half an ulp of 1 otherwise.
+        let trigger = vmath::ln(uniforms[2 * n + 3].map(|u| 1.0 - u));
+        let size = vmath::ln(uniforms[2 * n + 4].map(|u| 1.0 - u));
+        let hazard = p.runaway.base_hazard();
+        let sd = estimate.benefit_sd;
+        let benefit_noise = vmath::exp(noise[2].map(|eta| sd * eta - 0.5 * sd * sd));
+        // λ₀·e^L > E  ⇔  L > ln(E/λ₀); λ₀ = 0 gives +∞ (never).
+        let runaway_threshold = vmath::ln(trigger.map(|t| -t / hazard));
+        let log_size_min = p.runaway.size_min.ln();
+        let mut plan = LanePlan {
+            log_cost: [0.0; LANES],
+            log_duration: [0.0; LANES],
+            benefit_noise,
+            annual_full: annual_benefit_lanes(&self.benefits, &uniforms[2 * n + 5..]),
+            runaway_threshold,
+            runaway_log_size: size.map(|e| log_size_min - e / p.runaway.tail),
+        };
+        for k in 0..LANES {
+            plan.log_cost[k] = p.log_cost_mean + p.log_cost_sd * noise[0][k];
+            plan.log_duration[k] = p.log_schedule_mean
+                + p.log_schedule_sd
+                    * (estimate.cost_schedule_correlation * noise[0][k]
+                        + self.cost_schedule_complement * noise[1][k]);
+        }
+        plan
+    }
+
+    /// One strategy's outcomes in every lane (as [`CompiledScenario::evaluate_all`] and
+    /// `physical` for one strategy).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn strategy_lanes(
+        &self,
+        lanes: &LaneScratch,
+        plan: &LanePlan,
+        s: usize,
+        valid_mask: &[bool; LANES],
+        valid: usize,
+        block: &mut OutcomeBlock,
+        presence: &mut [u64],
+    ) {
+        let n = self.factors;
+        let row = s * n;
+        let p = &self.parameters;
+        let (mut log_benefit, mut log_cost, mut log_duration, mut load) =
+            ([0.0; LANES], [0.0; LANES], [0.0; LANES], [0.0; LANES]);
+        for i in 0..n {
+            let threshold = p.threshold[row + i];
+            if threshold == f64::NEG_INFINITY {
+                continue;
+            }
+            let v = self.variant_offset[i] + self.strategy_variant[row + i] as usize;
+            let (severity, keep) = (&lanes.variant_severity[v], &lanes.variant_log_keep[v]);
+            let z = &lanes.correlated[i];
+            let impact = &p.impact[i];
+            let mut count = 0u64;
+            for k in 0..LANES {
+                let present = z[k] < threshold;
+                count += (present & valid_mask[k]) as u64;
+                let sv = if present { severity[k] } else { 0.0 };
+                log_benefit[k] += if present { keep[k] } else { 0.0 };
+                log_cost[k] += impact.cost * sv;
+                log_duration[k] += impact.schedule * sv;
+                load[k] += impact.runaway * sv;
+            }
+            presence[row + i] += count;
+        }
+        let elasticity = p.runaway.schedule;
+        let mut runaway_log_cost = [0.0; LANES];
+        let mut duration_arg = [0.0; LANES];
+        let mut cost_arg = [0.0; LANES];
+        let mut benefit_arg = [0.0; LANES];
+        for k in 0..LANES {
+            let runaway = load[k] > plan.runaway_threshold[k];
+            runaway_log_cost[k] = if runaway {
+                plan.runaway_log_size[k]
+            } else {
+                0.0
+            };
+            duration_arg[k] =
+                plan.log_duration[k] + log_duration[k] + elasticity * runaway_log_cost[k];
+            cost_arg[k] = plan.log_cost[k] + log_cost[k] + runaway_log_cost[k];
+            benefit_arg[k] = log_benefit[k];
+        }
+        let duration_ratio = vmath::exp(duration_arg);
+        let cost_exp = vmath::exp(cost_arg);
+        let benefit_exp = vmath::exp(benefit_arg);
+        let discounting = &self.discounting;
+        let force = discounting.force;
+        let horizon = discounting.horizon_years;
+        let mut go_live = [0.0; LANES];
+        for k in 0..LANES {
+            go_live[k] = self.duration_years * duration_ratio[k];
+        }
+        let discount = vmath::exp(go_live.map(|t| -force * t));
+        let mitigations = &self.strategy_mitigations[s];
+        let mut class = [0u8; LANES];
+        let mut broken_lanes = [[false; 3]; LANES];
+        let mut any_miss = false;
+        let base = s * BLOCK_TRIALS + block.len;
+        for k in 0..LANES {
+            let realisation = (plan.benefit_noise[k] * benefit_exp[k]).min(1.0);
+            let cost_ratio = cost_exp[k] + self.burn * (duration_ratio[k] - 1.0).max(0.0);
+            let overrun = cost_ratio - 1.0;
+            let slip = duration_ratio[k] - 1.0;
+            let broken = broken_objectives(&self.objectives, realisation, overrun, slip);
+            let c = outcome_class(&self.failure, broken, realisation, overrun);
+            let benefit_realisation = if c == OutcomeClass::Failed {
+                realisation * self.failed_share
+            } else {
+                realisation
+            };
+            let annual = plan.annual_full[k] * benefit_realisation;
+            let t = go_live[k];
+            let benefit_value = if t >= horizon || annual == 0.0 {
+                0.0
+            } else if force.abs() < 1e-12 {
+                annual * (horizon - t)
+            } else {
+                annual * (discount[k] - discounting.horizon_factor()) / force
+            };
+            let mut mitigation = 0.0;
+            for &m in mitigations {
+                mitigation += lanes.mitigation_cost[m][k];
+            }
+            let investment = self.budget * cost_ratio + mitigation;
+            let npv = benefit_value - investment;
+            class[k] = c as u8;
+            broken_lanes[k] = broken;
+            any_miss |= c != OutcomeClass::Success && valid_mask[k];
+            if k < valid {
+                let j = base + k;
+                block.class[j] = c as u8;
+                block.overrun[j] = overrun;
+                block.slip[j] = slip;
+                block.benefit_realisation[j] = benefit_realisation;
+                block.annual_benefit[j] = annual;
+                block.investment[j] = investment;
+                block.npv[j] = npv;
+                block.roi[j] = npv / investment;
+                block.payback_years[j] = if annual <= 0.0 {
+                    f64::INFINITY
+                } else {
+                    t + investment / annual
+                };
+                block.runaway[j] = (load[k] > plan.runaway_threshold[k]) as u8;
+                block.primary_cause[j] = NO_CAUSE;
+            }
+        }
+        if !any_miss {
+            return;
+        }
+        // Primary cause of each lane that missed (as `primary_cause`): the present factor with
+        // the largest positive contribution to the broken objectives, ties to the first.
+        let mut weight = [[0.0; 3]; LANES];
+        let mut runaway_terms = [[0.0; 2]; LANES];
+        for k in 0..LANES {
+            for channel in 0..3 {
+                weight[k][channel] = if broken_lanes[k][channel] {
+                    self.inverse_room[channel]
+                } else {
+                    0.0
+                };
+            }
+            if load[k] > 0.0 {
+                runaway_terms[k] = [
+                    runaway_log_cost[k] / load[k],
+                    elasticity * runaway_log_cost[k] / load[k],
+                ];
+            }
+        }
+        let mut best = [NO_CAUSE; LANES];
+        let mut best_contribution = [0.0; LANES];
+        for i in 0..n {
+            let threshold = p.threshold[row + i];
+            if threshold == f64::NEG_INFINITY {
+                continue;
+            }
+            let v = self.variant_offset[i] + self.strategy_variant[row + i] as usize;
+            let (severity, keep) = (&lanes.variant_severity[v], &lanes.variant_log_keep[v]);
+            let z = &lanes.correlated[i];
+            let impact = &p.impact[i];
+            for k in 0..LANES {
+                let sv = severity[k];
+                let terms = [
+                    -keep[k],
+                    impact.cost * sv,
+                    impact.schedule * sv,
+                    impact.runaway * sv,
+                ];
+                let cost = terms[1] + terms[3] * runaway_terms[k][0];
+                let duration = terms[2] + terms[3] * runaway_terms[k][1];
+                let contribution =
+                    terms[0] * weight[k][0] + cost * weight[k][1] + duration * weight[k][2];
+                let better = z[k] < threshold && contribution > best_contribution[k];
+                best[k] = if better { i as u32 } else { best[k] };
+                best_contribution[k] = if better {
+                    contribution
+                } else {
+                    best_contribution[k]
+                };
+            }
+        }
+        for k in 0..valid {
+            if class[k] != OutcomeClass::Success as u8 {
+                block.primary_cause[base + k] = best[k];
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::lane_rng::{LaneRng, TrialStream};
+    use crate::scenario::Scenario;
+
+    /// The lane core and the one-trial path ([`CompiledScenario::draw`] +
+    /// [`CompiledScenario::evaluate_all`]) give the same trials the same outcomes, bit for bit,
+    /// on every shipped scenario: the one-trial path is the lane core's reference, and every
+    /// analysis that evaluates a trial at a time sees `run`'s trials.
+    #[test]
+    fn lanes_equal_the_one_trial_path_bit_for_bit() {
+        for name in ["default", "retail_chain", "small_business", "multinational"] {
+            let scenario = Scenario::load(std::path::Path::new(&format!("scenarios/{name}.toml")))
+                .expect("shipped scenario");
+            let compiled = CompiledScenario::new(&scenario);
+            assert!(compiled.lanes_supported());
+            let (s, n) = (compiled.strategies, compiled.factors);
+            let mut lanes = compiled.lane_scratch();
+            let mut scratch = compiled.scratch();
+            let (mut lane_block, mut trial_block) = (OutcomeBlock::new(s), OutcomeBlock::new(s));
+            let (mut lane_presence, mut trial_presence) = (vec![0u64; s * n], vec![0u64; s * n]);
+            // 1,003 trials: whole blocks, and a last chunk with 3 valid lanes of 8.
+            let trials = 1_003;
+            let seed = 0xC0FFEE;
+            let mut rng = LaneRng::new(seed);
+            let mut stream = TrialStream::new(seed, compiled.dimensions());
+            let mut checked = 0;
+            for first in (0..trials).step_by(LANES) {
+                let valid = LANES.min(trials - first);
+                rng.fill(&mut lanes.uniforms);
+                vmath::dispatch(|| {
+                    compiled.evaluate_lanes(&mut lanes, valid, &mut lane_block, &mut lane_presence)
+                });
+                for _ in 0..valid {
+                    compiled.draw(&mut stream, &mut scratch);
+                    compiled.evaluate_all(&mut scratch, &mut trial_presence);
+                    trial_block.push(&scratch.outcomes);
+                }
+                if lane_block.is_full() || first + valid == trials {
+                    assert_eq!(lane_block.len, trial_block.len);
+                    for strategy in 0..s {
+                        for t in 0..lane_block.len {
+                            let (a, b) = (
+                                lane_block.outcome(strategy, t),
+                                trial_block.outcome(strategy, t),
+                            );
+                            assert!(
+                                a.class == b.class
+                                    && a.primary_cause == b.primary_cause
+                                    && a.runaway == b.runaway
+                                    && [a.overrun, a.slip, a.benefit_realisation, a.annual_benefit]
+                                        .map(f64::to_bits)
+                                        == [
+                                            b.overrun,
+                                            b.slip,
+                                            b.benefit_realisation,
+                                            b.annual_benefit
+                                        ]
+                                        .map(f64::to_bits)
+                                    && [a.investment, a.npv, a.roi, a.payback_years]
+                                        .map(f64::to_bits)
+                                        == [b.investment, b.npv, b.roi, b.payback_years]
+                                            .map(f64::to_bits),
+                                "{name}, strategy {strategy}, trial {t}: {a:?} against {b:?}"
+                            );
+                            checked += 1;
+                        }
+                    }
+                    lane_block.clear();
+                    trial_block.clear();
+                }
+            }
+            assert_eq!(lane_presence, trial_presence, "{name}: presence counts");
+            assert_eq!(checked, trials * s);
+        }
+    }
+}
