@@ -2,8 +2,9 @@
 """Time two crmcast engines side by side, as whole processes, alternately (A, B, A, B, ...).
 
 A is the reference (the engine before a change), B the candidate. Each is a crmcast binary or a
-git commit, which is built with `cargo build --release --locked` in a temporary worktree into a
-target directory of its own (kept under target/side_by_side/, so a second run reuses it).
+git commit, which is built with `cargo build --release --locked` in a temporary worktree (target
+directory target/side_by_side/build, shared by the commits: dependencies compile once; the binary
+is kept as target/side_by_side/crmcast-<commit>, so a second run reuses it).
 
 Cases (the engine case always runs; the others are added by their flags, or all by --all):
   engine     run scenarios/retail_chain.toml --trials N --threads T --format json, T in --threads
@@ -87,6 +88,7 @@ class Results:
     pairs: int
     trials: int
     memory_trials: int = MEMORY_TRIALS
+    numpy_trials: int = NUMPY_TRIALS
     runs: dict = field(default_factory=dict)       # case -> label -> [Run]
     numpy: dict | None = None                      # {"trials_per_second": x, "output": text}
     cases: list = field(default_factory=list)      # the cases asked for
@@ -166,7 +168,8 @@ def analysis_cmds(binary: str, out: Path) -> dict[str, list[str]]:
 
 
 def parse_numpy(text: str) -> float:
-    """crmcast_numpy.py's median trials/s ('median 3.1 s for 1,000,000 trials = 322,000 trials/s')."""
+    """crmcast_numpy.py's median trials/s, from its line
+    'median 3.1 s for 1,000,000 trials = 322,000 trials/s'."""
     m = re.search(r"^median [\d.]+ s for [\d,]+ trials = ([\d,]+) trials/s", text, re.M)
     if not m:
         raise ValueError("no 'median ... trials/s' line in crmcast_numpy.py's output")
@@ -174,19 +177,30 @@ def parse_numpy(text: str) -> float:
 
 
 def build_commit(rev: str) -> Engine:
-    """Build `rev` in a temporary worktree into target/side_by_side/<commit>/ (kept)."""
+    """Build `rev` in a temporary worktree and keep its binary as
+    target/side_by_side/crmcast-<commit> (reused when present). Every commit builds into the one
+    target directory target/side_by_side/build, so the dependencies are compiled once."""
     sha = subprocess.run(["git", "rev-parse", "--verify", f"{rev}^{{commit}}"], cwd=REPO,
                          check=True, capture_output=True, text=True).stdout.strip()
-    target = REPO / "target" / "side_by_side" / sha[:12]
-    binary = target / "release" / "crmcast"
+    home = REPO / "target" / "side_by_side"
+    binary = home / f"crmcast-{sha[:12]}"
+    if os.access(binary, os.X_OK):
+        print(f"{rev}: reusing {binary}", file=sys.stderr)
+        return Engine(rev, str(binary), sha, sha256(binary))
+    home.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="crmcast-sbs-") as tmp:
         tree = Path(tmp) / "tree"
         subprocess.run(["git", "worktree", "add", "--detach", str(tree), sha], cwd=REPO,
                        check=True, capture_output=True)
         try:
-            print(f"building {rev} ({sha[:12]}) into {target} ...", file=sys.stderr, flush=True)
+            print(f"building {rev} ({sha[:12]}) ...", file=sys.stderr, flush=True)
             subprocess.run(["cargo", "build", "--release", "--locked", "--bin", "crmcast",
-                            "--target-dir", str(target)], cwd=tree, check=True)
+                            "--target-dir", str(home / "build")], cwd=tree, check=True)
+            built = home / "build" / "release" / "crmcast"
+            partial = binary.with_suffix(".partial")
+            partial.write_bytes(built.read_bytes())
+            partial.chmod(0o755)
+            partial.replace(binary)   # whole or absent: an interrupted copy is never reused
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=REPO,
                            capture_output=True)
@@ -210,7 +224,7 @@ def resolve(spec: str, label: str | None, default: str) -> Engine:
 
 def measure(args, a: Engine, b: Engine) -> Results:
     res = Results(pairs=args.pairs, trials=args.trials, memory_trials=args.memory_trials,
-                  cases=cases_asked(args))
+                  numpy_trials=args.numpy_trials, cases=cases_asked(args))
     engines = [a, b]
     with tempfile.TemporaryDirectory(prefix="crmcast-sbs-out-") as tmp:
         out = Path(tmp)
@@ -246,7 +260,7 @@ def measure(args, a: Engine, b: Engine) -> Results:
                 progress(f"memory {res.memory_trials:,} trials {e.label}", r)
         if args.numpy:
             cmd = [args.python, str(REPO / "benches/python/crmcast_numpy.py"), ENGINE_SCENARIO,
-                   "--trials", str(NUMPY_TRIALS), "--runs", str(args.pairs)]
+                   "--trials", str(res.numpy_trials), "--runs", str(args.pairs)]
             proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
             if proc.returncode != 0:
                 raise SystemExit(f"crmcast_numpy.py failed:\n{proc.stderr[-2000:]}")
@@ -274,7 +288,7 @@ def spread(runs: list[Run]) -> tuple[float, float, float]:
 
 
 def pair_ratio(num: list[Run], den: list[Run]) -> float:
-    """Median over pairs of num's wall time / den's (the k-th run of one with the k-th of the other)."""
+    """Median over pairs of num's wall time / den's, pairing the k-th run of each."""
     if not num or len(num) != len(den):
         raise ValueError("pairwise ratio of unpaired runs")
     return statistics.median(n.wall / d.wall for n, d in zip(num, den))
@@ -362,7 +376,7 @@ def analyses_table(res: Results, a: Engine, b: Engine) -> str:
 def numpy_lines(res: Results, a: Engine, b: Engine) -> str:
     rate = res.numpy["trials_per_second"]
     lines = [f"- numpy peer (`benches/python/crmcast_numpy.py`, one thread, median of "
-             f"{res.pairs} × {NUMPY_TRIALS:,} trials): {fmt_rate(rate)}"]
+             f"{res.pairs} × {res.numpy_trials:,} trials): {fmt_rate(rate)}"]
     for e in (a, b):
         med = spread(res.runs["engine 2"][e.label])[1]
         lines.append(f"- {e.label} at 2 threads against numpy: **{res.trials / med / rate:.1f}×**")
@@ -429,6 +443,8 @@ def readme_refusals(res: Results, threads: list[int]) -> list[str]:
         why.append("the README needs --threads 1,2")
     if "memory" in res.cases and res.memory_trials < MEMORY_TRIALS:
         why.append(f"the memory case needs {MEMORY_TRIALS:,} trials")
+    if "numpy" in res.cases and res.numpy_trials < NUMPY_TRIALS:
+        why.append(f"the numpy case needs {NUMPY_TRIALS:,} trials")
     if res.pairs < 3:
         why.append(f"{res.pairs} pairs: a median needs at least 3")
     return why
@@ -464,6 +480,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="memory case trials (10^8; the README takes no fewer)")
     ap.add_argument("--analyses", action="store_true")
     ap.add_argument("--numpy", action="store_true")
+    ap.add_argument("--numpy-trials", type=int, default=NUMPY_TRIALS,
+                    help="numpy case trials (10^6; the README takes no fewer)")
     ap.add_argument("--all", action="store_true", help="--memory --analyses --numpy")
     ap.add_argument("--python", default=sys.executable, help="Python with numpy, for --numpy")
     ap.add_argument("--json", help="write every run here")

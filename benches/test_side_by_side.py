@@ -75,7 +75,8 @@ class Aggregation(unittest.TestCase):
         res.runs["memory"]["new"][0].max_rss_kib = 70 * 1024
         self.assertIn("| new | 20.0 | 70.0 | NO |", sbs.memory_table(res, A, B))
         table = sbs.analyses_table(res, A, B)
-        self.assertIn("| `report` | retail_chain | 2.000 | 0.500 | 4.00× | 0.500 | 0.6 | yes |", table)
+        self.assertIn("| `report` | retail_chain | 2.000 | 0.500 | 4.00× | 0.500 | 0.6 | yes |",
+                      table)
         self.assertIn("| `calibrate` | default | 2.000 | 0.500 | 4.00× | 0.500 | 2 | yes |", table)
         for k in range(3):
             res.add("optimize multinational", "old", run(1.0))
@@ -139,11 +140,13 @@ class Refusals(unittest.TestCase):
         res = complete(pairs=2)
         res.cases = ["engine", "memory"]
         res.memory_trials = 1000
+        res.cases.append("numpy")
+        res.numpy_trials = 1000
         for case in ("report retail_chain", "calibrate default"):
             del res.runs[case]
         why = "\n".join(sbs.readme_refusals(res, [2]))
-        for part in ("missing: analyses, numpy", "--threads 1,2", "2 pairs",
-                     "100,000,000 trials"):
+        for part in ("missing: analyses", "--threads 1,2", "2 pairs",
+                     "100,000,000 trials", "1,000,000 trials"):
             self.assertIn(part, why)
 
 
