@@ -340,7 +340,7 @@ def engine_table(res: Results, a: Engine, b: Engine, threads: list[int]) -> str:
     for t in threads:
         r = pair_ratio(res.runs[f"engine {t}"][a.label], res.runs[f"engine {t}"][b.label])
         lines.append(f"- {b.label} against {a.label}, {t} thread(s): **{r:.2f}×** "
-                     f"(median over {res.pairs} pairs of A's time / B's)")
+                     f"(median over {res.pairs} pair(s) of A's time / B's)")
     if 1 in threads and 2 in threads:
         for e in (a, b):
             r = pair_ratio(res.runs["engine 1"][e.label], res.runs["engine 2"][e.label])
@@ -410,7 +410,7 @@ def render(res: Results, a: Engine, b: Engine, threads: list[int], meta: dict) -
              f"{meta['machine']['cores']} cores, SIMD flags {', '.join(meta['machine']['simd'])}"
              f" (load average {meta['load_before']} before, {meta['load_after']} after). "
              f"A = {describe(a)}; B = {describe(b)}; harness at {meta['harness']}. Whole "
-             f"processes, alternately A, B over {res.pairs} pairs "
+             f"processes, alternately A, B over {res.pairs} pair(s) "
              "(`python3 benches/side_by_side.py`, docs/PERFORMANCE.md).", "",
              f"`crmcast run {ENGINE_SCENARIO} --trials {res.trials:,} --format json`:", "",
              engine_table(res, a, b, threads)]
