@@ -61,6 +61,9 @@ OPTIMIZE_BUDGETS = {"default": 100_000, "retail_chain": 200_000, "small_business
 # Issue #16's ceilings, seconds, on every shipped scenario.
 ANALYSIS_TARGETS = {"report": 0.6, "sensitivity": 1.0, "voi": 1.0, "optimize": 0.6,
                     "calibrate": 2.0}
+# Issue #16's engine targets: retail_chain at 2 threads, against A, from 1 to 2 threads, against
+# the numpy peer.
+TARGET_RATE, TARGET_VS_PREVIOUS, TARGET_SCALING, TARGET_VS_NUMPY = 5e6, 3.0, 1.85, 15.0
 BEGIN, END = "<!-- performance:begin -->", "<!-- performance:end -->"
 
 
@@ -405,6 +408,41 @@ def describe(e: Engine) -> str:
     return f"{e.label}: binary `{e.binary}` (sha256 {e.sha256})"
 
 
+def target_lines(res: Results, a: Engine, b: Engine) -> str:
+    """Issue #16's engine targets for B, each with the figure measured and whether it is met
+    (only those whose cases ran)."""
+    rows = ["| issue #16 target (B) | measured | met |", "|---|---|---|"]
+
+    def row(name: str, value: str, met: bool) -> None:
+        rows.append(f"| {name} | {value} | {'yes' if met else 'NO'} |")
+
+    engine = res.runs.get("engine 2", {})
+    if b.label in engine:
+        rate = res.trials / spread(engine[b.label])[1]
+        row(f"≥ {TARGET_RATE / 1e6:g} M trials/s at 2 threads", fmt_rate(rate),
+            rate >= TARGET_RATE)
+        ratio = pair_ratio(engine[a.label], engine[b.label])
+        row(f"≥ {TARGET_VS_PREVIOUS:g}× A at 2 threads", f"{ratio:.2f}×",
+            ratio >= TARGET_VS_PREVIOUS)
+        if b.label in res.runs.get("engine 1", {}):
+            scale = pair_ratio(res.runs["engine 1"][b.label], engine[b.label])
+            row(f"≥ {TARGET_SCALING:g}× from 1 to 2 threads", f"{scale:.2f}×",
+                scale >= TARGET_SCALING)
+        if res.numpy:
+            vs = rate / res.numpy["trials_per_second"]
+            row(f"≥ {TARGET_VS_NUMPY:g}× the numpy peer", f"{vs:.1f}×", vs >= TARGET_VS_NUMPY)
+    if "memory" in res.runs:
+        kib = res.runs["memory"][b.label][0].max_rss_kib
+        row(f"peak RSS < {MEMORY_LIMIT_MIB} MiB at {res.memory_trials:,} trials",
+            f"{fmt_mib(kib)} MiB", 0 <= kib < MEMORY_LIMIT_MIB * 1024)
+    analyses = [c for c in res.runs if c.split()[0] in ANALYSIS_TARGETS]
+    if analyses:
+        met = [spread(res.runs[c][b.label])[1] <= ANALYSIS_TARGETS[c.split()[0]]
+               for c in analyses]
+        row("every analysis within its ceiling", f"{sum(met)} of {len(met)}", all(met))
+    return "\n".join(rows)
+
+
 def render(res: Results, a: Engine, b: Engine, threads: list[int], meta: dict) -> str:
     parts = [f"Measured {meta['date']} on {meta['machine']['model']}, "
              f"{meta['machine']['cores']} cores, SIMD flags {', '.join(meta['machine']['simd'])}"
@@ -422,6 +460,7 @@ def render(res: Results, a: Engine, b: Engine, threads: list[int], meta: dict) -
         parts += ["", "Analyses at their defaults (medians of the pairs; `optimize` budgets "
                   + ", ".join(f"{s} {v:,}" for s, v in OPTIMIZE_BUDGETS.items()) + "):", "",
                   analyses_table(res, a, b)]
+    parts += ["", target_lines(res, a, b)]
     return "\n".join(parts)
 
 

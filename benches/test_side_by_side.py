@@ -85,6 +85,29 @@ class Aggregation(unittest.TestCase):
                       sbs.analyses_table(res, A, B))
 
 
+class Targets(unittest.TestCase):
+    def test_each_target_is_judged_on_its_figure(self):
+        text = sbs.target_lines(complete(), A, B)
+        self.assertIn("| ≥ 5 M trials/s at 2 threads | 9.90 M/s | yes |", text)
+        self.assertIn("| ≥ 3× A at 2 threads | 6.00× | yes |", text)
+        self.assertIn("| ≥ 1.85× from 1 to 2 threads | 2.50× | yes |", text)
+        self.assertIn("| ≥ 15× the numpy peer | 33.0× | yes |", text)
+        self.assertIn("| peak RSS < 64 MiB at 100,000,000 trials | 29.3 MiB | yes |", text)
+        self.assertIn("| every analysis within its ceiling | 2 of 2 | yes |", text)
+
+    def test_a_missed_target_says_no(self):
+        res = complete()
+        for r in res.runs["engine 2"]["new"]:
+            r.wall *= 2.2          # 4.5 M/s, 2.73× A, 1.14× from 1 to 2 threads, 15.0× numpy
+        res.runs["report retail_chain"]["new"] = [run(0.7)] * 3
+        text = sbs.target_lines(res, A, B)
+        self.assertIn("| ≥ 5 M trials/s at 2 threads | 4.50 M/s | NO |", text)
+        self.assertIn("| ≥ 3× A at 2 threads | 2.73× | NO |", text)
+        self.assertIn("| ≥ 1.85× from 1 to 2 threads | 1.14× | NO |", text)
+        self.assertIn("| ≥ 15× the numpy peer | 15.0× | yes |", text)
+        self.assertIn("| every analysis within its ceiling | 1 of 2 | NO |", text)
+
+
 class Parsing(unittest.TestCase):
     def test_numpy_median_line(self):
         out = ("scenario 'Large retail chain': 18 factors\nruns (s): 3.1, 3.2\n"
