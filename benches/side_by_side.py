@@ -534,7 +534,14 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--pairs, --trials and --threads must be positive")
     if args.numpy and 2 not in args.threads:
         ap.error("--numpy compares at 2 threads: --threads must include 2")
-    a, b = resolve(args.a, args.label_a, "A"), resolve(args.b, args.label_b, "B")
+    try:
+        a, b = resolve(args.a, args.label_a, "A"), resolve(args.b, args.label_b, "B")
+    except subprocess.CalledProcessError as e:
+        detail = e.stderr or ""
+        detail = (detail.decode(errors="replace") if isinstance(detail, bytes) else detail).strip()
+        print(f"could not build: {' '.join(map(str, e.cmd))} exited {e.returncode}"
+              + (f": {detail}" if detail else ""), file=sys.stderr)
+        return 2
     if a.label == b.label:
         ap.error("A and B need different labels")
     load_before = loadavg()
