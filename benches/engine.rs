@@ -1,6 +1,7 @@
 //! Engine speed, per stage and end to end.
 //!
-//! `cargo bench --bench engine` (about two and a half minutes) — criterion reports time per
+//! `cargo bench --bench engine` (27 lines of 1 s warm-up and about 3 s of samples each: two to
+//! three minutes on a quiet machine, more on a loaded one) — criterion reports time per
 //! iteration and, through `Throughput::Elements`, trials per second. Groups, each selectable by a
 //! filter after `--` (a regular expression on `group/function/scenario`):
 //!
