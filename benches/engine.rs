@@ -1,126 +1,233 @@
-//! Engine speed, per stage and end to end, on every shipped scenario.
+//! Engine speed, per stage and end to end.
 //!
-//! `cargo bench --bench engine` — criterion reports time per iteration and, through
-//! `Throughput::Elements`, trials per second. Stages, cumulative on fresh trials: drawing one
-//! trial's random numbers, then also evaluating it under every strategy, then also accumulating
-//! the outcomes; end to end: `simulate` on one thread and on all cores; and the three sampling
-//! designs end to end.
+//! `cargo bench --bench engine` (27 lines of 1 s warm-up and about 3 s of samples each: two to
+//! three minutes on a quiet machine, more on a loaded one) — criterion reports time per
+//! iteration and, through `Throughput::Elements`, trials per second. Groups, each selectable by a
+//! filter after `--` (a regular expression on `group/function/scenario`):
+//!
+//! - `stage` — the trial core on one thread, cumulative on fresh trials: `draw`, then also
+//!   `evaluate` (every strategy), then also `accumulate` (a block at a time, as the engine
+//!   does), and `batch` (one whole seeded batch through `Worker::run_batch`, the unit the threads
+//!   share). A stage's own cost is the difference between its line and the one before.
+//!   `-- stage/accumulate/retail_chain` runs one line.
+//! - `simulate` — `simulate` end to end at 1 and 2 threads on every shipped scenario
+//!   (`-- simulate/.*retail_chain` for the case).
+//! - `sampling` — the three sampling designs end to end on `retail_chain`, 2 threads.
+//!
+//! The stages are plain functions over one shared [`Setup`], listed in [`STAGES`]: when the
+//! trial core changes (a lane engine drawing and evaluating several trials per step), the
+//! functions' bodies change and the group, the filters and the figures' meaning stay.
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use crmcast::engine::accumulate::{StrategyAccumulator, paired_values};
-use crmcast::engine::trial::CompiledScenario;
-use crmcast::engine::{NoObserver, RunSettings, Sampling, simulate};
+use criterion::{
+    BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
+use crmcast::engine::accumulate::{StrategyAccumulator, add_block};
+use crmcast::engine::block::OutcomeBlock;
+use crmcast::engine::trial::{CompiledScenario, TrialScratch};
+use crmcast::engine::{
+    BATCH_TRIALS, NoObserver, RunSettings, Sampling, Worker, batch_seed, simulate,
+};
 use crmcast::scenario::Scenario;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::hint::black_box;
 use std::path::Path;
+use std::time::Duration;
 
 const SCENARIOS: [&str; 4] = ["default", "retail_chain", "small_business", "multinational"];
+
+/// Trials per iteration of a stage: one batch, so `batch` and the others count the same work.
+const STAGE_TRIALS: u64 = BATCH_TRIALS;
+/// Trials per iteration end to end: 16 batches, 8 per thread at 2 threads.
+const RUN_TRIALS: u64 = 16 * BATCH_TRIALS;
 
 fn load(name: &str) -> Scenario {
     Scenario::load(Path::new(&format!("scenarios/{name}.toml"))).expect("shipped scenario")
 }
 
-fn stages(c: &mut Criterion) {
-    let mut group = c.benchmark_group("stage");
-    let trials = 4096u64;
-    group.throughput(Throughput::Elements(trials));
-    for name in SCENARIOS {
-        let scenario = load(name);
-        let compiled = CompiledScenario::new(&scenario);
-        let mut scratch = compiled.scratch();
-        let mut presence = vec![0u64; compiled.strategies * compiled.factors];
-        let mut accumulators: Vec<StrategyAccumulator> = (0..compiled.strategies)
-            .map(|_| StrategyAccumulator::new(compiled.factors))
-            .collect();
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
-        let per_budget = 1.0 / compiled.budget;
-        // The stages are cumulative, each on freshly drawn trials: evaluating one trial over
-        // and over would let the branch predictor learn it and flatter the figure. A stage's
-        // own cost is the difference between its line and the one before.
-        group.bench_function(BenchmarkId::new("draw", name), |b| {
-            b.iter(|| {
-                for _ in 0..trials {
-                    compiled.draw(&mut rng, &mut scratch);
-                }
-                black_box(&scratch.outcomes);
-            })
-        });
-        group.bench_function(BenchmarkId::new("draw+evaluate", name), |b| {
-            b.iter(|| {
-                for _ in 0..trials {
-                    compiled.draw(&mut rng, &mut scratch);
-                    compiled.evaluate_all(&mut scratch, &mut presence);
-                }
-                black_box(&scratch.outcomes);
-            })
-        });
-        group.bench_function(BenchmarkId::new("draw+evaluate+accumulate", name), |b| {
-            b.iter(|| {
-                for _ in 0..trials {
-                    compiled.draw(&mut rng, &mut scratch);
-                    compiled.evaluate_all(&mut scratch, &mut presence);
-                    let baseline = scratch.outcomes[compiled.baseline];
-                    let base_values = paired_values(&baseline, per_budget);
-                    for (s, (a, o)) in accumulators.iter_mut().zip(&scratch.outcomes).enumerate() {
-                        let paired = (s != compiled.baseline).then_some((&baseline, &base_values));
-                        a.add(o, paired, per_budget, compiled.horizon_years);
-                    }
-                }
-            })
-        });
-    }
-    group.finish();
+/// Everything a stage needs, allocated once per scenario (as a worker allocates once per run).
+struct Setup {
+    compiled: CompiledScenario,
+    scratch: TrialScratch,
+    /// Factor presence per strategy, as the engine's worker keeps it.
+    presence: Vec<u64>,
+    accumulators: Vec<StrategyAccumulator>,
+    block: OutcomeBlock,
+    worker: Worker,
+    rng: Xoshiro256PlusPlus,
+    /// The next batch index for `batch`: every iteration a fresh batch, as in a run.
+    next_batch: u64,
 }
 
-fn end_to_end(c: &mut Criterion) {
-    let mut group = c.benchmark_group("simulate");
-    group.sample_size(10);
-    let trials = 262_144u64;
-    group.throughput(Throughput::Elements(trials));
-    for name in SCENARIOS {
-        let scenario = load(name);
-        for threads in [1usize, 0] {
-            let label = if threads == 1 {
-                "1_thread"
-            } else {
-                "all_threads"
-            };
-            group.bench_function(BenchmarkId::new(label, name), |b| {
-                b.iter(|| {
-                    let settings = RunSettings {
-                        trials,
-                        seed: 3,
-                        threads,
-                        ..RunSettings::default()
-                    };
-                    black_box(simulate(&scenario, &settings, &NoObserver).expect("run"))
+impl Setup {
+    fn new(scenario: &Scenario) -> Self {
+        let compiled = CompiledScenario::new(scenario);
+        Setup {
+            scratch: compiled.scratch(),
+            presence: vec![0; compiled.strategies * compiled.factors],
+            accumulators: (0..compiled.strategies)
+                .map(|_| {
+                    StrategyAccumulator::with_strategies(compiled.factors, compiled.strategies)
                 })
+                .collect(),
+            block: OutcomeBlock::new(compiled.strategies),
+            worker: Worker::new(&compiled, Sampling::Random),
+            rng: Xoshiro256PlusPlus::seed_from_u64(batch_seed(1, 0)),
+            next_batch: 0,
+            compiled,
+        }
+    }
+
+    /// Add the block's trials to the accumulators and empty it (what the worker does).
+    fn flush(&mut self) {
+        add_block(
+            &mut self.accumulators,
+            &self.block,
+            self.compiled.baseline,
+            1.0 / self.compiled.budget,
+            self.compiled.horizon_years,
+        );
+        self.block.clear();
+    }
+}
+
+/// A stage: its name in the `stage` group and the function running `trials` trials of it.
+/// Each draws fresh trials: evaluating one trial over and over would let the branch predictor
+/// learn it and flatter the figure.
+struct Stage {
+    name: &'static str,
+    run: fn(&mut Setup, u64),
+}
+
+const STAGES: [Stage; 4] = [
+    Stage {
+        name: "draw",
+        run: stage_draw,
+    },
+    Stage {
+        name: "evaluate",
+        run: stage_evaluate,
+    },
+    Stage {
+        name: "accumulate",
+        run: stage_accumulate,
+    },
+    Stage {
+        name: "batch",
+        run: stage_batch,
+    },
+];
+
+/// Drawing a trial's random numbers (normals, correlation, uniforms).
+fn stage_draw(s: &mut Setup, trials: u64) {
+    for _ in 0..trials {
+        s.compiled.draw(&mut s.rng, &mut s.scratch);
+    }
+    black_box(&s.scratch.outcomes);
+}
+
+/// Drawing, then evaluating every strategy on the trial (common random numbers).
+fn stage_evaluate(s: &mut Setup, trials: u64) {
+    for _ in 0..trials {
+        s.compiled.draw(&mut s.rng, &mut s.scratch);
+        s.compiled.evaluate_all(&mut s.scratch, &mut s.presence);
+    }
+    black_box(&s.scratch.outcomes);
+}
+
+/// Drawing, evaluating, and accumulating the outcomes a block at a time
+/// (`OutcomeBlock` + `add_block`, as `Worker::run_batch` does).
+fn stage_accumulate(s: &mut Setup, trials: u64) {
+    for _ in 0..trials {
+        s.compiled.draw(&mut s.rng, &mut s.scratch);
+        s.compiled.evaluate_all(&mut s.scratch, &mut s.presence);
+        s.block.push(&s.scratch.outcomes);
+        if s.block.is_full() {
+            s.flush();
+        }
+    }
+    s.flush();
+    black_box(&s.accumulators);
+}
+
+/// Whole batches through the engine's worker: seeding included, exactly a run's inner loop.
+fn stage_batch(s: &mut Setup, trials: u64) {
+    let mut left = trials;
+    while left > 0 {
+        let size = left.min(BATCH_TRIALS);
+        s.worker.run_batch(&s.compiled, 1, s.next_batch, size);
+        s.next_batch += 1;
+        left -= size;
+    }
+}
+
+fn stages(c: &mut Criterion) {
+    let mut group = c.benchmark_group("stage");
+    group.throughput(Throughput::Elements(STAGE_TRIALS));
+    // An iteration is a batch (milliseconds): flat sampling, 20 samples of equal iterations,
+    // keeps each line near 4 s (linear sampling's 1 + 2 + … + 100 iterations would not).
+    group.sample_size(20);
+    group.sampling_mode(SamplingMode::Flat);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
+    for name in SCENARIOS {
+        let mut setup = Setup::new(&load(name));
+        for stage in &STAGES {
+            group.bench_function(BenchmarkId::new(stage.name, name), |b| {
+                b.iter(|| (stage.run)(&mut setup, STAGE_TRIALS))
             });
         }
     }
     group.finish();
 }
 
-/// The structured sampling designs against pseudo-random sampling, end to end on all cores.
-fn sampling_designs(c: &mut Criterion) {
-    let mut group = c.benchmark_group("sampling");
+/// A group whose iterations take a good fraction of a second: flat sampling (the same number
+/// of iterations in every sample) keeps ten samples to about ten iterations.
+fn slow_group<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
+    let mut group = c.benchmark_group(name);
     group.sample_size(10);
-    let trials = 262_144u64;
-    group.throughput(Throughput::Elements(trials));
+    group.sampling_mode(SamplingMode::Flat);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
+    group.throughput(Throughput::Elements(RUN_TRIALS));
+    group
+}
+
+fn run(scenario: &Scenario, threads: usize, sampling: Sampling) {
+    let settings = RunSettings {
+        trials: RUN_TRIALS,
+        seed: 3,
+        threads,
+        sampling,
+        ..RunSettings::default()
+    };
+    black_box(simulate(scenario, &settings, &NoObserver).expect("run"));
+}
+
+fn end_to_end(c: &mut Criterion) {
+    let mut group = slow_group(c, "simulate");
+    for name in SCENARIOS {
+        let scenario = load(name);
+        // Threads named, not 0 (one per core): the figures mean the same on any machine.
+        for threads in [1usize, 2] {
+            group.bench_function(BenchmarkId::new(format!("{threads}_threads"), name), |b| {
+                b.iter(|| run(&scenario, threads, Sampling::Random))
+            });
+        }
+    }
+    group.finish();
+}
+
+/// The structured sampling designs against pseudo-random sampling, end to end on 2 threads.
+fn sampling_designs(c: &mut Criterion) {
+    let mut group = slow_group(c, "sampling");
     let scenario = load("retail_chain");
     for sampling in [Sampling::Random, Sampling::Lhs, Sampling::Sobol] {
         group.bench_function(BenchmarkId::new(sampling.name(), "retail_chain"), |b| {
-            b.iter(|| {
-                let settings = RunSettings {
-                    trials,
-                    seed: 3,
-                    sampling,
-                    ..RunSettings::default()
-                };
-                black_box(simulate(&scenario, &settings, &NoObserver).expect("run"))
-            })
+            b.iter(|| run(&scenario, 2, sampling))
         });
     }
     group.finish();
