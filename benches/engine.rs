@@ -5,10 +5,12 @@
 //! iteration and, through `Throughput::Elements`, trials per second. Groups, each selectable by a
 //! filter after `--` (a regular expression on `group/function/scenario`):
 //!
-//! - `stage` — the trial core on one thread, cumulative on fresh trials: `draw`, then also
-//!   `evaluate` (every strategy), then also `accumulate` (a block at a time, as the engine
-//!   does), and `batch` (one whole seeded batch through `Worker::run_batch`, the unit the threads
-//!   share). A stage's own cost is the difference between its line and the one before.
+//! - `stage` — the lane core (eight trials per step) on one thread, cumulative on fresh trials:
+//!   `uniforms`, then also `draw` (normals, correlation, severities), then also `evaluate`
+//!   (every strategy), then also `accumulate` (a block at a time, as the engine does), and
+//!   `batch` (one whole seeded batch through `Worker::run_batch`, the unit the threads share).
+//!   A stage's own cost is the difference between its line and the one before.
+//!   `one_trial_path` is the one-trial path (draw + evaluate_all), the lanes' reference.
 //!   `-- stage/accumulate/retail_chain` runs one line.
 //! - `simulate` — `simulate` end to end at 1 and 2 threads on every shipped scenario
 //!   (`-- simulate/.*retail_chain` for the case).
@@ -22,14 +24,14 @@ use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
 use crmcast::engine::accumulate::{StrategyAccumulator, add_block};
-use crmcast::engine::block::OutcomeBlock;
-use crmcast::engine::trial::{CompiledScenario, TrialScratch};
+use crmcast::engine::block::{BLOCK_TRIALS, OutcomeBlock};
+use crmcast::engine::lane_rng::{LaneRng, TrialStream};
+use crmcast::engine::trial::{CompiledScenario, LaneScratch, LaneStage, TrialScratch};
 use crmcast::engine::{
     BATCH_TRIALS, NoObserver, RunSettings, Sampling, Worker, batch_seed, simulate,
 };
+use crmcast::model::vmath::LANES;
 use crmcast::scenario::Scenario;
-use rand::SeedableRng;
-use rand_xoshiro::Xoshiro256PlusPlus;
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
@@ -48,13 +50,16 @@ fn load(name: &str) -> Scenario {
 /// Everything a stage needs, allocated once per scenario (as a worker allocates once per run).
 struct Setup {
     compiled: CompiledScenario,
+    lanes: LaneScratch,
+    rng: LaneRng,
+    /// The one-trial path's scratch and stream (the lane core's reference).
     scratch: TrialScratch,
+    stream: TrialStream,
     /// Factor presence per strategy, as the engine's worker keeps it.
     presence: Vec<u64>,
     accumulators: Vec<StrategyAccumulator>,
     block: OutcomeBlock,
     worker: Worker,
-    rng: Xoshiro256PlusPlus,
     /// The next batch index for `batch`: every iteration a fresh batch, as in a run.
     next_batch: u64,
 }
@@ -63,7 +68,10 @@ impl Setup {
     fn new(scenario: &Scenario) -> Self {
         let compiled = CompiledScenario::new(scenario);
         Setup {
+            lanes: compiled.lane_scratch(),
+            rng: LaneRng::new(batch_seed(1, 0)),
             scratch: compiled.scratch(),
+            stream: TrialStream::new(batch_seed(1, 0), compiled.dimensions()),
             presence: vec![0; compiled.strategies * compiled.factors],
             accumulators: (0..compiled.strategies)
                 .map(|_| {
@@ -72,20 +80,23 @@ impl Setup {
                 .collect(),
             block: OutcomeBlock::new(compiled.strategies),
             worker: Worker::new(&compiled, Sampling::Random),
-            rng: Xoshiro256PlusPlus::seed_from_u64(batch_seed(1, 0)),
             next_batch: 0,
             compiled,
         }
     }
 
-    /// Add the block's trials to the accumulators and empty it (what the worker does).
-    fn flush(&mut self) {
-        add_block(
-            &mut self.accumulators,
-            &self.block,
-            self.compiled.baseline,
-            1.0 / self.compiled.budget,
-            self.compiled.horizon_years,
+    fn chunks(trials: u64) -> usize {
+        (trials as usize).div_ceil(LANES)
+    }
+
+    fn lane_stage(&mut self, stage: LaneStage, trials: u64) {
+        self.compiled.run_lane_stage(
+            stage,
+            &mut self.lanes,
+            &mut self.rng,
+            Self::chunks(trials),
+            &mut self.block,
+            &mut self.presence,
         );
         self.block.clear();
     }
@@ -99,7 +110,11 @@ struct Stage {
     run: fn(&mut Setup, u64),
 }
 
-const STAGES: [Stage; 4] = [
+const STAGES: [Stage; 6] = [
+    Stage {
+        name: "uniforms",
+        run: stage_uniforms,
+    },
     Stage {
         name: "draw",
         run: stage_draw,
@@ -116,37 +131,54 @@ const STAGES: [Stage; 4] = [
         name: "batch",
         run: stage_batch,
     },
+    Stage {
+        name: "one_trial_path",
+        run: stage_one_trial_path,
+    },
 ];
 
-/// Drawing a trial's random numbers (normals, correlation, uniforms).
+/// The uniforms of eight trials per step from the batch's eight xoshiro256++ streams.
+fn stage_uniforms(s: &mut Setup, trials: u64) {
+    s.lane_stage(LaneStage::Uniforms, trials);
+    black_box(&s.lanes);
+}
+
+/// Uniforms, then the trials' random inputs: normals, correlation, severities, plan draws.
 fn stage_draw(s: &mut Setup, trials: u64) {
-    for _ in 0..trials {
-        s.compiled.draw(&mut s.rng, &mut s.scratch);
-    }
-    black_box(&s.scratch.outcomes);
+    s.lane_stage(LaneStage::Draw, trials);
+    black_box(&s.lanes);
 }
 
-/// Drawing, then evaluating every strategy on the trial (common random numbers).
+/// Drawing, then evaluating every strategy on the trials (common random numbers).
 fn stage_evaluate(s: &mut Setup, trials: u64) {
-    for _ in 0..trials {
-        s.compiled.draw(&mut s.rng, &mut s.scratch);
-        s.compiled.evaluate_all(&mut s.scratch, &mut s.presence);
-    }
-    black_box(&s.scratch.outcomes);
+    s.lane_stage(LaneStage::Evaluate, trials);
+    black_box(&s.block);
 }
 
-/// Drawing, evaluating, and accumulating the outcomes a block at a time
-/// (`OutcomeBlock` + `add_block`, as `Worker::run_batch` does).
+/// Drawing, evaluating, and accumulating the outcomes a block at a time (`add_block`), as
+/// `Worker::run_batch` does, without its seeding.
 fn stage_accumulate(s: &mut Setup, trials: u64) {
-    for _ in 0..trials {
-        s.compiled.draw(&mut s.rng, &mut s.scratch);
-        s.compiled.evaluate_all(&mut s.scratch, &mut s.presence);
-        s.block.push(&s.scratch.outcomes);
-        if s.block.is_full() {
-            s.flush();
-        }
+    let mut left = trials;
+    while left > 0 {
+        let size = left.min(BLOCK_TRIALS as u64);
+        s.compiled.run_lane_stage(
+            LaneStage::Evaluate,
+            &mut s.lanes,
+            &mut s.rng,
+            Setup::chunks(size),
+            &mut s.block,
+            &mut s.presence,
+        );
+        add_block(
+            &mut s.accumulators,
+            &s.block,
+            s.compiled.baseline,
+            1.0 / s.compiled.budget,
+            s.compiled.horizon_years,
+        );
+        s.block.clear();
+        left -= size;
     }
-    s.flush();
     black_box(&s.accumulators);
 }
 
@@ -159,6 +191,16 @@ fn stage_batch(s: &mut Setup, trials: u64) {
         s.next_batch += 1;
         left -= size;
     }
+}
+
+/// The one-trial path (`draw` + `evaluate_all`), the lane core's bit-for-bit reference that the
+/// analyses evaluating one trial at a time use; for comparison with `evaluate`.
+fn stage_one_trial_path(s: &mut Setup, trials: u64) {
+    for _ in 0..trials {
+        s.compiled.draw(&mut s.stream, &mut s.scratch);
+        s.compiled.evaluate_all(&mut s.scratch, &mut s.presence);
+    }
+    black_box(&s.scratch.outcomes);
 }
 
 fn stages(c: &mut Criterion) {

@@ -405,6 +405,7 @@ impl Worker {
             for first in (0..trials).step_by(vmath::LANES) {
                 rng.fill(&mut lanes.uniforms);
                 let valid = vmath::LANES.min(trials - first);
+                compiled.draw_lanes(lanes);
                 compiled.evaluate_lanes(lanes, valid, &mut self.outcomes, &mut self.presence);
                 if self.outcomes.is_full() {
                     accumulate(&mut self.accumulators, &mut self.outcomes);
@@ -426,6 +427,7 @@ impl Worker {
                     slot[k] = u;
                 }
             }
+            compiled.draw_lanes(lanes);
             compiled.evaluate_lanes(lanes, valid, &mut self.outcomes, &mut self.presence);
             if self.outcomes.is_full() {
                 accumulate(&mut self.batch, &mut self.outcomes);

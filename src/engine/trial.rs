@@ -19,7 +19,7 @@ use crate::model::{
     BenefitModel, CorrelationModel, Impact, MultiplierKind, Parameter, RangedMultiplier,
 };
 use crate::scenario::Scenario;
-pub use lanes::LaneScratch;
+pub use lanes::{LaneScratch, LaneStage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]

@@ -15,6 +15,7 @@
 
 use super::{CompiledScenario, OutcomeClass, broken_objectives, outcome_class};
 use crate::engine::block::{BLOCK_TRIALS, NO_CAUSE, OutcomeBlock};
+use crate::engine::lane_rng::LaneRng;
 use crate::model::BenefitModel;
 use crate::model::distribution::{Continuous, Severity};
 use crate::model::vmath::{self, LANES, Lanes};
@@ -30,9 +31,11 @@ pub struct LaneScratch {
     variant_severity: Vec<Lanes>,
     variant_log_keep: Vec<Lanes>,
     mitigation_cost: Vec<Lanes>,
+    plan: LanePlan,
 }
 
 /// The draws every strategy of a chunk shares.
+#[derive(Debug, Clone, Copy, Default)]
 struct LanePlan {
     log_cost: Lanes,
     log_duration: Lanes,
@@ -138,22 +141,15 @@ impl CompiledScenario {
             variant_severity: vec![[0.0; LANES]; self.variant_scale.len()],
             variant_log_keep: vec![[0.0; LANES]; self.variant_scale.len()],
             mitigation_cost: vec![[0.0; LANES]; self.mitigation_cost.len()],
+            plan: LanePlan::default(),
         }
     }
 
-    /// Evaluate the eight trials whose uniforms are in `lanes.uniforms` under every strategy,
-    /// writing the first `valid` of them to `block` (trials `block.len ..`) and counting factor
-    /// presence per strategy into `presence[s * factors + i]` (valid lanes only).
+    /// Map the eight trials' uniforms in `lanes.uniforms` to their random inputs: factor normals,
+    /// correlated; every severity variant; the shared plan draws; the mitigation costs.
     #[inline(always)]
-    pub fn evaluate_lanes(
-        &self,
-        lanes: &mut LaneScratch,
-        valid: usize,
-        block: &mut OutcomeBlock,
-        presence: &mut [u64],
-    ) {
-        debug_assert!(self.lanes_supported() && valid <= LANES);
-        debug_assert!(block.len + valid <= BLOCK_TRIALS);
+    pub fn draw_lanes(&self, lanes: &mut LaneScratch) {
+        debug_assert!(self.lanes_supported());
         let n = self.factors;
         let parameters = &self.parameters;
         // Draws: factor normals, correlated; severities of every variant.
@@ -172,14 +168,30 @@ impl CompiledScenario {
                     vmath::ln(scaled.map(|s| (1.0 - benefit * s).max(1e-12)));
             }
         }
-        let plan = self.plan_lanes(&lanes.uniforms);
+        lanes.plan = self.plan_lanes(&lanes.uniforms);
         let mitigation_base = 2 * n + 5 + self.benefits.dimensions();
         for (m, law) in self.mitigation_cost.iter().enumerate() {
             lanes.mitigation_cost[m] = continuous_lanes(law, lanes.uniforms[mitigation_base + m]);
         }
+    }
+
+    /// Evaluate the eight trials drawn by [`Self::draw_lanes`] under every strategy, writing
+    /// the first `valid` of them to `block` (trials `block.len ..`) and counting factor presence
+    /// per strategy into `presence[s * factors + i]` (valid lanes only).
+    #[inline(always)]
+    pub fn evaluate_lanes(
+        &self,
+        lanes: &LaneScratch,
+        valid: usize,
+        block: &mut OutcomeBlock,
+        presence: &mut [u64],
+    ) {
+        debug_assert!(self.lanes_supported() && valid <= LANES);
+        debug_assert!(block.len + valid <= BLOCK_TRIALS);
+        let plan = &lanes.plan;
         let valid_mask: [bool; LANES] = std::array::from_fn(|k| k < valid);
         for s in 0..self.strategies {
-            self.strategy_lanes(lanes, &plan, s, &valid_mask, valid, block, presence);
+            self.strategy_lanes(lanes, plan, s, &valid_mask, valid, block, presence);
         }
         block.len += valid;
     }
@@ -422,10 +434,80 @@ impl CompiledScenario {
     }
 }
 
+/// A stage of the lane core, for benchmarks ([`CompiledScenario::run_lane_stage`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LaneStage {
+    /// Drawing the uniforms only.
+    Uniforms,
+    /// Uniforms, then [`CompiledScenario::draw_lanes`].
+    Draw,
+    /// Uniforms, draw, then [`CompiledScenario::evaluate_lanes`] into the block (emptied,
+    /// without accumulating, when a chunk finds it full).
+    Evaluate,
+}
+
+struct StageRun<'a> {
+    compiled: &'a CompiledScenario,
+    stage: LaneStage,
+    lanes: &'a mut LaneScratch,
+    rng: &'a mut LaneRng,
+    chunks: usize,
+    block: &'a mut OutcomeBlock,
+    presence: &'a mut [u64],
+}
+
+impl pulp::WithSimd for StageRun<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let compiled = self.compiled;
+        for _ in 0..self.chunks {
+            self.rng.fill(&mut self.lanes.uniforms);
+            if self.stage == LaneStage::Uniforms {
+                continue;
+            }
+            compiled.draw_lanes(self.lanes);
+            if self.stage == LaneStage::Draw {
+                continue;
+            }
+            if self.block.is_full() {
+                self.block.clear();
+            }
+            compiled.evaluate_lanes(self.lanes, LANES, self.block, self.presence);
+        }
+    }
+}
+
+impl CompiledScenario {
+    /// Run `chunks` chunks of eight trials through one `stage` of the lane core, dispatched to
+    /// the CPU's best instruction set as a run is: what `benches/engine.rs` times per stage.
+    #[allow(clippy::too_many_arguments)]
+    pub fn run_lane_stage(
+        &self,
+        stage: LaneStage,
+        lanes: &mut LaneScratch,
+        rng: &mut LaneRng,
+        chunks: usize,
+        block: &mut OutcomeBlock,
+        presence: &mut [u64],
+    ) {
+        pulp::Arch::new().dispatch(StageRun {
+            compiled: self,
+            stage,
+            lanes,
+            rng,
+            chunks,
+            block,
+            presence,
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::lane_rng::{LaneRng, TrialStream};
+    use crate::engine::lane_rng::TrialStream;
     use crate::scenario::Scenario;
 
     /// The lane core and the one-trial path ([`CompiledScenario::draw`] +
@@ -453,9 +535,8 @@ mod tests {
             for first in (0..trials).step_by(LANES) {
                 let valid = LANES.min(trials - first);
                 rng.fill(&mut lanes.uniforms);
-                vmath::dispatch(|| {
-                    compiled.evaluate_lanes(&mut lanes, valid, &mut lane_block, &mut lane_presence)
-                });
+                compiled.draw_lanes(&mut lanes);
+                compiled.evaluate_lanes(&lanes, valid, &mut lane_block, &mut lane_presence);
                 for _ in 0..valid {
                     compiled.draw(&mut stream, &mut scratch);
                     compiled.evaluate_all(&mut scratch, &mut trial_presence);
