@@ -406,12 +406,13 @@ impl Worker {
                 rng.fill(&mut lanes.uniforms);
                 let valid = vmath::LANES.min(trials - first);
                 compiled.draw_lanes(lanes);
-                compiled.evaluate_lanes(lanes, valid, &mut self.outcomes, &mut self.presence);
+                compiled.evaluate_lanes(lanes, valid, &mut self.outcomes);
                 if self.outcomes.is_full() {
                     accumulate(&mut self.accumulators, &mut self.outcomes);
                 }
             }
             accumulate(&mut self.accumulators, &mut self.outcomes);
+            compiled.fold_presence(lanes, &mut self.presence);
             return;
         };
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(batch_seed(seed, batch));
@@ -428,12 +429,13 @@ impl Worker {
                 }
             }
             compiled.draw_lanes(lanes);
-            compiled.evaluate_lanes(lanes, valid, &mut self.outcomes, &mut self.presence);
+            compiled.evaluate_lanes(lanes, valid, &mut self.outcomes);
             if self.outcomes.is_full() {
                 accumulate(&mut self.batch, &mut self.outcomes);
             }
         }
         accumulate(&mut self.batch, &mut self.outcomes);
+        compiled.fold_presence(lanes, &mut self.presence);
         self.finish_structured_batch(compiled, trials as u64);
     }
 }

@@ -13,7 +13,7 @@
 // Lane loops index several arrays by lane: the form LLVM vectorises.
 #![allow(clippy::needless_range_loop)]
 
-use super::{CompiledScenario, OutcomeClass, broken_objectives, outcome_class};
+use super::{CompiledScenario, OutcomeClass};
 use crate::engine::block::{BLOCK_TRIALS, NO_CAUSE, OutcomeBlock};
 use crate::engine::lane_rng::LaneRng;
 use crate::model::BenefitModel;
@@ -32,6 +32,9 @@ pub struct LaneScratch {
     variant_log_keep: Vec<Lanes>,
     mitigation_cost: Vec<Lanes>,
     plan: LanePlan,
+    /// Factor presence per strategy and lane, `presence[s * factors + i][lane]` (valid lanes
+    /// only), added into the worker's counts by [`CompiledScenario::fold_presence`].
+    presence: Vec<[u64; LANES]>,
 }
 
 /// The draws every strategy of a chunk shares.
@@ -142,6 +145,7 @@ impl CompiledScenario {
             variant_log_keep: vec![[0.0; LANES]; self.variant_scale.len()],
             mitigation_cost: vec![[0.0; LANES]; self.mitigation_cost.len()],
             plan: LanePlan::default(),
+            presence: vec![[0; LANES]; self.strategies * self.factors],
         }
     }
 
@@ -177,21 +181,14 @@ impl CompiledScenario {
 
     /// Evaluate the eight trials drawn by [`Self::draw_lanes`] under every strategy, writing
     /// the first `valid` of them to `block` (trials `block.len ..`) and counting factor presence
-    /// per strategy into `presence[s * factors + i]` (valid lanes only).
+    /// (valid lanes only) in `lanes`, for [`Self::fold_presence`].
     #[inline(always)]
-    pub fn evaluate_lanes(
-        &self,
-        lanes: &LaneScratch,
-        valid: usize,
-        block: &mut OutcomeBlock,
-        presence: &mut [u64],
-    ) {
+    pub fn evaluate_lanes(&self, lanes: &mut LaneScratch, valid: usize, block: &mut OutcomeBlock) {
         debug_assert!(self.lanes_supported() && valid <= LANES);
         debug_assert!(block.len + valid <= BLOCK_TRIALS);
-        let plan = &lanes.plan;
         let valid_mask: [bool; LANES] = std::array::from_fn(|k| k < valid);
         for s in 0..self.strategies {
-            self.strategy_lanes(lanes, plan, s, &valid_mask, valid, block, presence);
+            self.strategy_lanes(lanes, s, &valid_mask, valid, block);
         }
         block.len += valid;
     }
@@ -251,22 +248,21 @@ impl CompiledScenario {
     }
 
     /// One strategy's outcomes in every lane (as [`CompiledScenario::evaluate_all`] and
-    /// `physical` for one strategy).
+    /// `physical` for one strategy). Written branch-free on lane values (selects, not jumps),
+    /// so that the factor loop and the outcome arithmetic compile to vector code.
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
     fn strategy_lanes(
         &self,
-        lanes: &LaneScratch,
-        plan: &LanePlan,
+        lanes: &mut LaneScratch,
         s: usize,
         valid_mask: &[bool; LANES],
         valid: usize,
         block: &mut OutcomeBlock,
-        presence: &mut [u64],
     ) {
         let n = self.factors;
         let row = s * n;
         let p = &self.parameters;
+        let plan = lanes.plan;
         let (mut log_benefit, mut log_cost, mut log_duration, mut load) =
             ([0.0; LANES], [0.0; LANES], [0.0; LANES], [0.0; LANES]);
         for i in 0..n {
@@ -275,26 +271,25 @@ impl CompiledScenario {
                 continue;
             }
             let v = self.variant_offset[i] + self.strategy_variant[row + i] as usize;
-            let (severity, keep) = (&lanes.variant_severity[v], &lanes.variant_log_keep[v]);
-            let z = &lanes.correlated[i];
-            let impact = &p.impact[i];
-            let mut count = 0u64;
+            let severity = lanes.variant_severity[v];
+            let keep = lanes.variant_log_keep[v];
+            let z = lanes.correlated[i];
+            let impact = p.impact[i];
+            let counts = &mut lanes.presence[row + i];
             for k in 0..LANES {
                 let present = z[k] < threshold;
-                count += (present & valid_mask[k]) as u64;
+                counts[k] += (present & valid_mask[k]) as u64;
                 let sv = if present { severity[k] } else { 0.0 };
                 log_benefit[k] += if present { keep[k] } else { 0.0 };
                 log_cost[k] += impact.cost * sv;
                 log_duration[k] += impact.schedule * sv;
                 load[k] += impact.runaway * sv;
             }
-            presence[row + i] += count;
         }
         let elasticity = p.runaway.schedule;
         let mut runaway_log_cost = [0.0; LANES];
         let mut duration_arg = [0.0; LANES];
         let mut cost_arg = [0.0; LANES];
-        let mut benefit_arg = [0.0; LANES];
         for k in 0..LANES {
             let runaway = load[k] > plan.runaway_threshold[k];
             runaway_log_cost[k] = if runaway {
@@ -305,106 +300,146 @@ impl CompiledScenario {
             duration_arg[k] =
                 plan.log_duration[k] + log_duration[k] + elasticity * runaway_log_cost[k];
             cost_arg[k] = plan.log_cost[k] + log_cost[k] + runaway_log_cost[k];
-            benefit_arg[k] = log_benefit[k];
         }
         let duration_ratio = vmath::exp(duration_arg);
         let cost_exp = vmath::exp(cost_arg);
-        let benefit_exp = vmath::exp(benefit_arg);
+        let benefit_exp = vmath::exp(log_benefit);
         let discounting = &self.discounting;
         let force = discounting.force;
         let horizon = discounting.horizon_years;
-        let mut go_live = [0.0; LANES];
-        for k in 0..LANES {
-            go_live[k] = self.duration_years * duration_ratio[k];
-        }
+        let horizon_factor = discounting.horizon_factor();
+        let go_live = duration_ratio.map(|d| self.duration_years * d);
         let discount = vmath::exp(go_live.map(|t| -force * t));
-        let mitigations = &self.strategy_mitigations[s];
-        let mut class = [0u8; LANES];
-        let mut broken_lanes = [[false; 3]; LANES];
-        let mut any_miss = false;
-        let base = s * BLOCK_TRIALS + block.len;
+        let mut mitigation = [0.0; LANES];
+        for &m in &self.strategy_mitigations[s] {
+            let cost = lanes.mitigation_cost[m];
+            for k in 0..LANES {
+                mitigation[k] += cost[k];
+            }
+        }
+        let (objectives, failure) = (&self.objectives, &self.failure);
+        let undiscounted = force.abs() < 1e-12;
+        let mut out = LaneOutcomes::default();
+        let mut broken = [[false; 3]; LANES];
         for k in 0..LANES {
             let realisation = (plan.benefit_noise[k] * benefit_exp[k]).min(1.0);
             let cost_ratio = cost_exp[k] + self.burn * (duration_ratio[k] - 1.0).max(0.0);
             let overrun = cost_ratio - 1.0;
             let slip = duration_ratio[k] - 1.0;
-            let broken = broken_objectives(&self.objectives, realisation, overrun, slip);
-            let c = outcome_class(&self.failure, broken, realisation, overrun);
-            let benefit_realisation = if c == OutcomeClass::Failed {
+            // broken_objectives and outcome_class, as arithmetic on the lane's flags.
+            let b = [
+                realisation < objectives.min_benefit_realisation,
+                overrun > objectives.max_overrun,
+                slip > objectives.max_slip,
+            ];
+            let any = b[0] | b[1] | b[2];
+            let fails = (realisation < failure.benefit_realisation_below)
+                | (overrun >= failure.overrun_at_least);
+            let class = any as u8 * (1 + fails as u8);
+            let failed = any & fails;
+            let benefit_realisation = if failed {
                 realisation * self.failed_share
             } else {
                 realisation
             };
             let annual = plan.annual_full[k] * benefit_realisation;
             let t = go_live[k];
-            let benefit_value = if t >= horizon || annual == 0.0 {
-                0.0
-            } else if force.abs() < 1e-12 {
+            let value = if undiscounted {
                 annual * (horizon - t)
             } else {
-                annual * (discount[k] - discounting.horizon_factor()) / force
+                annual * (discount[k] - horizon_factor) / force
             };
-            let mut mitigation = 0.0;
-            for &m in mitigations {
-                mitigation += lanes.mitigation_cost[m][k];
-            }
-            let investment = self.budget * cost_ratio + mitigation;
+            let benefit_value = if (t >= horizon) | (annual == 0.0) {
+                0.0
+            } else {
+                value
+            };
+            let investment = self.budget * cost_ratio + mitigation[k];
             let npv = benefit_value - investment;
-            class[k] = c as u8;
-            broken_lanes[k] = broken;
-            any_miss |= c != OutcomeClass::Success && valid_mask[k];
-            if k < valid {
-                let j = base + k;
-                block.class[j] = c as u8;
-                block.overrun[j] = overrun;
-                block.slip[j] = slip;
-                block.benefit_realisation[j] = benefit_realisation;
-                block.annual_benefit[j] = annual;
-                block.investment[j] = investment;
-                block.npv[j] = npv;
-                block.roi[j] = npv / investment;
-                block.payback_years[j] = if annual <= 0.0 {
-                    f64::INFINITY
-                } else {
-                    t + investment / annual
-                };
-                block.runaway[j] = (load[k] > plan.runaway_threshold[k]) as u8;
-                block.primary_cause[j] = NO_CAUSE;
-            }
+            broken[k] = b;
+            out.class[k] = class;
+            out.overrun[k] = overrun;
+            out.slip[k] = slip;
+            out.benefit_realisation[k] = benefit_realisation;
+            out.annual_benefit[k] = annual;
+            out.investment[k] = investment;
+            out.npv[k] = npv;
+            out.roi[k] = npv / investment;
+            let payback = t + investment / annual;
+            out.payback_years[k] = if annual <= 0.0 {
+                f64::INFINITY
+            } else {
+                payback
+            };
+            out.runaway[k] = (load[k] > plan.runaway_threshold[k]) as u8;
         }
+        let base = s * BLOCK_TRIALS + block.len;
+        let range = base..base + valid;
+        block.class[range.clone()].copy_from_slice(&out.class[..valid]);
+        block.overrun[range.clone()].copy_from_slice(&out.overrun[..valid]);
+        block.slip[range.clone()].copy_from_slice(&out.slip[..valid]);
+        block.benefit_realisation[range.clone()].copy_from_slice(&out.benefit_realisation[..valid]);
+        block.annual_benefit[range.clone()].copy_from_slice(&out.annual_benefit[..valid]);
+        block.investment[range.clone()].copy_from_slice(&out.investment[..valid]);
+        block.npv[range.clone()].copy_from_slice(&out.npv[..valid]);
+        block.roi[range.clone()].copy_from_slice(&out.roi[..valid]);
+        block.payback_years[range.clone()].copy_from_slice(&out.payback_years[..valid]);
+        block.runaway[range.clone()].copy_from_slice(&out.runaway[..valid]);
+        block.primary_cause[range.clone()].fill(NO_CAUSE);
+        let any_miss = (0..valid).any(|k| out.class[k] != OutcomeClass::Success as u8);
         if !any_miss {
             return;
         }
-        // Primary cause of each lane that missed (as `primary_cause`): the present factor with
-        // the largest positive contribution to the broken objectives, ties to the first.
-        let mut weight = [[0.0; 3]; LANES];
-        let mut runaway_terms = [[0.0; 2]; LANES];
+        let best = self.primary_cause_lanes(lanes, row, &broken, &load, &runaway_log_cost);
+        for k in 0..valid {
+            if out.class[k] != OutcomeClass::Success as u8 {
+                block.primary_cause[base + k] = best[k];
+            }
+        }
+    }
+
+    /// Each lane's primary cause (as `primary_cause`): the present factor with the largest
+    /// positive contribution to the broken objectives, ties to the first.
+    #[inline(always)]
+    fn primary_cause_lanes(
+        &self,
+        lanes: &LaneScratch,
+        row: usize,
+        broken: &[[bool; 3]; LANES],
+        load: &Lanes,
+        runaway_log_cost: &Lanes,
+    ) -> [u32; LANES] {
+        let p = &self.parameters;
+        let elasticity = p.runaway.schedule;
+        let mut weight = [[0.0; LANES]; 3];
+        let (mut cost_share, mut duration_share) = ([0.0; LANES], [0.0; LANES]);
         for k in 0..LANES {
             for channel in 0..3 {
-                weight[k][channel] = if broken_lanes[k][channel] {
+                weight[channel][k] = if broken[k][channel] {
                     self.inverse_room[channel]
                 } else {
                     0.0
                 };
             }
-            if load[k] > 0.0 {
-                runaway_terms[k] = [
-                    runaway_log_cost[k] / load[k],
-                    elasticity * runaway_log_cost[k] / load[k],
-                ];
-            }
+            let positive = load[k] > 0.0;
+            let per_load = runaway_log_cost[k] / load[k];
+            let per_load_duration = elasticity * runaway_log_cost[k] / load[k];
+            cost_share[k] = if positive { per_load } else { 0.0 };
+            duration_share[k] = if positive { per_load_duration } else { 0.0 };
         }
-        let mut best = [NO_CAUSE; LANES];
+        let mut best = [NO_CAUSE as f64; LANES];
         let mut best_contribution = [0.0; LANES];
-        for i in 0..n {
+        for i in 0..self.factors {
             let threshold = p.threshold[row + i];
             if threshold == f64::NEG_INFINITY {
                 continue;
             }
             let v = self.variant_offset[i] + self.strategy_variant[row + i] as usize;
-            let (severity, keep) = (&lanes.variant_severity[v], &lanes.variant_log_keep[v]);
-            let z = &lanes.correlated[i];
-            let impact = &p.impact[i];
+            let severity = lanes.variant_severity[v];
+            let keep = lanes.variant_log_keep[v];
+            let z = lanes.correlated[i];
+            let impact = p.impact[i];
+            let index = i as f64;
             for k in 0..LANES {
                 let sv = severity[k];
                 let terms = [
@@ -413,12 +448,12 @@ impl CompiledScenario {
                     impact.schedule * sv,
                     impact.runaway * sv,
                 ];
-                let cost = terms[1] + terms[3] * runaway_terms[k][0];
-                let duration = terms[2] + terms[3] * runaway_terms[k][1];
+                let cost = terms[1] + terms[3] * cost_share[k];
+                let duration = terms[2] + terms[3] * duration_share[k];
                 let contribution =
-                    terms[0] * weight[k][0] + cost * weight[k][1] + duration * weight[k][2];
-                let better = z[k] < threshold && contribution > best_contribution[k];
-                best[k] = if better { i as u32 } else { best[k] };
+                    terms[0] * weight[0][k] + cost * weight[1][k] + duration * weight[2][k];
+                let better = (z[k] < threshold) & (contribution > best_contribution[k]);
+                best[k] = if better { index } else { best[k] };
                 best_contribution[k] = if better {
                     contribution
                 } else {
@@ -426,12 +461,31 @@ impl CompiledScenario {
                 };
             }
         }
-        for k in 0..valid {
-            if class[k] != OutcomeClass::Success as u8 {
-                block.primary_cause[base + k] = best[k];
-            }
+        best.map(|b| b as u32)
+    }
+
+    /// Add the lanes' presence counts into `presence[s * factors + i]` and zero them.
+    pub fn fold_presence(&self, lanes: &mut LaneScratch, presence: &mut [u64]) {
+        for (total, counts) in presence.iter_mut().zip(lanes.presence.iter_mut()) {
+            *total += counts.iter().sum::<u64>();
+            *counts = [0; LANES];
         }
     }
+}
+
+/// One strategy's outcomes in the eight lanes, before the valid ones are copied to the block.
+#[derive(Default)]
+struct LaneOutcomes {
+    class: [u8; LANES],
+    overrun: Lanes,
+    slip: Lanes,
+    benefit_realisation: Lanes,
+    annual_benefit: Lanes,
+    investment: Lanes,
+    npv: Lanes,
+    roi: Lanes,
+    payback_years: Lanes,
+    runaway: [u8; LANES],
 }
 
 /// A stage of the lane core, for benchmarks ([`CompiledScenario::run_lane_stage`]).
@@ -474,8 +528,9 @@ impl pulp::WithSimd for StageRun<'_> {
             if self.block.is_full() {
                 self.block.clear();
             }
-            compiled.evaluate_lanes(self.lanes, LANES, self.block, self.presence);
+            compiled.evaluate_lanes(self.lanes, LANES, self.block);
         }
+        compiled.fold_presence(self.lanes, self.presence);
     }
 }
 
@@ -536,7 +591,7 @@ mod tests {
                 let valid = LANES.min(trials - first);
                 rng.fill(&mut lanes.uniforms);
                 compiled.draw_lanes(&mut lanes);
-                compiled.evaluate_lanes(&lanes, valid, &mut lane_block, &mut lane_presence);
+                compiled.evaluate_lanes(&mut lanes, valid, &mut lane_block);
                 for _ in 0..valid {
                     compiled.draw(&mut stream, &mut scratch);
                     compiled.evaluate_all(&mut scratch, &mut trial_presence);
@@ -576,6 +631,7 @@ mod tests {
                     trial_block.clear();
                 }
             }
+            compiled.fold_presence(&mut lanes, &mut lane_presence);
             assert_eq!(lane_presence, trial_presence, "{name}: presence counts");
             assert_eq!(checked, trials * s);
         }
