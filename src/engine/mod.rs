@@ -13,6 +13,7 @@ pub mod records;
 pub mod sampling;
 pub mod sketch;
 pub mod trial;
+pub mod vmath;
 
 use crate::error::Error;
 use crate::scenario::Scenario;
