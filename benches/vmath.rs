@@ -75,6 +75,8 @@ fn compare(
     group.finish();
 }
 
+// `#[inline(always)] |x| vmath::exp(x)` is not redundant: see the comment in `benches`.
+#[allow(clippy::redundant_closure)]
 fn benches(c: &mut Criterion) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(16);
     // Ranges like the engine's: log-normal exponents, logs of uniforms, Φ⁻¹ of uniforms, the

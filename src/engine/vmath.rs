@@ -89,10 +89,10 @@ fn each(x: Lanes, kernel: impl Fn(f64) -> f64) -> Lanes {
 /// 1.5·2⁵²: adding it rounds a double of magnitude below 2⁵¹ to an integer (ties to even), and
 /// that integer sits in the low bits of the sum.
 const ROUNDER: f64 = 6_755_399_441_055_744.0;
-/// ln 2 split as in fdlibm: `LN2_HI` has 32 significant bits (so `n·LN2_HI` is exact for
-/// |n| < 2²¹), `LN2_LO` the rest.
-const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+/// ln 2 split as in fdlibm (its hexadecimal bits): `LN2_HI` has 32 significant bits (so
+/// `n·LN2_HI` is exact for |n| < 2²¹), `LN2_LO` the rest.
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 const LOG2_E: f64 = std::f64::consts::LOG2_E;
 
 /// 2^m for an integer-valued `m` in [−1022, 1023], written as `m + ROUNDER`: the low 12 bits
@@ -132,15 +132,16 @@ fn exp_kernel(x: f64, xl: f64) -> f64 {
     e * two_to(n1) * two_to(n2)
 }
 
-/// fdlibm's `log` polynomial coefficients (`e_log.c`, `Lg1`…`Lg7`).
+/// fdlibm's `log` polynomial coefficients (`e_log.c`, `Lg1`…`Lg7`, by their hexadecimal bits:
+/// 0.6666…, 0.3999…, 0.2857…, 0.2222…, 0.1818…, 0.1531…, 0.1479…).
 const LG: [f64; 7] = [
-    6.666_666_666_666_735_130e-1,
-    3.999_999_999_940_941_908e-1,
-    2.857_142_874_366_239_149e-1,
-    2.222_219_843_214_978_396e-1,
-    1.818_357_216_161_805_012e-1,
-    1.531_383_769_920_937_332e-1,
-    1.479_819_860_511_658_591e-1,
+    f64::from_bits(0x3fe5_5555_5555_5593),
+    f64::from_bits(0x3fd9_9999_9997_fa04),
+    f64::from_bits(0x3fd2_4924_9422_9359),
+    f64::from_bits(0x3fcc_71c5_1d8e_78af),
+    f64::from_bits(0x3fc7_4664_96cb_03de),
+    f64::from_bits(0x3fc3_9a09_d078_c69f),
+    f64::from_bits(0x3fc2_f112_df3e_5244),
 ];
 
 /// x = 2^k·z with z in [√½, √2), for finite x > 0 (subnormals first scaled by 2⁵⁴); other
@@ -353,7 +354,7 @@ fn root_kernel(x: f64, n: f64, of: RootOf) -> f64 {
     let e = ((yh_hi * of.hi - p) + yh_hi * of.lo + yh_lo * of.hi) + yh_lo * of.lo;
     let yl = (((hi - p) - e) + lo) * of.inv;
     // Far beyond e^±709 the result is 0 or ∞ anyway; the clamp keeps the split finite.
-    let out_of_range = !(yh.abs() <= 1000.0);
+    let out_of_range = yh.abs() > 1000.0;
     let yh = select(yh > 1000.0, 1000.0, select(yh < -1000.0, -1000.0, yh));
     let yl = select(out_of_range, 0.0, yl);
     let value = exp_kernel(yh, yl);
