@@ -14,6 +14,7 @@ pub mod records;
 pub mod sampling;
 pub mod sketch;
 pub mod trial;
+pub mod vmath;
 
 use crate::error::Error;
 use crate::model::vmath;
