@@ -1,4 +1,4 @@
-//! The lane-wise math of `engine::vmath` against glibc, per element.
+//! The lane-wise math of `model::vmath` against glibc, per element.
 //!
 //! `cargo bench --bench vmath` — each function over an array of 4096 values
 //! (`Throughput::Elements`, so criterion reports elements per second): `glibc` is std's scalar
@@ -17,7 +17,7 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use crmcast::engine::sampling::fast_normal_inverse;
-use crmcast::engine::vmath::{self, LANES, Lanes};
+use crmcast::model::vmath::{self, LANES, Lanes};
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::hint::black_box;

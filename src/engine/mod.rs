@@ -14,7 +14,6 @@ pub mod records;
 pub mod sampling;
 pub mod sketch;
 pub mod trial;
-pub mod vmath;
 
 use crate::error::Error;
 use crate::model::vmath;

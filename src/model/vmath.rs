@@ -36,7 +36,7 @@
 //!   correctly rounded `sqrt`. Note `root(x, n)` is x^(1/n), not `powf(x, 1.0/n)`: they differ
 //!   by the rounding of `1/n` (up to 1e-14 relative near 1e-300 for n = 3).
 //!
-//! Measured accuracy (`cargo test --release --lib engine::vmath -- --ignored --nocapture`
+//! Measured accuracy (`cargo test --release --lib model::vmath -- --ignored --nocapture`
 //! prints this survey; random points plus edge cases, seed 16):
 //!
 //! | function | points | reference | not its bits | max ulp | max relative |

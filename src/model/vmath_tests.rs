@@ -243,7 +243,7 @@ fn accuracy_against_glibc_and_as241() {
 
 /// The survey quoted in the module's doc: 10^7 points per function.
 #[test]
-#[ignore = "slow (about a minute); run with --ignored --nocapture to print the survey"]
+#[ignore = "slow (10 s in release, more in the test profile); --ignored --nocapture prints it"]
 fn accuracy_survey_ten_million_points() {
     let [e, l, n, r] = survey(10_000_000, true);
     assert!(e.relative <= 4e-16 && l.relative <= 4e-16, "{e:?} {l:?}");
@@ -381,5 +381,49 @@ fn lanes_and_scalar_twins_are_bit_identical() {
             |x| root(x, n),
             |x| root1(x, n),
         );
+    }
+}
+
+/// The AVX2 path (pulp's `V3`; `dispatch` takes AVX-512 on this machine when it can) gives
+/// the same bits as the scalar twins too.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn avx2_path_gives_the_same_bits() {
+    let Some(v3) = pulp::x86::V3::try_new() else {
+        return;
+    };
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(12);
+    let xs = pad((0..40_000).map(|_| rng.random_range(-1.0..1.0)).collect());
+    let out = v3.vectorize(
+        #[inline(always)]
+        || {
+            let mut out = vec![0.0; 4 * xs.len()];
+            for (k, x) in xs.chunks_exact(LANES).enumerate() {
+                let mut a = [0.0; LANES];
+                a.copy_from_slice(x);
+                let p = a.map(|x| x.abs());
+                let at = |j: usize| 4 * k * LANES + j * LANES;
+                out[at(0)..at(1)].copy_from_slice(&exp(a.map(|x| 700.0 * x)));
+                out[at(1)..at(2)].copy_from_slice(&ln(p.map(|x| x * 1e300)));
+                out[at(2)..at(3)].copy_from_slice(&normal_inverse(p));
+                out[at(3)..at(4)].copy_from_slice(&root(p, 3.0));
+            }
+            out
+        },
+    );
+    for (k, x) in xs.chunks_exact(LANES).enumerate() {
+        for (i, &x) in x.iter().enumerate() {
+            let p = x.abs();
+            let want = [
+                exp1(700.0 * x),
+                ln1(p * 1e300),
+                normal_inverse1(p),
+                root1(p, 3.0),
+            ];
+            for (j, w) in want.iter().enumerate() {
+                let got = out[4 * k * LANES + j * LANES + i];
+                assert_eq!(got.to_bits(), w.to_bits(), "function {j} at {x}");
+            }
+        }
     }
 }

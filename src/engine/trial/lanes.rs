@@ -1,6 +1,6 @@
 //! The trial core in lanes: eight trials at a time, every quantity an `[f64; 8]` with one lane
 //! per trial, so that the arithmetic compiles to vector instructions (AVX2, AVX-512 or NEON,
-//! chosen at run time by [`crate::engine::vmath::dispatch`]). It computes what
+//! chosen at run time by [`crate::model::vmath::dispatch`]). It computes what
 //! [`CompiledScenario::draw_from_uniforms`] followed by [`CompiledScenario::evaluate_all`]
 //! computes for each lane's uniforms (docs/MODEL.md §2–§5), with three differences of form,
 //! not of substance: every factor's severity is computed whether or not it strikes (a lane's
