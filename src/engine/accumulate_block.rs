@@ -40,8 +40,8 @@ impl BlockMoments {
     /// with the clamp and NaN handled (`to_fixed_lanes`).
     #[inline(always)]
     fn of(values: impl Iterator<Item = f64> + Clone) -> Self {
-        let (sums, unusual) = Self::unclamped(values.clone());
-        if unusual == 0 {
+        let (sums, usual) = Self::unclamped(values.clone());
+        if usual == sums.count {
             sums
         } else {
             Self::clamped(values)
@@ -49,18 +49,18 @@ impl BlockMoments {
     }
 
     /// Sums without the clamp: exact for numbers within ±[`FIXED_POINT_LIMIT`], wrapping
-    /// garbage for others, which are counted (`!(|x| ≤ L)` also counts NaN) so that the caller
-    /// can discard the sums.
+    /// garbage for others; returned with the count of those within (NaN is not), so that the
+    /// caller can discard the sums when it falls short of the count.
     #[inline(always)]
     fn unclamped(values: impl Iterator<Item = f64>) -> (Self, u64) {
         let mut b = BlockMoments::default();
-        let mut unusual = 0u64;
+        let mut usual = 0u64;
         for x in values {
             let q = ((x * FIXED_SCALE + ROUNDER).to_bits() as i64).wrapping_sub(ROUNDER_BITS);
             b.add_fixed_wrapping(q);
-            unusual += !(x.abs() <= FIXED_POINT_LIMIT) as u64;
+            usual += (x.abs() <= FIXED_POINT_LIMIT) as u64;
         }
-        (b, unusual)
+        (b, usual)
     }
 
     #[inline(always)]

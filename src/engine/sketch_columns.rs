@@ -23,8 +23,7 @@ pub fn bucket_lanes(x: f64) -> u16 {
     let bits = x.to_bits();
     let (high, low) = ((bits >> 32) as u32, bits as u32);
     let magnitude = high & 0x7fff_ffff;
-    let offset = ((magnitude >> (20 - MANTISSA_BITS)) as i32
-        - (((EXP_MIN + 1023) as i32) << MANTISSA_BITS))
+    let offset = ((magnitude >> (20 - MANTISSA_BITS)) as i32 - ((EXP_MIN + 1023) << MANTISSA_BITS))
         .min(PER_SIGN as i32 - 1);
     let nan = magnitude > INFINITY_HIGH || (magnitude == INFINITY_HIGH && low != 0);
     let index = if magnitude < SMALLEST_HIGH || nan {
