@@ -40,8 +40,8 @@ impl BlockMoments {
     /// with the clamp and NaN handled (`to_fixed_lanes`).
     #[inline(always)]
     fn of(values: impl Iterator<Item = f64> + Clone) -> Self {
-        let (sums, usual) = Self::unclamped(values.clone());
-        if usual == sums.count {
+        let (sums, unusual) = Self::unclamped(values.clone());
+        if unusual == 0 {
             sums
         } else {
             Self::clamped(values)
@@ -49,18 +49,22 @@ impl BlockMoments {
     }
 
     /// Sums without the clamp: exact for numbers within ±[`FIXED_POINT_LIMIT`], wrapping
-    /// garbage for others; returned with the count of those within (NaN is not), so that the
-    /// caller can discard the sums when it falls short of the count.
+    /// garbage for others, which are counted (`!(|x| ≤ L)` also counts NaN) so that the caller
+    /// can discard the sums. (Counting the values within instead, and comparing with the count,
+    /// measured 30 % slower in `benches/accumulate.rs`, one run on a busy machine.)
     #[inline(always)]
     fn unclamped(values: impl Iterator<Item = f64>) -> (Self, u64) {
         let mut b = BlockMoments::default();
-        let mut usual = 0u64;
+        let mut unusual = 0u64;
         for x in values {
             let q = ((x * FIXED_SCALE + ROUNDER).to_bits() as i64).wrapping_sub(ROUNDER_BITS);
             b.add_fixed_wrapping(q);
-            usual += (x.abs() <= FIXED_POINT_LIMIT) as u64;
+            #[allow(clippy::neg_cmp_op_on_partial_ord)] // NaN must count as unusual
+            {
+                unusual += !(x.abs() <= FIXED_POINT_LIMIT) as u64;
+            }
         }
-        (b, usual)
+        (b, unusual)
     }
 
     #[inline(always)]
