@@ -602,6 +602,10 @@ impl TailSketch {
     }
 }
 
+#[path = "sketch_columns.rs"]
+mod columns;
+pub use columns::bucket_lanes;
+
 #[cfg(test)]
 #[path = "sketch_tests.rs"]
 mod tests;
