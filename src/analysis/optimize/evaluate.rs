@@ -22,8 +22,9 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-/// Bytes of per-trial values one chunk may hold (several chunks run at once, one per thread).
-const CHUNK_BYTES: u64 = 64 << 20;
+/// Bytes of per-trial values one chunk may hold. A chunk with batches enough for the threads
+/// runs alone (its batches in parallel); smaller ones run side by side but hold little.
+const CHUNK_BYTES: u64 = 32 << 20;
 
 /// Which trials a stage evaluates: `trials` trials from the start of batch `first_batch`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,9 +173,10 @@ impl<'a> Evaluator<'a> {
         let chunks: Vec<&[u64]> = masks.chunks(size).collect();
         let done: Vec<Vec<T>> = self.over(&chunks, trials, |chunk| {
             let mut values = self.run_chunk(chunk, trials, series)?;
+            // Summaries sort their values: in parallel too, since chunks may run in turn.
             Ok(chunk
-                .iter()
-                .zip(values.iter_mut())
+                .par_iter()
+                .zip(values.par_iter_mut())
                 .map(|(&mask, v)| summarise(mask, v))
                 .collect())
         })?;
@@ -222,7 +224,7 @@ impl<'a> Evaluator<'a> {
             };
             Ok(pack
                 .parts
-                .iter()
+                .par_iter()
                 .map(|&p| {
                     let (g, chunk) = &parts[p];
                     let reference = at(chunk[0]);
