@@ -21,8 +21,9 @@ use crate::scenario::limits::MAX_STRATEGIES;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-/// Bytes of per-trial values one chunk may hold (several chunks run at once, one per thread).
-const CHUNK_BYTES: u64 = 64 << 20;
+/// Bytes of per-trial values one chunk may hold. A chunk with batches enough for the threads
+/// runs alone (its batches in parallel); smaller ones run side by side but hold little.
+const CHUNK_BYTES: u64 = 32 << 20;
 
 /// Which trials a stage evaluates: `trials` trials from the start of batch `first_batch`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,11 +124,39 @@ impl<'a> Evaluator<'a> {
         ((CHUNK_BYTES / per_candidate) as usize).clamp(1, MAX_STRATEGIES)
     }
 
-    /// Candidates per chunk for `len` candidates: enough chunks to keep every thread busy,
-    /// few enough that the shared draws are amortised.
+    /// Candidates per chunk for `len` candidates. A chunk draws each trial once for all its
+    /// candidates and runs its batches in parallel, so chunks are as large as the capacity
+    /// allows; only a stage with too few batches to keep every thread busy splits its
+    /// candidates into more chunks (about two tasks per thread in all).
     fn chunk_size(&self, len: usize, trials: Trials, series: Series) -> usize {
         let capacity = self.capacity(trials, series);
-        len.div_ceil(2 * self.threads).clamp(4, 32).min(capacity)
+        let batches = trials.batches().max(1) as usize;
+        let wanted_chunks = (2 * self.threads).div_ceil(batches).max(1);
+        len.div_ceil(wanted_chunks)
+            .clamp(4, MAX_STRATEGIES)
+            .min(capacity)
+    }
+
+    /// Whether the chunks of a stage run one after another (each with its batches in
+    /// parallel): when there are batches enough for every thread. Then at most one chunk of
+    /// values ([`CHUNK_BYTES`]) is held at a time.
+    fn chunks_in_turn(&self, trials: Trials) -> bool {
+        trials.batches() >= 2 * self.threads as u64
+    }
+
+    /// `work` over `jobs`, in parallel or in turn (see [`Self::chunks_in_turn`]), results in
+    /// the order of `jobs`.
+    fn over<J: Sync, T: Send>(
+        &self,
+        jobs: &[J],
+        trials: Trials,
+        work: impl Fn(&J) -> Result<T, Error> + Sync,
+    ) -> Result<Vec<T>, Error> {
+        if self.chunks_in_turn(trials) {
+            jobs.iter().map(work).collect()
+        } else {
+            jobs.par_iter().map(&work).collect()
+        }
     }
 
     /// Evaluate every candidate and summarise each from its values (`summarise` may sort
@@ -140,22 +169,28 @@ impl<'a> Evaluator<'a> {
         summarise: impl Fn(u64, &mut Values) -> T + Sync,
     ) -> Result<Vec<T>, Error> {
         let size = self.chunk_size(masks.len(), trials, series);
-        let chunks: Vec<Vec<T>> = masks
-            .par_chunks(size)
-            .map(|chunk| {
-                let mut values = self.run_chunk(chunk, trials, series)?;
-                Ok(chunk
-                    .iter()
-                    .zip(values.iter_mut())
-                    .map(|(&mask, v)| summarise(mask, v))
-                    .collect())
-            })
-            .collect::<Result<_, Error>>()?;
-        Ok(chunks.into_iter().flatten().collect())
+        let chunks: Vec<&[u64]> = masks.chunks(size).collect();
+        let done: Vec<Vec<T>> = self.over(&chunks, trials, |chunk| {
+            let mut values = self.run_chunk(chunk, trials, series)?;
+            // Summaries sort their values: in parallel too, since chunks may run in turn.
+            Ok(chunk
+                .par_iter()
+                .zip(values.par_iter_mut())
+                .map(|(&mask, v)| summarise(mask, v))
+                .collect())
+        })?;
+        Ok(done.into_iter().flatten().collect())
     }
 
     /// For each group `(reference, others)`: `compare(reference values, other values)` for
     /// every other candidate, evaluated on the same trials. Results per group, in order.
+    ///
+    /// The groups share their trials' draws: a group too large for one chunk is cut into
+    /// parts (its reference with some of the others), and the parts are packed into chunks of
+    /// distinct candidates, so a candidate several groups name (the best subset, the empty
+    /// set, a frontier point and its neighbours) is evaluated once per chunk, and each trial
+    /// is drawn once per chunk rather than once per group. The values of a candidate do not
+    /// depend on its chunk, so the comparisons are those of evaluating each group alone.
     pub fn paired<T: Send>(
         &self,
         groups: &[(u64, Vec<u64>)],
@@ -163,31 +198,75 @@ impl<'a> Evaluator<'a> {
         series: Series,
         compare: impl Fn(&Values, &Values) -> T + Sync,
     ) -> Result<Vec<Vec<T>>, Error> {
-        let room = self.capacity(trials, series).max(2) - 1;
-        let jobs: Vec<(usize, Vec<u64>)> = groups
+        let capacity = self.capacity(trials, series).max(2);
+        let parts: Vec<(usize, Vec<u64>)> = groups
             .iter()
             .enumerate()
             .flat_map(|(g, (reference, others))| {
-                others.chunks(room.max(1)).map(move |part| {
+                others.chunks((capacity - 1).max(1)).map(move |part| {
                     let mut chunk = vec![*reference];
                     chunk.extend_from_slice(part);
                     (g, chunk)
                 })
             })
             .collect();
-        let results: Vec<(usize, Vec<T>)> = jobs
-            .par_iter()
-            .map(|(g, chunk)| {
-                let values = self.run_chunk(chunk, trials, series)?;
-                let (reference, others) = values.split_first().expect("a reference");
-                Ok((*g, others.iter().map(|v| compare(reference, v)).collect()))
-            })
-            .collect::<Result<_, Error>>()?;
+        let packs = pack(&parts, capacity);
+        let results: Vec<Vec<(usize, Vec<T>)>> = self.over(&packs, trials, |pack| {
+            let values = self.run_chunk(&pack.masks, trials, series)?;
+            let at = |mask: u64| {
+                let i = pack
+                    .masks
+                    .iter()
+                    .position(|&m| m == mask)
+                    .expect("every mask of a part is in its pack");
+                &values[i]
+            };
+            Ok(pack
+                .parts
+                .par_iter()
+                .map(|&p| {
+                    let (g, chunk) = &parts[p];
+                    let reference = at(chunk[0]);
+                    let compared = chunk[1..].iter().map(|&m| compare(reference, at(m)));
+                    (*g, compared.collect())
+                })
+                .collect())
+        })?;
         let mut out: Vec<Vec<T>> = groups.iter().map(|_| Vec::new()).collect();
-        for (g, part) in results {
+        // Parts in their original order (packs keep it), so each group's results follow its
+        // `others`.
+        let mut done: Vec<(usize, usize, Vec<T>)> = Vec::new();
+        for (pack, results) in packs.iter().zip(results) {
+            for (&p, (g, part)) in pack.parts.iter().zip(results) {
+                done.push((p, g, part));
+            }
+        }
+        done.sort_by_key(|(p, _, _)| *p);
+        for (_, g, part) in done {
             out[g].extend(part);
         }
         Ok(out)
+    }
+
+    /// Candidate-trials [`Self::paired`] evaluates for `groups` (the progress bar's total).
+    pub fn paired_work(&self, groups: &[(u64, Vec<u64>)], trials: Trials, series: Series) -> u64 {
+        let capacity = self.capacity(trials, series).max(2);
+        let parts: Vec<(usize, Vec<u64>)> = groups
+            .iter()
+            .enumerate()
+            .flat_map(|(g, (reference, others))| {
+                others.chunks((capacity - 1).max(1)).map(move |part| {
+                    let mut chunk = vec![*reference];
+                    chunk.extend_from_slice(part);
+                    (g, chunk)
+                })
+            })
+            .collect();
+        let candidates: u64 = pack(&parts, capacity)
+            .iter()
+            .map(|p| p.masks.len() as u64)
+            .sum();
+        candidates * trials.trials
     }
 
     /// The scenario with one strategy per candidate of the chunk (mitigations in file order).
@@ -206,7 +285,9 @@ impl<'a> Evaluator<'a> {
         scenario
     }
 
-    /// Per-trial values of every candidate of `chunk` (at most 64), batch after batch.
+    /// Per-trial values of every candidate of `chunk` (at most 64): every trial drawn once
+    /// and evaluated under all of them, the stage's batches in parallel, each writing its own
+    /// stretch of the values.
     fn run_chunk(
         &self,
         chunk: &[u64],
@@ -219,16 +300,8 @@ impl<'a> Evaluator<'a> {
         }
         let scenario = self.chunk_scenario(chunk);
         let compiled = CompiledScenario::with_uncertainty(&scenario, self.parameter_uncertainty);
-        let mut scratch = compiled.scratch();
-        let mut presence = vec![0u64; compiled.strategies * compiled.factors];
         let n = trials.trials as usize;
-        let series_vec = |wanted: bool| {
-            if wanted {
-                Vec::with_capacity(n)
-            } else {
-                Vec::new()
-            }
-        };
+        let series_vec = |wanted: bool| if wanted { vec![0.0; n] } else { Vec::new() };
         let mut values: Vec<Values> = chunk
             .iter()
             .map(|_| Values {
@@ -237,38 +310,114 @@ impl<'a> Evaluator<'a> {
                 success: series_vec(series.success),
             })
             .collect();
-        for k in 0..trials.batches() {
-            if self.observer.should_stop() {
-                self.stop.store(true, Ordering::Relaxed);
-            }
-            if self.stop.load(Ordering::Relaxed) {
-                return Err(self.interrupted());
-            }
-            let size = BATCH_TRIALS.min(trials.trials - k * BATCH_TRIALS);
-            let mut stream = TrialStream::new(
-                batch_seed(self.seed, trials.first_batch + k),
-                compiled.dimensions(),
+        // Per batch, its stretch of every kept series: `[candidate][series]`.
+        let batches = trials.batches() as usize;
+        let mut stretches: Vec<Vec<[&mut [f64]; 3]>> = (0..batches)
+            .map(|_| Vec::with_capacity(chunk.len()))
+            .collect();
+        for v in values.iter_mut() {
+            let (npv, overrun, success) = (
+                cut(&mut v.npv, batches),
+                cut(&mut v.overrun, batches),
+                cut(&mut v.success, batches),
             );
-            for _ in 0..size {
-                compiled.draw(&mut stream, &mut scratch);
-                compiled.evaluate_all(&mut scratch, &mut presence);
-                for (v, outcome) in values.iter_mut().zip(&scratch.outcomes) {
-                    if series.npv {
-                        v.npv.push(outcome.npv);
-                    }
-                    if series.overrun {
-                        v.overrun.push(outcome.overrun);
-                    }
-                    if series.success {
-                        v.success
-                            .push(f64::from(u8::from(outcome.class == OutcomeClass::Success)));
-                    }
-                }
+            for (k, ((a, b), c)) in npv.into_iter().zip(overrun).zip(success).enumerate() {
+                stretches[k].push([a, b, c]);
             }
-            let done = size * chunk.len() as u64;
-            self.evaluated.fetch_add(done, Ordering::Relaxed);
-            self.observer.advance(done);
         }
+        let compiled = &compiled;
+        stretches
+            .into_par_iter()
+            .enumerate()
+            .try_for_each(|(k, mut stretch)| {
+                self.run_batch(compiled, trials, k as u64, &mut stretch, series)
+            })?;
         Ok(values)
     }
+
+    /// Batch `k` of the stage: each trial drawn as `crmcast run` draws it, its values written
+    /// at its place in `stretch` (`[candidate][npv, overrun, success]`).
+    fn run_batch(
+        &self,
+        compiled: &CompiledScenario,
+        trials: Trials,
+        k: u64,
+        stretch: &mut [[&mut [f64]; 3]],
+        series: Series,
+    ) -> Result<(), Error> {
+        if self.observer.should_stop() {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+        if self.stop.load(Ordering::Relaxed) {
+            return Err(self.interrupted());
+        }
+        let mut scratch = compiled.scratch();
+        let mut presence = vec![0u64; compiled.strategies * compiled.factors];
+        let size = BATCH_TRIALS.min(trials.trials - k * BATCH_TRIALS) as usize;
+        let mut stream = TrialStream::new(
+            batch_seed(self.seed, trials.first_batch + k),
+            compiled.dimensions(),
+        );
+        for t in 0..size {
+            compiled.draw(&mut stream, &mut scratch);
+            compiled.evaluate_all(&mut scratch, &mut presence);
+            for (slots, outcome) in stretch.iter_mut().zip(&scratch.outcomes) {
+                if series.npv {
+                    slots[0][t] = outcome.npv;
+                }
+                if series.overrun {
+                    slots[1][t] = outcome.overrun;
+                }
+                if series.success {
+                    slots[2][t] = f64::from(u8::from(outcome.class == OutcomeClass::Success));
+                }
+            }
+        }
+        let done = size as u64 * stretch.len() as u64;
+        self.evaluated.fetch_add(done, Ordering::Relaxed);
+        self.observer.advance(done);
+        Ok(())
+    }
+}
+
+/// A series cut into its batches' stretches (an empty series into empty stretches).
+fn cut(series: &mut [f64], batches: usize) -> Vec<&mut [f64]> {
+    if series.is_empty() {
+        (0..batches).map(|_| &mut [][..]).collect()
+    } else {
+        series.chunks_mut(BATCH_TRIALS as usize).collect()
+    }
+}
+
+/// Parts of the paired comparisons packed into one chunk: their distinct candidates.
+struct Pack {
+    masks: Vec<u64>,
+    /// Indices of the parts it holds, ascending.
+    parts: Vec<usize>,
+}
+
+/// Packs `parts` (each at most `capacity` distinct candidates), in order, greedily: a part
+/// joins the current pack while the pack's distinct candidates stay within `capacity`.
+fn pack(parts: &[(usize, Vec<u64>)], capacity: usize) -> Vec<Pack> {
+    let mut packs: Vec<Pack> = Vec::new();
+    for (p, (_, chunk)) in parts.iter().enumerate() {
+        let fits = packs.last().is_some_and(|last| {
+            let new = chunk.iter().filter(|m| !last.masks.contains(m)).count();
+            last.masks.len() + new <= capacity
+        });
+        if !fits {
+            packs.push(Pack {
+                masks: Vec::new(),
+                parts: Vec::new(),
+            });
+        }
+        let last = packs.last_mut().expect("a pack");
+        for &m in chunk {
+            if !last.masks.contains(&m) {
+                last.masks.push(m);
+            }
+        }
+        last.parts.push(p);
+    }
+    packs
 }

@@ -467,7 +467,7 @@ fn finish(
                 .collect(),
         ));
     }
-    let work: u64 = groups.iter().map(|(_, o)| o.len() as u64 + 1).sum::<u64>() * trials.trials;
+    let work = evaluator.paired_work(&groups, trials, objective.series());
     evaluator.observer.stage("paired differences", Some(work));
     let gains = evaluator.paired(&groups, trials, objective.series(), |a, b| {
         objective.gain(a, b)

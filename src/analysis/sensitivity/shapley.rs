@@ -31,8 +31,8 @@
 //!
 //! Conditional sampling is exact for a Gaussian: with `R = −J`,
 //! `X_J | X_R = x_R ~ N(Σ_JR Σ_RR⁻¹ x_R, Σ_JJ − Σ_JR Σ_RR⁻¹ Σ_RJ)`, drawn through the Cholesky
-//! factor of the conditional covariance (computed once per set and cached within a chunk of
-//! permutations). The outer draws `x_R` are taken from a draw of the whole `X = L z`.
+//! factor of the conditional covariance (computed once per block and set, and cached within a
+//! chunk of permutations). The outer draws `x_R` are taken from a draw of the whole `X = L z`.
 //!
 //! # Normalisation and standard errors
 //!
@@ -63,10 +63,9 @@ use std::collections::HashMap;
 /// Permutations walked by one task with one random stream: fixed, so results do not depend on
 /// the number of threads.
 const PERMUTATIONS_PER_CHUNK: usize = 32;
-/// Bytes of conditional samplers one chunk keeps cached. With 256 factors a sampler holds up
-/// to 256² numbers (512 KiB) and a chunk meets ~8 000 distinct sets: unbounded, the cache
-/// took gigabytes. Past this budget the cache is emptied; samplers are a pure function of
-/// their set, so the results do not change, only some factorisations are repeated.
+/// Bytes of conditional samplers' pieces one chunk keeps cached ([`PieceCache`]). With 256
+/// factors a piece holds up to 256² numbers (512 KiB) and a chunk meets ~8 000 distinct sets:
+/// unbounded, the cache took gigabytes.
 const SAMPLER_CACHE_BYTES: usize = 32 * 1024 * 1024;
 /// Two entries `Σ_ij`, `Σ_ji` differing by more than this fraction of `√(Σ_ii Σ_jj)` make the
 /// matrix asymmetric rather than rounded.
@@ -317,8 +316,7 @@ impl Game<'_> {
         let players = self.groups.len();
         let dimensions = self.owner.len();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(chunk_seed);
-        let mut samplers: HashMap<Vec<bool>, ConditionalSampler> = HashMap::new();
-        let mut cached_bytes = 0usize;
+        let mut cache = PieceCache::new(self.components.len());
         let mut buffers = Buffers {
             normals: vec![0.0; dimensions],
             joint: vec![0.0; dimensions],
@@ -339,17 +337,8 @@ impl Game<'_> {
             let (mut previous, mut last_mean) = (0.0, 0.0);
             for &player in &order {
                 joined[player] = true;
-                if !samplers.contains_key(&joined) {
-                    let sampler = ConditionalSampler::new(self, &joined)?;
-                    cached_bytes += sampler.bytes();
-                    if cached_bytes > SAMPLER_CACHE_BYTES {
-                        samplers.clear();
-                        cached_bytes = sampler.bytes();
-                    }
-                    samplers.insert(joined.clone(), sampler);
-                }
-                let sampler = &samplers[&joined];
-                let (cost, mean) = self.cost(&mut *model, sampler, &mut rng, &mut buffers)?;
+                let sampler = cache.sampler(self, &joined)?;
+                let (cost, mean) = self.cost(&mut *model, &sampler, &mut rng, &mut buffers)?;
                 increments[player] = cost - previous;
                 (previous, last_mean) = (cost, mean);
             }
@@ -489,11 +478,71 @@ fn components(sigma: &DMatrix<f64>, factor: &DMatrix<f64>) -> Vec<Component> {
 
 /// Exact sampler of `X_J | X_R` for one set `J` of players (`R` = the other coordinates), block
 /// by block.
-struct ConditionalSampler {
+struct ConditionalSampler<'a> {
     /// The blocks with coordinates in `R`: drawn whole for each outer sample.
     conditioned: Vec<usize>,
     /// One piece per block with coordinates in `J`.
-    pieces: Vec<Piece>,
+    pieces: Vec<&'a Piece>,
+}
+
+/// The pieces met so far, per block and keyed by which of the block's coordinates are in `J`.
+/// A piece depends on its block's part of `J` only, so a walk that adds a player outside a
+/// block reuses the block's piece: with the study's inputs, one block of correlated factor
+/// normals and one block per other coordinate, the factor block is factorised once per factor
+/// joining a walk rather than once per player. Past [`SAMPLER_CACHE_BYTES`] the cache is
+/// emptied; pieces are a pure function of their block and set, so the results do not change,
+/// only some factorisations are repeated.
+struct PieceCache {
+    blocks: Vec<HashMap<Vec<bool>, Piece>>,
+    bytes: usize,
+    /// Per block, its coordinates' membership in `J` (reused).
+    keys: Vec<Vec<bool>>,
+}
+
+impl PieceCache {
+    fn new(blocks: usize) -> Self {
+        PieceCache {
+            blocks: (0..blocks).map(|_| HashMap::new()).collect(),
+            bytes: 0,
+            keys: vec![Vec::new(); blocks],
+        }
+    }
+
+    /// The sampler of the set `joined` (a flag per player).
+    fn sampler(
+        &mut self,
+        game: &Game,
+        joined: &[bool],
+    ) -> Result<ConditionalSampler<'_>, SensitivityError> {
+        if self.bytes > SAMPLER_CACHE_BYTES {
+            self.blocks.iter_mut().for_each(HashMap::clear);
+            self.bytes = 0;
+        }
+        let mut conditioned = Vec::new();
+        for (k, component) in game.components.iter().enumerate() {
+            let key = &mut self.keys[k];
+            key.clear();
+            key.extend(component.coordinates.iter().map(|&c| joined[game.owner[c]]));
+            if key.iter().any(|&inside| !inside) {
+                conditioned.push(k);
+            }
+            if key.iter().any(|&inside| inside) && !self.blocks[k].contains_key(key.as_slice()) {
+                let piece = Piece::new(game, component, key, joined)?;
+                self.bytes += piece.bytes();
+                self.blocks[k].insert(key.clone(), piece);
+            }
+        }
+        let pieces = self
+            .keys
+            .iter()
+            .zip(&self.blocks)
+            .filter_map(|(key, block)| block.get(key.as_slice()))
+            .collect();
+        Ok(ConditionalSampler {
+            conditioned,
+            pieces,
+        })
+    }
 }
 
 /// The conditional law of one block's coordinates in `J` given its coordinates in `R`.
@@ -508,18 +557,20 @@ struct Piece {
     factor: DMatrix<f64>,
 }
 
-impl ConditionalSampler {
+impl Piece {
     /// Its heap size, roughly: what it costs in the cache.
     fn bytes(&self) -> usize {
-        let numbers: usize = self
-            .pieces
-            .iter()
-            .map(|p| p.weights.len() + p.factor.len() + p.set.len() + p.rest.len())
-            .sum();
-        8 * numbers + 8 * self.conditioned.len() + 64 * (1 + self.pieces.len())
+        8 * (self.weights.len() + self.factor.len() + self.set.len() + self.rest.len()) + 64
     }
 
-    fn new(game: &Game, joined: &[bool]) -> Result<Self, SensitivityError> {
+    /// The piece of block `component` whose coordinates in `J` are flagged in `key` (at least
+    /// one); `joined` names the set in errors.
+    fn new(
+        game: &Game,
+        component: &Component,
+        key: &[bool],
+        joined: &[bool],
+    ) -> Result<Self, SensitivityError> {
         let not_definite = |what: &str| {
             let names: Vec<&str> = (0..joined.len())
                 .filter(|&p| joined[p])
@@ -537,51 +588,37 @@ impl ConditionalSampler {
                 game.sigma[(rows[i], columns[j])]
             })
         };
-        let mut sampler = ConditionalSampler {
-            conditioned: Vec::new(),
-            pieces: Vec::new(),
-        };
-        for (k, component) in game.components.iter().enumerate() {
-            let (set, rest): (Vec<usize>, Vec<usize>) = component
-                .coordinates
-                .iter()
-                .partition(|&&c| joined[game.owner[c]]);
-            if !rest.is_empty() {
-                sampler.conditioned.push(k);
-            }
-            if set.is_empty() {
-                continue;
-            }
-            if rest.is_empty() {
-                // Conditioning on nothing: the block's own factor.
-                sampler.pieces.push(Piece {
-                    weights: DMatrix::zeros(set.len(), 0),
-                    factor: component.factor.clone(),
-                    set,
-                    rest,
-                });
-                continue;
-            }
-            let rest_rest = block(&rest, &rest)
-                .cholesky()
-                .ok_or_else(|| not_definite("covariance of the conditioning inputs"))?;
-            let rest_set = block(&rest, &set);
-            // Σ_RR⁻¹ Σ_RJ, then its transpose is the regression of X_J on X_R.
-            let solved = rest_rest.solve(&rest_set);
-            let conditional = block(&set, &set) - rest_set.transpose() * &solved;
-            let conditional = (&conditional + conditional.transpose()) * 0.5;
-            let factor = conditional
-                .cholesky()
-                .ok_or_else(|| not_definite("conditional covariance"))?
-                .l();
-            sampler.pieces.push(Piece {
+        let (mut set, mut rest) = (Vec::new(), Vec::new());
+        for (&c, &inside) in component.coordinates.iter().zip(key) {
+            if inside { set.push(c) } else { rest.push(c) }
+        }
+        if rest.is_empty() {
+            // Conditioning on nothing: the block's own factor.
+            return Ok(Piece {
+                weights: DMatrix::zeros(set.len(), 0),
+                factor: component.factor.clone(),
                 set,
                 rest,
-                weights: solved.transpose(),
-                factor,
             });
         }
-        Ok(sampler)
+        let rest_rest = block(&rest, &rest)
+            .cholesky()
+            .ok_or_else(|| not_definite("covariance of the conditioning inputs"))?;
+        let rest_set = block(&rest, &set);
+        // Σ_RR⁻¹ Σ_RJ, then its transpose is the regression of X_J on X_R.
+        let solved = rest_rest.solve(&rest_set);
+        let conditional = block(&set, &set) - rest_set.transpose() * &solved;
+        let conditional = (&conditional + conditional.transpose()) * 0.5;
+        let factor = conditional
+            .cholesky()
+            .ok_or_else(|| not_definite("conditional covariance"))?
+            .l();
+        Ok(Piece {
+            set,
+            rest,
+            weights: solved.transpose(),
+            factor,
+        })
     }
 }
 
