@@ -10,10 +10,9 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use crmcast::engine::accumulate::{StrategyAccumulator, add_block, paired_values};
 use crmcast::engine::block::{BLOCK_TRIALS, OutcomeBlock};
+use crmcast::engine::lane_rng::TrialStream;
 use crmcast::engine::trial::CompiledScenario;
 use crmcast::scenario::Scenario;
-use rand::SeedableRng;
-use rand_xoshiro::Xoshiro256PlusPlus;
 use std::hint::black_box;
 use std::path::Path;
 
@@ -23,12 +22,12 @@ const BLOCKS: usize = 16;
 fn blocks(compiled: &CompiledScenario) -> Vec<OutcomeBlock> {
     let mut scratch = compiled.scratch();
     let mut presence = vec![0u64; compiled.strategies * compiled.factors];
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+    let mut stream = TrialStream::new(1, compiled.dimensions());
     (0..BLOCKS)
         .map(|_| {
             let mut block = OutcomeBlock::new(compiled.strategies);
             while !block.is_full() {
-                compiled.draw(&mut rng, &mut scratch);
+                compiled.draw(&mut stream, &mut scratch);
                 compiled.evaluate_all(&mut scratch, &mut presence);
                 block.push(&scratch.outcomes);
             }

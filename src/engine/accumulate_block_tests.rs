@@ -222,14 +222,14 @@ fn blocks_of_a_shipped_scenario_match_the_reference() {
     let compiled = CompiledScenario::new(&scenario);
     let mut scratch = compiled.scratch();
     let mut presence = vec![0u64; compiled.strategies * compiled.factors];
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+    let mut stream = crate::engine::lane_rng::TrialStream::new(5, compiled.dimensions());
     let (baseline, per_budget) = (compiled.baseline, 1.0 / compiled.budget);
     let mut batched = accumulators(compiled.strategies, compiled.factors, true);
     let mut reference = batched.clone();
     let mut block = OutcomeBlock::new(compiled.strategies);
     // Four full blocks and a short one.
     for trial in 0..4 * BLOCK_TRIALS + 100 {
-        compiled.draw(&mut rng, &mut scratch);
+        compiled.draw(&mut stream, &mut scratch);
         compiled.evaluate_all(&mut scratch, &mut presence);
         block.push(&scratch.outcomes);
         if block.is_full() || trial + 1 == 4 * BLOCK_TRIALS + 100 {

@@ -52,43 +52,61 @@ impl LaneRng {
     /// One step of every stream: eight 64-bit outputs.
     #[inline(always)]
     pub fn next_u64(&mut self) -> [u64; LANES] {
-        let [s0, s1, s2, s3] = &mut self.s;
-        let mut out = [0u64; LANES];
-        for k in 0..LANES {
-            out[k] = s0[k]
-                .wrapping_add(s3[k])
-                .rotate_left(23)
-                .wrapping_add(s0[k]);
-            let t = s1[k] << 17;
-            s2[k] ^= s0[k];
-            s3[k] ^= s1[k];
-            s1[k] ^= s2[k];
-            s0[k] ^= s3[k];
-            s2[k] ^= t;
-            s3[k] = s3[k].rotate_left(45);
-        }
+        let mut state = self.s;
+        let out = step(&mut state);
+        self.s = state;
         out
     }
 
     /// Eight uniforms in (0, 1): the top 53 bits of each output, centred in their cell.
     #[inline(always)]
     pub fn uniforms(&mut self) -> Lanes {
-        const SCALE: f64 = 1.0 / (1u64 << 53) as f64;
-        let x = self.next_u64();
-        let mut u = [0.0; LANES];
-        for k in 0..LANES {
-            u[k] = ((x[k] >> 11) as f64 + 0.5) * SCALE;
-        }
-        u
+        to_uniforms(self.next_u64())
     }
 
     /// Fill `out` with one chunk's uniforms: `out[d]` is every lane's `d`-th uniform.
     #[inline(always)]
     pub fn fill(&mut self, out: &mut [Lanes]) {
+        // The state stays in registers (a local copy) for the whole chunk.
+        let mut state = self.s;
         for slot in out.iter_mut() {
-            *slot = self.uniforms();
+            *slot = to_uniforms(step(&mut state));
         }
+        self.s = state;
     }
+}
+
+/// xoshiro256++'s step on eight states held word-major in a local array.
+#[inline(always)]
+fn step(s: &mut [[u64; LANES]; 4]) -> [u64; LANES] {
+    let [mut s0, mut s1, mut s2, mut s3] = *s;
+    let mut out = [0u64; LANES];
+    for k in 0..LANES {
+        out[k] = s0[k]
+            .wrapping_add(s3[k])
+            .rotate_left(23)
+            .wrapping_add(s0[k]);
+        let t = s1[k] << 17;
+        s2[k] ^= s0[k];
+        s3[k] ^= s1[k];
+        s1[k] ^= s2[k];
+        s0[k] ^= s3[k];
+        s2[k] ^= t;
+        s3[k] = s3[k].rotate_left(45);
+    }
+    *s = [s0, s1, s2, s3];
+    out
+}
+
+/// The top 53 bits of each output, centred in their cell: a uniform in the open (0, 1).
+#[inline(always)]
+fn to_uniforms(x: [u64; LANES]) -> Lanes {
+    const SCALE: f64 = 1.0 / (1u64 << 53) as f64;
+    let mut u = [0.0; LANES];
+    for k in 0..LANES {
+        u[k] = ((x[k] >> 11) as f64 + 0.5) * SCALE;
+    }
+    u
 }
 
 /// One batch's trials one at a time, for code that evaluates a trial at a time (the analyses,
