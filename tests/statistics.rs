@@ -235,7 +235,11 @@ fn values_are_stable_for_a_fixed_seed() {
 // ([7023, 11785, 1192], 1679, 6752). Sanity check: 64.1 % missed objectives (target 65 %),
 // 5.7 % failed, 7.8 % at least double the budget, 32.6 % with a negative NPV; the same run
 // reports a mean overrun of 31.4 %, median +4.0 %, worst sixth +199 % and P(runaway) 6.9 %.
-const PINNED: ([u64; 3], u64, u64) = ([7171, 11694, 1135], 1551, 6527);
+// Re-pinned for the lane engine (issue #16): eight xoshiro256++ streams per batch and normals
+// by AS 241 instead of one stream with ziggurat normals, and the catalogue re-fitted on those
+// random numbers: was ([7171, 11694, 1135], 1551, 6527). Sanity check: 65.0 % missed objectives
+// (target 65 %), 5.2 % failed, 7.3 % at least double the budget, 32.9 % with a negative NPV.
+const PINNED: ([u64; 3], u64, u64) = ([7006, 11961, 1033], 1462, 6577);
 
 #[test]
 fn primary_cause_is_the_largest_contribution_to_the_broken_objective() {

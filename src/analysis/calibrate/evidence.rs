@@ -81,7 +81,13 @@ pub fn coordinate_covariance(
             });
         }
     }
-    if unidentified.is_empty() {
+    // A direction no target moves is still bounded by the coordinates' priors (a quarter of
+    // each range): the posterior is proper unless a coordinate has no range at all.
+    let proper = unidentified.is_empty()
+        || active
+            .iter()
+            .all(|&a| prior_sd[a].is_finite() && prior_sd[a] > 0.0);
+    if proper {
         let mut posterior = information.clone();
         for (a, &ra) in active.iter().enumerate() {
             let sd = prior_sd[ra];
@@ -245,6 +251,12 @@ mod tests {
             .map(|(n, _)| n.as_str())
             .collect();
         assert_eq!(named.len(), 2, "{named:?}");
+        // The priors (sd 1) bound it: (AᵀA + I)⁻¹ = [[2, 1], [1, 2]]⁻¹, whose (0, 0) is 2/3.
+        assert!((c.covariance[(0, 0)] - 2.0 / 3.0).abs() < 1e-12);
+        assert!((c.covariance[(0, 1)] + 1.0 / 3.0).abs() < 1e-12);
+        // Without a prior the posterior is improper: no covariance.
+        let c = coordinate_covariance(&a, &[0.1], &[true, true], &[f64::INFINITY; 2], &names);
+        assert_eq!(c.unidentified.len(), 1);
         assert!(c.covariance[(0, 0)].is_nan());
     }
 
