@@ -300,14 +300,7 @@ impl Worker {
         }
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(batch_seed(seed, batch));
         let accumulate = |accumulators: &mut [StrategyAccumulator], block: &mut OutcomeBlock| {
-            add_block(
-                accumulators,
-                block,
-                compiled.baseline,
-                1.0 / compiled.budget,
-                compiled.horizon_years,
-            );
-            block.clear();
+            flush(compiled, accumulators, block)
         };
         let Some(sampler) = self.sampler.as_mut() else {
             let mut stream = TrialStream::new(batch_seed(seed, batch), compiled.dimensions());
@@ -356,6 +349,23 @@ impl Worker {
     }
 }
 
+/// Add a block of evaluated trials into `accumulators` and empty it.
+#[inline(always)]
+fn flush(
+    compiled: &CompiledScenario,
+    accumulators: &mut [StrategyAccumulator],
+    block: &mut OutcomeBlock,
+) {
+    add_block(
+        accumulators,
+        block,
+        compiled.baseline,
+        1.0 / compiled.budget,
+        compiled.horizon_years,
+    );
+    block.clear();
+}
+
 /// One batch through the lane core, as pulp's unit of dispatch.
 struct LaneBatch<'a> {
     worker: &'a mut Worker,
@@ -390,14 +400,7 @@ impl Worker {
             return;
         };
         let accumulate = |accumulators: &mut [StrategyAccumulator], block: &mut OutcomeBlock| {
-            add_block(
-                accumulators,
-                block,
-                compiled.baseline,
-                1.0 / compiled.budget,
-                compiled.horizon_years,
-            );
-            block.clear();
+            flush(compiled, accumulators, block)
         };
         let trials = trials as usize;
         let Some(sampler) = self.sampler.as_mut() else {

@@ -266,15 +266,16 @@ impl CompiledScenario {
         let (mut log_benefit, mut log_cost, mut log_duration, mut load) =
             ([0.0; LANES], [0.0; LANES], [0.0; LANES], [0.0; LANES]);
         for i in 0..n {
-            let threshold = p.threshold[row + i];
-            if threshold == f64::NEG_INFINITY {
+            let Some(FactorLanes {
+                threshold,
+                severity,
+                keep,
+                z,
+                impact,
+            }) = self.factor_lanes(lanes, row, i)
+            else {
                 continue;
-            }
-            let v = self.variant_offset[i] + self.strategy_variant[row + i] as usize;
-            let severity = lanes.variant_severity[v];
-            let keep = lanes.variant_log_keep[v];
-            let z = lanes.correlated[i];
-            let impact = p.impact[i];
+            };
             let counts = &mut lanes.presence[row + i];
             for k in 0..LANES {
                 let present = z[k] < threshold;
@@ -430,15 +431,16 @@ impl CompiledScenario {
         let mut best = [NO_CAUSE as f64; LANES];
         let mut best_contribution = [0.0; LANES];
         for i in 0..self.factors {
-            let threshold = p.threshold[row + i];
-            if threshold == f64::NEG_INFINITY {
+            let Some(FactorLanes {
+                threshold,
+                severity,
+                keep,
+                z,
+                impact,
+            }) = self.factor_lanes(lanes, row, i)
+            else {
                 continue;
-            }
-            let v = self.variant_offset[i] + self.strategy_variant[row + i] as usize;
-            let severity = lanes.variant_severity[v];
-            let keep = lanes.variant_log_keep[v];
-            let z = lanes.correlated[i];
-            let impact = p.impact[i];
+            };
             let index = i as f64;
             for k in 0..LANES {
                 let sv = severity[k];
@@ -464,6 +466,25 @@ impl CompiledScenario {
         best.map(|b| b as u32)
     }
 
+    /// What strategy row `row` reads of factor `i` in this chunk: its threshold, its severity
+    /// variant's severity and `ln keep`, the correlated normals and its impact; `None` when the
+    /// strategy removes the factor altogether (threshold −∞).
+    #[inline(always)]
+    fn factor_lanes(&self, lanes: &LaneScratch, row: usize, i: usize) -> Option<FactorLanes> {
+        let threshold = self.parameters.threshold[row + i];
+        if threshold == f64::NEG_INFINITY {
+            return None;
+        }
+        let v = self.variant_offset[i] + self.strategy_variant[row + i] as usize;
+        Some(FactorLanes {
+            threshold,
+            severity: lanes.variant_severity[v],
+            keep: lanes.variant_log_keep[v],
+            z: lanes.correlated[i],
+            impact: self.parameters.impact[i],
+        })
+    }
+
     /// Add the lanes' presence counts into `presence[s * factors + i]` and zero them.
     pub fn fold_presence(&self, lanes: &mut LaneScratch, presence: &mut [u64]) {
         for (total, counts) in presence.iter_mut().zip(lanes.presence.iter_mut()) {
@@ -471,6 +492,15 @@ impl CompiledScenario {
             *counts = [0; LANES];
         }
     }
+}
+
+/// One factor as a strategy reads it in a chunk ([`CompiledScenario::factor_lanes`]).
+struct FactorLanes {
+    threshold: f64,
+    severity: Lanes,
+    keep: Lanes,
+    z: Lanes,
+    impact: crate::model::Impact,
 }
 
 /// One strategy's outcomes in the eight lanes, before the valid ones are copied to the block.
