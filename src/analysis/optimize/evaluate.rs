@@ -199,17 +199,7 @@ impl<'a> Evaluator<'a> {
         compare: impl Fn(&Values, &Values) -> T + Sync,
     ) -> Result<Vec<Vec<T>>, Error> {
         let capacity = self.capacity(trials, series).max(2);
-        let parts: Vec<(usize, Vec<u64>)> = groups
-            .iter()
-            .enumerate()
-            .flat_map(|(g, (reference, others))| {
-                others.chunks((capacity - 1).max(1)).map(move |part| {
-                    let mut chunk = vec![*reference];
-                    chunk.extend_from_slice(part);
-                    (g, chunk)
-                })
-            })
-            .collect();
+        let parts = paired_parts(groups, capacity);
         let packs = pack(&parts, capacity);
         let results: Vec<Vec<(usize, Vec<T>)>> = self.over(&packs, trials, |pack| {
             let values = self.run_chunk(&pack.masks, trials, series)?;
@@ -251,17 +241,7 @@ impl<'a> Evaluator<'a> {
     /// Candidate-trials [`Self::paired`] evaluates for `groups` (the progress bar's total).
     pub fn paired_work(&self, groups: &[(u64, Vec<u64>)], trials: Trials, series: Series) -> u64 {
         let capacity = self.capacity(trials, series).max(2);
-        let parts: Vec<(usize, Vec<u64>)> = groups
-            .iter()
-            .enumerate()
-            .flat_map(|(g, (reference, others))| {
-                others.chunks((capacity - 1).max(1)).map(move |part| {
-                    let mut chunk = vec![*reference];
-                    chunk.extend_from_slice(part);
-                    (g, chunk)
-                })
-            })
-            .collect();
+        let parts = paired_parts(groups, capacity);
         let candidates: u64 = pack(&parts, capacity)
             .iter()
             .map(|p| p.masks.len() as u64)
@@ -420,4 +400,21 @@ fn pack(parts: &[(usize, Vec<u64>)], capacity: usize) -> Vec<Pack> {
         last.parts.push(p);
     }
     packs
+}
+
+/// `groups` (a reference and the candidates compared with it) cut into chunks of at most
+/// `capacity` candidates, each led by its group's reference: what [`Evaluator::paired`] evaluates
+/// and [`Evaluator::paired_work`] counts.
+fn paired_parts(groups: &[(u64, Vec<u64>)], capacity: usize) -> Vec<(usize, Vec<u64>)> {
+    groups
+        .iter()
+        .enumerate()
+        .flat_map(|(g, (reference, others))| {
+            others.chunks((capacity - 1).max(1)).map(move |part| {
+                let mut chunk = vec![*reference];
+                chunk.extend_from_slice(part);
+                (g, chunk)
+            })
+        })
+        .collect()
 }
