@@ -8,6 +8,7 @@
 //! parameters once, after its other draws, and then the effect multipliers that have a range
 //! (§8); every strategy uses that draw.
 
+mod lane_analyses;
 mod lanes;
 
 use super::lane_rng::TrialStream;

@@ -11,6 +11,7 @@
 //! results are still bit-identical at any thread count.
 
 use super::OptimizeObserver;
+use crate::engine::block::{BLOCK_TRIALS, OutcomeBlock};
 use crate::engine::lane_rng::TrialStream;
 use crate::engine::trial::{CompiledScenario, OutcomeClass};
 use crate::engine::{BATCH_TRIALS, batch_seed};
@@ -331,13 +332,36 @@ impl<'a> Evaluator<'a> {
         if self.stop.load(Ordering::Relaxed) {
             return Err(self.interrupted());
         }
+        let size = BATCH_TRIALS.min(trials.trials - k * BATCH_TRIALS) as usize;
+        let seed = batch_seed(self.seed, trials.first_batch + k);
+        if compiled.lanes_supported() {
+            let mut lanes = compiled.lane_scratch();
+            let mut block = OutcomeBlock::new(compiled.strategies);
+            compiled.batch_in_blocks(seed, size, &mut lanes, &mut block, |first, block| {
+                let at = first..first + block.len;
+                for (s, slots) in stretch.iter_mut().enumerate() {
+                    let column = s * BLOCK_TRIALS..s * BLOCK_TRIALS + block.len;
+                    if series.npv {
+                        slots[0][at.clone()].copy_from_slice(&block.npv[column.clone()]);
+                    }
+                    if series.overrun {
+                        slots[1][at.clone()].copy_from_slice(&block.overrun[column.clone()]);
+                    }
+                    if series.success {
+                        for (slot, &class) in
+                            slots[2][at.clone()].iter_mut().zip(&block.class[column])
+                        {
+                            *slot = f64::from(u8::from(class == OutcomeClass::Success as u8));
+                        }
+                    }
+                }
+            });
+            self.evaluated_batch(size, stretch.len());
+            return Ok(());
+        }
         let mut scratch = compiled.scratch();
         let mut presence = vec![0u64; compiled.strategies * compiled.factors];
-        let size = BATCH_TRIALS.min(trials.trials - k * BATCH_TRIALS) as usize;
-        let mut stream = TrialStream::new(
-            batch_seed(self.seed, trials.first_batch + k),
-            compiled.dimensions(),
-        );
+        let mut stream = TrialStream::new(seed, compiled.dimensions());
         for t in 0..size {
             compiled.draw(&mut stream, &mut scratch);
             compiled.evaluate_all(&mut scratch, &mut presence);
@@ -353,10 +377,15 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
-        let done = size as u64 * stretch.len() as u64;
+        self.evaluated_batch(size, stretch.len());
+        Ok(())
+    }
+
+    /// Count a batch of `size` trials under `candidates` candidates as evaluated.
+    fn evaluated_batch(&self, size: usize, candidates: usize) {
+        let done = size as u64 * candidates as u64;
         self.evaluated.fetch_add(done, Ordering::Relaxed);
         self.observer.advance(done);
-        Ok(())
     }
 }
 

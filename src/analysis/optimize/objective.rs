@@ -110,20 +110,14 @@ impl Objective {
         }
     }
 
-    /// The objective's estimate from one candidate's values (sorts them in place when it needs
-    /// order statistics).
+    /// The objective's estimate from one candidate's values (reorders them in place when it
+    /// needs order statistics).
     pub fn estimate(self, values: &mut Values) -> Estimate {
         match self {
             Objective::ExpectedNpv => stats::mean(&values.npv),
             Objective::PSuccess => success_share(&values.success),
-            Objective::P80Overrun => {
-                values.overrun.sort_unstable_by(f64::total_cmp);
-                stats::quantile(&values.overrun, OVERRUN_QUANTILE)
-            }
-            Objective::Cvar10Npv => {
-                values.npv.sort_unstable_by(f64::total_cmp);
-                stats::lower_tail_mean(&values.npv, TAIL_SHARE)
-            }
+            Objective::P80Overrun => stats::quantile_of(&mut values.overrun, OVERRUN_QUANTILE),
+            Objective::Cvar10Npv => stats::lower_tail_mean_of(&mut values.npv, TAIL_SHARE),
         }
     }
 

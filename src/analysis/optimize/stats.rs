@@ -72,17 +72,75 @@ pub fn quantile(sorted: &[f64], q: f64) -> Estimate {
     if n == 0 {
         return Estimate::normal(f64::NAN, f64::NAN);
     }
-    let nq = n as f64 * q;
-    let at = |rank: usize| sorted[rank.clamp(1, n) - 1];
-    let h = Z95 * (n as f64 * q * (1.0 - q)).sqrt();
-    let low = at((nq - h).floor().max(1.0) as usize);
-    let high = at(((nq + h).ceil() as usize + 1).min(n));
+    let at = |rank: usize| sorted[rank - 1];
+    let (low, value, high) = quantile_ranks(n, q);
+    let (low, high) = (at(low), at(high));
     Estimate {
-        value: at(ceil_rank(nq)),
+        value: at(value),
         se: (high - low) / (2.0 * Z95),
         low,
         high,
     }
+}
+
+/// The ranks (from 1, ascending, within `1..=n`) [`quantile`] reads for `n ≥ 1` values: the
+/// interval's low end, the quantile, the interval's high end.
+fn quantile_ranks(n: usize, q: f64) -> (usize, usize, usize) {
+    let nq = n as f64 * q;
+    let h = Z95 * (n as f64 * q * (1.0 - q)).sqrt();
+    let clamp = |rank: usize| rank.clamp(1, n);
+    (
+        clamp((nq - h).floor().max(1.0) as usize),
+        clamp(ceil_rank(nq)),
+        clamp(((nq + h).ceil() as usize + 1).min(n)),
+    )
+}
+
+/// [`quantile`] of values in any order: reorders them only as far as it reads them (linear
+/// time rather than a sort), with the same result bit for bit.
+pub fn quantile_of(values: &mut [f64], q: f64) -> Estimate {
+    if !values.is_empty() {
+        let (low, _, high) = quantile_ranks(values.len(), q);
+        sort_range(values, low - 1..high);
+    }
+    quantile(values, q)
+}
+
+/// [`lower_tail_mean`] of values in any order: reorders them only as far as it reads them
+/// (the tail, not the whole), with the same result bit for bit.
+pub fn lower_tail_mean_of(values: &mut [f64], f: f64) -> Estimate {
+    let n = values.len();
+    if n > 0 {
+        let (whole, _, edge) = tail_ranks(n, f);
+        sort_range(values, 0..edge.max(whole + 1).min(n));
+    }
+    lower_tail_mean(values, f)
+}
+
+/// Reorder `values` so that `values[range]` holds, in order, what an ascending sort by
+/// `total_cmp` puts there. Equal keys under `total_cmp` are equal bits, so the values read
+/// there are those of the sorted slice exactly.
+fn sort_range(values: &mut [f64], range: std::ops::Range<usize>) {
+    if range.is_empty() {
+        return;
+    }
+    let (start, len) = (range.start, range.end - range.start);
+    if start > 0 {
+        values.select_nth_unstable_by(start, f64::total_cmp);
+    }
+    let rest = &mut values[start..];
+    if len < rest.len() {
+        rest.select_nth_unstable_by(len, f64::total_cmp);
+    }
+    rest[..len].sort_unstable_by(f64::total_cmp);
+}
+
+/// For [`lower_tail_mean`] of `n ≥ 1` values: the whole values in the tail, the tail's size
+/// `n·f` (at least 1), and the rank of its edge.
+fn tail_ranks(n: usize, f: f64) -> (usize, f64, usize) {
+    let k = (n as f64 * f).max(1.0).min(n as f64);
+    let whole = (k + 1e-9).floor() as usize;
+    (whole, k, ceil_rank(k).min(n))
 }
 
 /// The mean of the lowest share `f` of ascending `sorted` values (conditional value at risk
@@ -95,15 +153,13 @@ pub fn lower_tail_mean(sorted: &[f64], f: f64) -> Estimate {
     if n == 0 {
         return Estimate::normal(f64::NAN, f64::NAN);
     }
-    let k = (n as f64 * f).max(1.0).min(n as f64);
-    let whole = (k + 1e-9).floor() as usize;
+    let (whole, k, edge) = tail_ranks(n, f);
     let fraction = (k - whole as f64).max(0.0);
     let mut sum: f64 = sorted[..whole].iter().sum();
     if whole < n && fraction > 0.0 {
         sum += fraction * sorted[whole];
     }
     let value = sum / k;
-    let edge = ceil_rank(k).min(n);
     let var_at_risk = sorted[edge - 1];
     let tail = &sorted[..edge];
     let tail_mean = tail.iter().sum::<f64>() / edge as f64;
@@ -211,6 +267,37 @@ mod tests {
         assert_eq!(lower_tail_mean(&sorted, 0.1).value, 1.0);
         // 25 % of 10 = 2.5 values: (1 + 2 + 0.5·3)/2.5.
         assert!((lower_tail_mean(&sorted, 0.25).value - 4.5 / 2.5).abs() < 1e-12);
+    }
+
+    /// Reading the order statistics off values in any order gives the sorted slice's figures
+    /// bit for bit: sizes from 1 up, ties, signed zeros, and every share of the tail.
+    #[test]
+    fn unsorted_order_statistics_equal_the_sorted_ones() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+        for n in [1usize, 2, 3, 7, 10, 64, 501, 4096] {
+            for ties in [false, true] {
+                let values: Vec<f64> = (0..n)
+                    .map(|_| {
+                        let x: f64 = rng.sample(StandardNormal);
+                        if ties { (x * 2.0).round() * 0.5 } else { x }
+                    })
+                    .chain([0.0, -0.0])
+                    .collect();
+                let mut sorted = values.clone();
+                sorted.sort_unstable_by(f64::total_cmp);
+                for q in [0.05, 0.1, 0.5, 0.8, 0.99] {
+                    let bits = |e: Estimate| [e.value, e.se, e.low, e.high].map(f64::to_bits);
+                    let mut copy = values.clone();
+                    assert_eq!(bits(quantile_of(&mut copy, q)), bits(quantile(&sorted, q)));
+                    let mut copy = values.clone();
+                    assert_eq!(
+                        bits(lower_tail_mean_of(&mut copy, q)),
+                        bits(lower_tail_mean(&sorted, q)),
+                        "n {n}, ties {ties}, share {q}"
+                    );
+                }
+            }
+        }
     }
 
     /// The intervals cover the true value at about the nominal 95 %: 400 samples of 2,000

@@ -14,7 +14,9 @@
 use super::NORMAL_95;
 use super::study::{Input, OutputMetric};
 use crate::engine::Observer;
-use crate::engine::trial::{CompiledScenario, Outcome, TrialScratch};
+use crate::engine::block::OutcomeBlock;
+use crate::engine::trial::{CompiledScenario, LaneScratch, Outcome};
+use crate::model::vmath::LANES;
 use crate::scenario::Scenario;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -88,33 +90,6 @@ struct TrialValues {
     outcome: Outcome,
 }
 
-/// A compiled scenario with its own scratch (a scratch belongs to the scenario that made it).
-struct Evaluator<'a> {
-    compiled: &'a CompiledScenario,
-    scratch: TrialScratch,
-    presence: Vec<u64>,
-}
-
-impl<'a> Evaluator<'a> {
-    fn new(compiled: &'a CompiledScenario) -> Self {
-        Evaluator {
-            compiled,
-            scratch: compiled.scratch(),
-            presence: vec![0; compiled.strategies * compiled.factors],
-        }
-    }
-
-    /// The outcome of the (single) strategy at `uniforms`.
-    fn outcome(&mut self, uniforms: &[f64]) -> Outcome {
-        self.compiled
-            .draw_from_uniforms(uniforms, &mut self.scratch);
-        self.presence.fill(0);
-        self.compiled
-            .evaluate_all(&mut self.scratch, &mut self.presence);
-        self.scratch.outcomes[0]
-    }
-}
-
 /// Runs the pass. `compiled` is the scenario with its one strategy; `ruled_out[i]` and
 /// `certain[i]` the same with factor `i` at probability 0 and 1. `None` when the observer asks
 /// to stop.
@@ -137,6 +112,11 @@ pub fn screen(
             (at(0.0), at(1.0))
         })
         .collect();
+    debug_assert!(
+        variants
+            .iter()
+            .all(|(a, b)| compiled.shares_draws_with(a) && compiled.shares_draws_with(b))
+    );
     let per_trial = evaluations_per_trial(inputs);
     let chunks: Vec<Option<Vec<TrialValues>>> = points
         .par_chunks(CHUNK)
@@ -144,51 +124,20 @@ pub fn screen(
             if observer.should_stop() {
                 return None;
             }
-            let mut base = Evaluator::new(compiled);
-            let mut ruled_out: Vec<Evaluator> =
-                variants.iter().map(|v| Evaluator::new(&v.0)).collect();
-            let mut certain: Vec<Evaluator> =
-                variants.iter().map(|v| Evaluator::new(&v.1)).collect();
-            let mut u = Vec::new();
-            let values = chunk
-                .iter()
-                .map(|point| {
-                    let outcome = base.outcome(point);
-                    let output = metric.value(&outcome);
-                    let mut severity = vec![0.0; compiled.factors];
-                    compiled.severities(&base.scratch, 0, &mut severity);
-                    let struck: Vec<bool> = base.presence.iter().map(|&c| c > 0).collect();
-                    let (mut low, mut high) = (vec![0.0; inputs.len()], vec![0.0; inputs.len()]);
-                    u.clone_from(point);
-                    for (k, input) in inputs.iter().enumerate() {
-                        if input.kind == "factor" {
-                            let i = input.coordinates[0];
-                            if struck[i] {
-                                low[k] = metric.value(&ruled_out[i].outcome(point));
-                                high[k] = output;
-                            } else {
-                                low[k] = output;
-                                high[k] = metric.value(&certain[i].outcome(point));
-                            }
-                        } else {
-                            let c = input.coordinates[0];
-                            u[c] = 0.1;
-                            low[k] = metric.value(&base.outcome(&u));
-                            u[c] = 0.9;
-                            high[k] = metric.value(&base.outcome(&u));
-                            u[c] = point[c];
-                        }
-                    }
-                    TrialValues {
-                        output,
-                        low,
-                        high,
-                        severity,
-                        struck,
-                        outcome,
-                    }
-                })
-                .collect();
+            let mut lanes = compiled.lane_scratch();
+            let mut block = OutcomeBlock::new(1);
+            let mut values = Vec::with_capacity(chunk.len());
+            for group in chunk.chunks(LANES) {
+                let valid = lanes.load_points(group.iter().map(Vec::as_slice));
+                screen_lanes(
+                    compiled,
+                    &variants,
+                    inputs,
+                    metric,
+                    (&mut lanes, &mut block, valid),
+                    &mut values,
+                );
+            }
             observer.advance(per_trial * chunk.len() as u64);
             Some(values)
         })
@@ -198,6 +147,103 @@ pub fn screen(
         trials.extend(chunk?);
     }
     Some(summarise(scenario, inputs, points, metric, &trials))
+}
+
+/// The screening evaluations of the (up to eight) trials loaded in `lanes`, appended to
+/// `values` in trial order. A factor's variants only move its threshold, so they are evaluated
+/// on the trials' own draws; a continuous input (a coordinate from `2·factors` on) is set in
+/// every lane and only the shared draws are redrawn.
+fn screen_lanes(
+    compiled: &CompiledScenario,
+    variants: &[(CompiledScenario, CompiledScenario)],
+    inputs: &[Input],
+    metric: OutputMetric,
+    (lanes, block, valid): (&mut LaneScratch, &mut OutcomeBlock, usize),
+    values: &mut Vec<TrialValues>,
+) {
+    // The metric in each valid lane of what was just evaluated into the (emptied) block.
+    let read = |block: &mut OutcomeBlock| -> [f64; LANES] {
+        let out = std::array::from_fn(|k| {
+            if k < block.len {
+                metric.value(&block.outcome(0, k))
+            } else {
+                0.0
+            }
+        });
+        block.clear();
+        out
+    };
+    block.clear();
+    compiled.evaluate_points(lanes, valid, block);
+    let outcomes: Vec<Outcome> = (0..valid).map(|k| block.outcome(0, k)).collect();
+    let output = read(block);
+    let factors = compiled.factors;
+    let drawn: Vec<([bool; LANES], [f64; LANES])> = (0..factors)
+        .map(|i| compiled.struck_lanes(lanes, 0, i))
+        .collect();
+    let (mut low, mut high) = (
+        vec![[0.0; LANES]; inputs.len()],
+        vec![[0.0; LANES]; inputs.len()],
+    );
+    for (k, input) in inputs
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.kind == "factor")
+    {
+        let i = input.coordinates[0];
+        let struck = &drawn[i].0;
+        let (ruled_out, certain) = &variants[i];
+        // Where it struck, ruling it out is the only change; elsewhere, making it certain.
+        let evaluate = |variant: &CompiledScenario, lanes: &mut LaneScratch, block: &mut _| {
+            variant.evaluate_drawn(lanes, valid, block);
+            read(block)
+        };
+        let without = if struck[..valid].iter().any(|&s| s) {
+            evaluate(ruled_out, lanes, block)
+        } else {
+            output
+        };
+        let with = if struck[..valid].iter().any(|&s| !s) {
+            evaluate(certain, lanes, block)
+        } else {
+            output
+        };
+        for lane in 0..valid {
+            (low[k][lane], high[k][lane]) = if struck[lane] {
+                (without[lane], output[lane])
+            } else {
+                (output[lane], with[lane])
+            };
+        }
+    }
+    for (k, input) in inputs
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.kind != "factor")
+    {
+        let c = input.coordinates[0];
+        debug_assert!(
+            c >= 2 * factors,
+            "a continuous input is in the shared draws"
+        );
+        let drawn_here = lanes.replace_coordinate(c, [0.1; LANES]);
+        compiled.evaluate_redrawn_shared(lanes, valid, block);
+        low[k] = read(block);
+        lanes.replace_coordinate(c, [0.9; LANES]);
+        compiled.evaluate_redrawn_shared(lanes, valid, block);
+        high[k] = read(block);
+        lanes.replace_coordinate(c, drawn_here);
+    }
+    for (lane, outcome) in outcomes.into_iter().enumerate() {
+        values.push(TrialValues {
+            output: output[lane],
+            low: low.iter().map(|l| l[lane]).collect(),
+            high: high.iter().map(|h| h[lane]).collect(),
+            severity: drawn.iter().map(|d| d.1[lane]).collect(),
+            struck: drawn.iter().map(|d| d.0[lane]).collect(),
+            outcome,
+        });
+    }
 }
 
 fn summarise(
@@ -380,6 +426,34 @@ mod tests {
     use super::*;
     use crate::analysis::sensitivity::study::{inputs_of, single_strategy_of, uniforms_of};
     use crate::engine::NoObserver;
+    use crate::engine::trial::TrialScratch;
+
+    /// A compiled scenario with its own scratch (a scratch belongs to the scenario that made it).
+    struct Evaluator<'a> {
+        compiled: &'a CompiledScenario,
+        scratch: TrialScratch,
+        presence: Vec<u64>,
+    }
+
+    impl<'a> Evaluator<'a> {
+        fn new(compiled: &'a CompiledScenario) -> Self {
+            Evaluator {
+                compiled,
+                scratch: compiled.scratch(),
+                presence: vec![0; compiled.strategies * compiled.factors],
+            }
+        }
+
+        /// The outcome of the (single) strategy at `uniforms`.
+        fn outcome(&mut self, uniforms: &[f64]) -> Outcome {
+            self.compiled
+                .draw_from_uniforms(uniforms, &mut self.scratch);
+            self.presence.fill(0);
+            self.compiled
+                .evaluate_all(&mut self.scratch, &mut self.presence);
+            self.scratch.outcomes[0]
+        }
+    }
 
     #[test]
     fn the_empirical_cdf_is_at_mid_ranks() {
@@ -404,7 +478,8 @@ mod tests {
 
     /// The one-evaluation tornado of a factor equals evaluating every trial with the factor ruled
     /// out and certain, bit for bit: on the default scenario's baseline and on a strategy whose
-    /// mitigations lower probabilities (where "certain" is p = 1 times the mitigation).
+    /// mitigations lower probabilities (where "certain" is p = 1 times the mitigation). The lane
+    /// evaluation of the pass is the one-trial path's, continuous inputs included.
     #[test]
     fn the_shortcut_is_the_full_tornado() {
         let retail = Scenario::from_source_with(
@@ -445,6 +520,28 @@ mod tests {
                         .find(|b| b.input == input.name)
                         .expect("bar");
                     assert_eq!((bar.low, bar.high), (at(0.0), at(1.0)), "{}", input.name);
+                }
+                let mut evaluator = Evaluator::new(&compiled);
+                for input in inputs.iter().filter(|i| i.kind != "factor") {
+                    let c = input.coordinates[0];
+                    let mut at = |u: f64| {
+                        let sum: f64 = points
+                            .iter()
+                            .map(|point| {
+                                let mut moved = point.clone();
+                                moved[c] = u;
+                                metric.value(&evaluator.outcome(&moved))
+                            })
+                            .sum();
+                        sum / points.len() as f64
+                    };
+                    let expected = (at(0.1), at(0.9));
+                    let bar = screened
+                        .tornado
+                        .iter()
+                        .find(|b| b.input == input.name)
+                        .expect("bar");
+                    assert_eq!((bar.low, bar.high), expected, "{}", input.name);
                 }
             }
         }

@@ -26,15 +26,15 @@ pub struct LaneScratch {
     /// [`CompiledScenario::dimensions`].
     pub uniforms: Vec<Lanes>,
     independent: Vec<Lanes>,
-    correlated: Vec<Lanes>,
+    pub(super) correlated: Vec<Lanes>,
     /// Per severity variant: the mitigated severity and `ln(1 − benefit·severity)`.
-    variant_severity: Vec<Lanes>,
+    pub(super) variant_severity: Vec<Lanes>,
     variant_log_keep: Vec<Lanes>,
     mitigation_cost: Vec<Lanes>,
     plan: LanePlan,
     /// Factor presence per strategy and lane, `presence[s * factors + i][lane]` (valid lanes
     /// only), added into the worker's counts by [`CompiledScenario::fold_presence`].
-    presence: Vec<[u64; LANES]>,
+    pub(super) presence: Vec<[u64; LANES]>,
 }
 
 /// The draws every strategy of a chunk shares.
@@ -172,8 +172,15 @@ impl CompiledScenario {
                     vmath::ln(scaled.map(|s| (1.0 - benefit * s).max(1e-12)));
             }
         }
+        self.draw_shared_lanes(lanes);
+    }
+
+    /// The part of [`Self::draw_lanes`] that reads the uniforms from `2·factors` on: the plan
+    /// draws every strategy shares and the mitigation costs.
+    #[inline(always)]
+    pub(super) fn draw_shared_lanes(&self, lanes: &mut LaneScratch) {
         lanes.plan = self.plan_lanes(&lanes.uniforms);
-        let mitigation_base = 2 * n + 5 + self.benefits.dimensions();
+        let mitigation_base = 2 * self.factors + 5 + self.benefits.dimensions();
         for (m, law) in self.mitigation_cost.iter().enumerate() {
             lanes.mitigation_cost[m] = continuous_lanes(law, lanes.uniforms[mitigation_base + m]);
         }
