@@ -28,7 +28,7 @@ use sampling::BatchSampler;
 pub use sampling::Sampling;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use trial::{CompiledScenario, LaneScratch, TrialScratch};
+use trial::{Causes, CompiledScenario, LaneScratch, TrialScratch};
 
 /// Trials per batch: the unit of seeding, parallelism and merging (part of the model contract,
 /// since it fixes which random numbers each trial gets).
@@ -409,7 +409,7 @@ impl Worker {
                 rng.fill(&mut lanes.uniforms);
                 let valid = vmath::LANES.min(trials - first);
                 compiled.draw_lanes(lanes);
-                compiled.evaluate_lanes(lanes, valid, &mut self.outcomes);
+                compiled.evaluate_lanes(lanes, valid, &mut self.outcomes, Causes::Find);
                 if self.outcomes.is_full() {
                     accumulate(&mut self.accumulators, &mut self.outcomes);
                 }
@@ -432,7 +432,7 @@ impl Worker {
                 }
             }
             compiled.draw_lanes(lanes);
-            compiled.evaluate_lanes(lanes, valid, &mut self.outcomes);
+            compiled.evaluate_lanes(lanes, valid, &mut self.outcomes, Causes::Find);
             if self.outcomes.is_full() {
                 accumulate(&mut self.batch, &mut self.outcomes);
             }

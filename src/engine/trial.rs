@@ -20,7 +20,7 @@ use crate::model::{
     BenefitModel, CorrelationModel, Impact, MultiplierKind, Parameter, RangedMultiplier,
 };
 use crate::scenario::Scenario;
-pub use lanes::{LaneScratch, LaneStage};
+pub use lanes::{Causes, LaneScratch, LaneStage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]

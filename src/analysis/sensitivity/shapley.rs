@@ -106,9 +106,14 @@ pub fn shapley_effects<F: Fn(&[f64]) -> f64 + Sync>(
         inner,
         seed,
     };
+    let dimensions = covariance.nrows().max(1);
     shapley_effects_with(
         || (),
-        |_: &mut (), x: &[f64]| model(x),
+        |_: &mut (), points: &[f64], outputs: &mut [f64]| {
+            for (point, output) in points.chunks(dimensions).zip(outputs) {
+                *output = model(point);
+            }
+        },
         &game,
         &crate::engine::NoObserver,
     )
@@ -125,8 +130,10 @@ pub struct Permutations<'a> {
 }
 
 /// [`shapley_effects`] for a model that needs scratch space (`init` makes one per chunk of
-/// permutations: the results do not depend on it), told to `observer` one permutation at a time
-/// (`groups · outer · inner` evaluations), which may stop the work
+/// permutations: the results do not depend on it) and evaluates points together:
+/// `model(state, points, outputs)` writes the output of each point of `points` (one after
+/// another, a row of `covariance` each) to `outputs`, a permutation's `groups · outer · inner`
+/// points at a time. Told to `observer` one permutation at a time, which may stop the work
 /// ([`SensitivityError::Interrupted`]).
 pub fn shapley_effects_with<S, I, F>(
     init: I,
@@ -136,7 +143,7 @@ pub fn shapley_effects_with<S, I, F>(
 ) -> Result<ShapleyEffects, SensitivityError>
 where
     I: Fn() -> S + Sync,
-    F: Fn(&mut S, &[f64]) -> f64 + Sync,
+    F: Fn(&mut S, &[f64], &mut [f64]) + Sync,
 {
     let Permutations {
         covariance,
@@ -204,7 +211,8 @@ where
             let first = chunk * PERMUTATIONS_PER_CHUNK;
             let count = PERMUTATIONS_PER_CHUNK.min(permutations - first);
             let mut state = init();
-            let mut model = |x: &[f64]| model(&mut state, x);
+            let mut model =
+                |points: &[f64], outputs: &mut [f64]| model(&mut state, points, outputs);
             game.walk_chunk(&mut model, count, stream_seed(seed, chunk as u64), observer)
         })
         .collect();
@@ -305,8 +313,11 @@ struct Game<'a> {
 }
 
 impl Game<'_> {
-    /// Walks `count` random permutations with the stream seeded by `chunk_seed`.
-    fn walk_chunk<F: FnMut(&[f64]) -> f64>(
+    /// Walks `count` random permutations with the stream seeded by `chunk_seed`. A
+    /// permutation's conditional points are all drawn first, in the order of its steps, and
+    /// then evaluated together: the model draws no random numbers, so the stream and every
+    /// point are those of evaluating each point as it is drawn.
+    fn walk_chunk<F: FnMut(&[f64], &mut [f64])>(
         &self,
         model: &mut F,
         count: usize,
@@ -317,15 +328,17 @@ impl Game<'_> {
         let dimensions = self.owner.len();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(chunk_seed);
         let mut cache = PieceCache::new(self.components.len());
+        let per_step = self.outer * self.inner;
         let mut buffers = Buffers {
             normals: vec![0.0; dimensions],
             joint: vec![0.0; dimensions],
             centre: vec![0.0; dimensions],
             point: vec![0.0; dimensions],
-            outputs: vec![0.0; self.inner],
+            points: Vec::with_capacity(players * per_step * dimensions),
+            outputs: vec![0.0; players * per_step],
         };
         let mut walks = Vec::with_capacity(count);
-        let per_permutation = (players * self.outer * self.inner) as u64;
+        let per_permutation = (players * per_step) as u64;
         for _ in 0..count {
             if observer.should_stop() {
                 return Err(SensitivityError::Interrupted);
@@ -333,12 +346,23 @@ impl Game<'_> {
             let mut order: Vec<usize> = (0..players).collect();
             order.shuffle(&mut rng);
             let mut joined = vec![false; players];
-            let mut increments = vec![0.0; players];
-            let (mut previous, mut last_mean) = (0.0, 0.0);
+            buffers.points.clear();
             for &player in &order {
                 joined[player] = true;
                 let sampler = cache.sampler(self, &joined)?;
-                let (cost, mean) = self.cost(&mut *model, &sampler, &mut rng, &mut buffers)?;
+                self.draw_points(&sampler, &mut rng, &mut buffers);
+            }
+            model(&buffers.points, &mut buffers.outputs);
+            if let Some(bad) = buffers.outputs.iter().position(|y| !y.is_finite()) {
+                return Err(SensitivityError::NonFiniteOutput {
+                    value: buffers.outputs[bad],
+                    point: buffers.points[bad * dimensions..(bad + 1) * dimensions].to_vec(),
+                });
+            }
+            let mut increments = vec![0.0; players];
+            let (mut previous, mut last_mean) = (0.0, 0.0);
+            for (&player, outputs) in order.iter().zip(buffers.outputs.chunks(per_step)) {
+                let (cost, mean) = self.cost(outputs);
                 increments[player] = cost - previous;
                 (previous, last_mean) = (cost, mean);
             }
@@ -352,22 +376,22 @@ impl Game<'_> {
         Ok(walks)
     }
 
-    /// `ĉ(J) = (1/N_O) Σ_o s²_o` for the set behind `sampler`, and the mean of its outputs.
-    fn cost<F: FnMut(&[f64]) -> f64>(
+    /// The `outer × inner` points of one cost estimate for the set behind `sampler`, appended
+    /// to `buffers.points`.
+    fn draw_points(
         &self,
-        model: &mut F,
         sampler: &ConditionalSampler,
         rng: &mut Xoshiro256PlusPlus,
         buffers: &mut Buffers,
-    ) -> Result<(f64, f64), SensitivityError> {
+    ) {
         let Buffers {
             normals,
             joint,
             centre,
             point,
-            outputs,
+            points,
+            ..
         } = buffers;
-        let (mut variance_sum, mut output_sum) = (0.0, 0.0);
         for _ in 0..self.outer {
             // x_−J: each block with conditioning coordinates drawn whole, X_C = L_C z (its
             // coordinates in J are overwritten by the inner draws below).
@@ -393,7 +417,7 @@ impl Game<'_> {
                     slot += 1;
                 }
             }
-            for output in outputs.iter_mut() {
+            for _ in 0..self.inner {
                 let mut slot = 0;
                 for piece in &sampler.pieces {
                     let draws = &mut normals[..piece.set.len()];
@@ -404,20 +428,22 @@ impl Game<'_> {
                         slot += 1;
                     }
                 }
-                *output = model(point);
-                if !output.is_finite() {
-                    return Err(SensitivityError::NonFiniteOutput {
-                        value: *output,
-                        point: point.clone(),
-                    });
-                }
+                points.extend_from_slice(point);
             }
+        }
+    }
+
+    /// `ĉ(J) = (1/N_O) Σ_o s²_o` from the outputs of one cost estimate's points (outer draw
+    /// by outer draw), and the mean of those outputs.
+    fn cost(&self, outputs: &[f64]) -> (f64, f64) {
+        let (mut variance_sum, mut output_sum) = (0.0, 0.0);
+        for outputs in outputs.chunks(self.inner) {
             let (mean, sd) = mean_and_sd(outputs);
             variance_sum += sd * sd;
             output_sum += mean;
         }
         let outer = self.outer as f64;
-        Ok((variance_sum / outer, output_sum / outer))
+        (variance_sum / outer, output_sum / outer)
     }
 }
 
@@ -427,6 +453,9 @@ struct Buffers {
     joint: Vec<f64>,
     centre: Vec<f64>,
     point: Vec<f64>,
+    /// A permutation's points, one after another.
+    points: Vec<f64>,
+    /// Their outputs.
     outputs: Vec<f64>,
 }
 

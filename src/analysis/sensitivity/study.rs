@@ -16,11 +16,13 @@ use super::{
     Design, Permutations, SensitivityError, ShapleyEffects, SobolIndices, shapley_effects_with,
     sobol_indices_with,
 };
-use crate::engine::trial::{CompiledScenario, Outcome, OutcomeClass, TrialScratch};
+use crate::engine::block::OutcomeBlock;
+use crate::engine::trial::{CompiledScenario, LaneScratch, Outcome, OutcomeClass, TrialScratch};
 use crate::engine::{NoObserver, Observer, batch_seed};
 use crate::error::Error;
 use crate::model::BenefitModel;
 use crate::model::distribution::standard_normal_cdf;
+use crate::model::vmath::LANES;
 use crate::scenario::Scenario;
 use nalgebra::DMatrix;
 use rand::{RngExt, SeedableRng};
@@ -235,6 +237,9 @@ struct Scratch {
     /// number), which spares most Φ evaluations of the inner conditional draws.
     normals: Vec<f64>,
     last_normals: Vec<f64>,
+    /// The lane core's scratch and block, for models that evaluate points eight at a time.
+    lanes: LaneScratch,
+    block: OutcomeBlock,
 }
 
 impl Scratch {
@@ -246,6 +251,8 @@ impl Scratch {
             uniforms: vec![0.0; dimensions],
             normals: vec![0.0; dimensions],
             last_normals: vec![f64::NAN; dimensions],
+            lanes: compiled.lane_scratch(),
+            block: OutcomeBlock::new(compiled.strategies),
         }
     }
 }
@@ -433,26 +440,43 @@ fn shapley(
         .cholesky()
         .map(|c| c.l())
         .unwrap_or_else(|| DMatrix::identity(n, n));
-    let model = |scratch: &mut Scratch, x: &[f64]| {
-        // e = L⁻¹z by forward substitution.
-        for i in 0..n {
-            let known: f64 = (0..i).map(|j| lower[(i, j)] * scratch.normals[j]).sum();
-            scratch.normals[i] = (x[i] - known) / lower[(i, i)];
-        }
-        scratch.normals[n..].copy_from_slice(&x[n..]);
-        for ((slot, last), &value) in scratch
-            .uniforms
-            .iter_mut()
-            .zip(scratch.last_normals.iter_mut())
-            .zip(&scratch.normals)
+    // Points in lanes of eight: each mapped to its uniforms (into its lane), then the eight
+    // drawn and evaluated together by the lane core.
+    let model = |scratch: &mut Scratch, points: &[f64], outputs: &mut [f64]| {
+        for (group, outputs) in points
+            .chunks(dimensions * LANES)
+            .zip(outputs.chunks_mut(LANES))
         {
-            // Bit for bit the same number gives the same uniform (NaN is always recomputed).
-            if value.to_bits() != last.to_bits() || value.is_nan() {
-                *last = value;
-                *slot = inside(standard_normal_cdf(value));
+            for (lane, x) in group.chunks(dimensions).enumerate() {
+                // e = L⁻¹z by forward substitution.
+                for i in 0..n {
+                    let known: f64 = (0..i).map(|j| lower[(i, j)] * scratch.normals[j]).sum();
+                    scratch.normals[i] = (x[i] - known) / lower[(i, i)];
+                }
+                scratch.normals[n..].copy_from_slice(&x[n..]);
+                for ((slot, last), &value) in scratch
+                    .uniforms
+                    .iter_mut()
+                    .zip(scratch.last_normals.iter_mut())
+                    .zip(&scratch.normals)
+                {
+                    // Bit for bit the same number gives the same uniform (NaN is always
+                    // recomputed).
+                    if value.to_bits() != last.to_bits() || value.is_nan() {
+                        *last = value;
+                        *slot = inside(standard_normal_cdf(value));
+                    }
+                }
+                scratch.lanes.set_lane(lane, &scratch.uniforms);
+            }
+            let valid = outputs.len();
+            scratch.lanes.pad_lanes(valid);
+            scratch.block.clear();
+            compiled.evaluate_points(&mut scratch.lanes, valid, &mut scratch.block);
+            for (k, output) in outputs.iter_mut().enumerate() {
+                *output = rank.at(metric.value(&scratch.block.outcome(0, k)));
             }
         }
-        rank.at(metric.value(&outcome_of(compiled, scratch)))
     };
     let problem = Permutations {
         covariance: &covariance,

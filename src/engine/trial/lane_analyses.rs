@@ -7,9 +7,10 @@
 //! Every entry dispatches once to the CPU's best instruction set, as a run's batch does, and
 //! gives each trial the outcome the one-trial path gives it, bit for bit (the lane core's
 //! contract, `lanes::tests`); so an analysis moved onto these entries keeps its output.
-//! The lanes' presence counters are not read here.
+//! The lanes' presence counters are not read here, and no primary cause is found
+//! ([`Causes::Skip`]): every outcome's `primary_cause` is `None`.
 
-use super::{CompiledScenario, LaneScratch};
+use super::{Causes, CompiledScenario, LaneScratch};
 use crate::engine::block::OutcomeBlock;
 use crate::engine::lane_rng::LaneRng;
 use crate::model::vmath::{self, LANES, Lanes};
@@ -21,16 +22,26 @@ impl LaneScratch {
     pub fn load_points<'p>(&mut self, points: impl IntoIterator<Item = &'p [f64]>) -> usize {
         let mut valid = 0;
         for (k, point) in points.into_iter().take(LANES).enumerate() {
-            debug_assert_eq!(point.len(), self.uniforms.len());
-            for (slot, &u) in self.uniforms.iter_mut().zip(point) {
-                slot[k] = u;
-            }
+            self.set_lane(k, point);
             valid = k + 1;
         }
+        self.pad_lanes(valid);
+        valid
+    }
+
+    /// Put one point (a trial's uniforms) in lane `k`.
+    pub fn set_lane(&mut self, k: usize, point: &[f64]) {
+        debug_assert_eq!(point.len(), self.uniforms.len());
+        for (slot, &u) in self.uniforms.iter_mut().zip(point) {
+            slot[k] = u;
+        }
+    }
+
+    /// Fill the lanes from `valid` on with ½ everywhere (evaluated, never read).
+    pub fn pad_lanes(&mut self, valid: usize) {
         for slot in self.uniforms.iter_mut() {
             slot[valid..].fill(0.5);
         }
-        valid
     }
 
     /// Replace coordinate `d` of every lane by `values`; returns what it held.
@@ -62,7 +73,7 @@ impl CompiledScenario {
                     rng.fill(&mut lanes.uniforms);
                     let valid = LANES.min(trials - first);
                     self.draw_lanes(lanes);
-                    self.evaluate_lanes(lanes, valid, block);
+                    self.evaluate_lanes(lanes, valid, block, Causes::Skip);
                     if block.is_full() || first + valid == trials {
                         sink(first_of_block, block);
                         first_of_block += block.len;
@@ -81,7 +92,7 @@ impl CompiledScenario {
             #[inline(always)]
             || {
                 self.draw_lanes(lanes);
-                self.evaluate_lanes(lanes, valid, block);
+                self.evaluate_lanes(lanes, valid, block, Causes::Skip);
             },
         );
     }
@@ -93,7 +104,7 @@ impl CompiledScenario {
         debug_assert!(self.lanes_supported());
         vmath::dispatch(
             #[inline(always)]
-            || self.evaluate_lanes(lanes, valid, block),
+            || self.evaluate_lanes(lanes, valid, block, Causes::Skip),
         );
     }
 
@@ -111,7 +122,7 @@ impl CompiledScenario {
             #[inline(always)]
             || {
                 self.draw_shared_lanes(lanes);
-                self.evaluate_lanes(lanes, valid, block);
+                self.evaluate_lanes(lanes, valid, block, Causes::Skip);
             },
         );
     }

@@ -190,12 +190,18 @@ impl CompiledScenario {
     /// the first `valid` of them to `block` (trials `block.len ..`) and counting factor presence
     /// (valid lanes only) in `lanes`, for [`Self::fold_presence`].
     #[inline(always)]
-    pub fn evaluate_lanes(&self, lanes: &mut LaneScratch, valid: usize, block: &mut OutcomeBlock) {
+    pub fn evaluate_lanes(
+        &self,
+        lanes: &mut LaneScratch,
+        valid: usize,
+        block: &mut OutcomeBlock,
+        causes: Causes,
+    ) {
         debug_assert!(self.lanes_supported() && valid <= LANES);
         debug_assert!(block.len + valid <= BLOCK_TRIALS);
         let valid_mask: [bool; LANES] = std::array::from_fn(|k| k < valid);
         for s in 0..self.strategies {
-            self.strategy_lanes(lanes, s, &valid_mask, valid, block);
+            self.strategy_lanes(lanes, s, (&valid_mask, valid), block, causes);
         }
         block.len += valid;
     }
@@ -262,9 +268,9 @@ impl CompiledScenario {
         &self,
         lanes: &mut LaneScratch,
         s: usize,
-        valid_mask: &[bool; LANES],
-        valid: usize,
+        (valid_mask, valid): (&[bool; LANES], usize),
         block: &mut OutcomeBlock,
+        causes: Causes,
     ) {
         let n = self.factors;
         let row = s * n;
@@ -395,7 +401,7 @@ impl CompiledScenario {
         block.runaway[range.clone()].copy_from_slice(&out.runaway[..valid]);
         block.primary_cause[range.clone()].fill(NO_CAUSE);
         let any_miss = (0..valid).any(|k| out.class[k] != OutcomeClass::Success as u8);
-        if !any_miss {
+        if !any_miss || causes == Causes::Skip {
             return;
         }
         let best = self.primary_cause_lanes(lanes, row, &broken, &load, &runaway_log_cost);
@@ -501,6 +507,15 @@ impl CompiledScenario {
     }
 }
 
+/// Whether [`CompiledScenario::evaluate_lanes`] finds each missed trial's primary cause (a run
+/// reports causes) or leaves every `primary_cause` at [`NO_CAUSE`] (the analyses that read
+/// only values: it spares a second pass over the factors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Causes {
+    Find,
+    Skip,
+}
+
 /// One factor as a strategy reads it in a chunk ([`CompiledScenario::factor_lanes`]).
 struct FactorLanes {
     threshold: f64,
@@ -565,7 +580,7 @@ impl pulp::WithSimd for StageRun<'_> {
             if self.block.is_full() {
                 self.block.clear();
             }
-            compiled.evaluate_lanes(self.lanes, LANES, self.block);
+            compiled.evaluate_lanes(self.lanes, LANES, self.block, Causes::Find);
         }
         compiled.fold_presence(self.lanes, self.presence);
     }
@@ -628,7 +643,7 @@ mod tests {
                 let valid = LANES.min(trials - first);
                 rng.fill(&mut lanes.uniforms);
                 compiled.draw_lanes(&mut lanes);
-                compiled.evaluate_lanes(&mut lanes, valid, &mut lane_block);
+                compiled.evaluate_lanes(&mut lanes, valid, &mut lane_block, Causes::Find);
                 for _ in 0..valid {
                     compiled.draw(&mut stream, &mut scratch);
                     compiled.evaluate_all(&mut scratch, &mut trial_presence);
