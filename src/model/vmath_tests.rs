@@ -427,3 +427,43 @@ fn avx2_path_gives_the_same_bits() {
         }
     }
 }
+
+/// Φ⁻¹ of many vectors at once gives each value the bits the per-vector function gives it,
+/// whatever mix of central and tail values the vectors hold (all central, all tail, one tail
+/// lane, the edges 0, 1 and NaN), and whatever the count of vectors (a short last gathering).
+#[test]
+fn normal_inverse_of_many_vectors_is_the_per_vector_function() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(21);
+    for vectors in [1usize, 2, 3, 18, 21, 64] {
+        for mix in 0..6 {
+            let p: Vec<Lanes> = (0..vectors)
+                .map(|v| {
+                    std::array::from_fn(|k| match mix {
+                        0 => rng.random_range(0.1..0.9),
+                        1 => rng.random_range(0.0..0.05),
+                        2 if k == v % LANES => 0.999,
+                        2 => 0.5,
+                        3 => [0.0, 1.0, f64::NAN, 1e-300, 0.075, 0.925, 0.5, 0.3][k],
+                        _ => rng.random::<f64>(),
+                    })
+                })
+                .collect();
+            let mut many = vec![[0.0; LANES]; vectors];
+            dispatch(
+                #[inline(always)]
+                || normal_inverse_many(&p, &mut many),
+            );
+            for (v, (got, x)) in many.iter().zip(&p).enumerate() {
+                let want = dispatch(
+                    #[inline(always)]
+                    || normal_inverse(*x),
+                );
+                assert_eq!(
+                    got.map(f64::to_bits),
+                    want.map(f64::to_bits),
+                    "{vectors} vectors, mix {mix}, vector {v}: {x:?}"
+                );
+            }
+        }
+    }
+}

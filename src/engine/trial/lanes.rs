@@ -67,7 +67,8 @@ fn severity_lanes(law: &Severity, u: Lanes) -> Lanes {
     }
 }
 
-/// Lane-wise triangular inverse CDF: both branches computed, the lane's one selected.
+/// Lane-wise triangular inverse CDF: each lane's branch selected before the one square root
+/// (a vector square root is slow), with the scalar function's operations per lane.
 #[inline(always)]
 fn triangular_lanes(u: Lanes, min: f64, mode: f64, max: f64) -> Lanes {
     let width = max - min;
@@ -77,9 +78,14 @@ fn triangular_lanes(u: Lanes, min: f64, mode: f64, max: f64) -> Lanes {
     let split = (mode - min) / width;
     let mut out = [0.0; LANES];
     for k in 0..LANES {
-        let low = min + (u[k] * width * (mode - min)).sqrt();
-        let high = max - ((1.0 - u[k]) * width * (max - mode)).sqrt();
-        out[k] = if u[k] < split { low } else { high };
+        let low = u[k] < split;
+        let square = if low {
+            u[k] * width * (mode - min)
+        } else {
+            (1.0 - u[k]) * width * (max - mode)
+        };
+        let root = square.sqrt();
+        out[k] = if low { min + root } else { max - root };
     }
     out
 }
@@ -157,9 +163,7 @@ impl CompiledScenario {
         let n = self.factors;
         let parameters = &self.parameters;
         // Draws: factor normals, correlated; severities of every variant.
-        for i in 0..n {
-            lanes.independent[i] = vmath::normal_inverse(lanes.uniforms[i]);
-        }
+        vmath::normal_inverse_many(&lanes.uniforms[..n], &mut lanes.independent);
         self.correlation_lanes(&lanes.independent, &mut lanes.correlated);
         for i in 0..n {
             let severity = severity_lanes(&self.severity[i], lanes.uniforms[n + i]);
@@ -334,7 +338,9 @@ impl CompiledScenario {
         let (objectives, failure) = (&self.objectives, &self.failure);
         let undiscounted = force.abs() < 1e-12;
         let mut out = LaneOutcomes::default();
-        let mut broken = [[false; 3]; LANES];
+        // Per objective and lane: the weight of a broken objective in the primary cause (its
+        // `1 / room`), 0 for one kept; lanes in the inner index, so that it stays vector code.
+        let mut weight = [[0.0; LANES]; 3];
         for k in 0..LANES {
             let realisation = (plan.benefit_noise[k] * benefit_exp[k]).min(1.0);
             let cost_ratio = cost_exp[k] + self.burn * (duration_ratio[k] - 1.0).max(0.0);
@@ -370,7 +376,13 @@ impl CompiledScenario {
             };
             let investment = self.budget * cost_ratio + mitigation[k];
             let npv = benefit_value - investment;
-            broken[k] = b;
+            for channel in 0..3 {
+                weight[channel][k] = if b[channel] {
+                    self.inverse_room[channel]
+                } else {
+                    0.0
+                };
+            }
             out.class[k] = class;
             out.overrun[k] = overrun;
             out.slip[k] = slip;
@@ -404,7 +416,7 @@ impl CompiledScenario {
         if !any_miss || causes == Causes::Skip {
             return;
         }
-        let best = self.primary_cause_lanes(lanes, row, &broken, &load, &runaway_log_cost);
+        let best = self.primary_cause_lanes(lanes, row, &weight, &load, &runaway_log_cost);
         for k in 0..valid {
             if out.class[k] != OutcomeClass::Success as u8 {
                 block.primary_cause[base + k] = best[k];
@@ -419,22 +431,14 @@ impl CompiledScenario {
         &self,
         lanes: &LaneScratch,
         row: usize,
-        broken: &[[bool; 3]; LANES],
+        weight: &[Lanes; 3],
         load: &Lanes,
         runaway_log_cost: &Lanes,
     ) -> [u32; LANES] {
         let p = &self.parameters;
         let elasticity = p.runaway.schedule;
-        let mut weight = [[0.0; LANES]; 3];
         let (mut cost_share, mut duration_share) = ([0.0; LANES], [0.0; LANES]);
         for k in 0..LANES {
-            for channel in 0..3 {
-                weight[channel][k] = if broken[k][channel] {
-                    self.inverse_room[channel]
-                } else {
-                    0.0
-                };
-            }
             let positive = load[k] > 0.0;
             let per_load = runaway_log_cost[k] / load[k];
             let per_load_duration = elasticity * runaway_log_cost[k] / load[k];
