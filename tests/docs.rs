@@ -298,3 +298,186 @@ fn no_command_output_names_a_seed_file_or_folder() {
         }
     }
 }
+
+const DECISION_BEGIN: &str = "<!-- decision summary: generated from `crmcast run` on the built-in default scenario by tests/docs.rs -->\n";
+const DECISION_END: &str = "<!-- end of decision summary -->";
+
+/// docs/DECISION.md §1 shows the decision summary `crmcast run` prints for the built-in default
+/// scenario at its own trials and seed, line by line (the box's right edge and padding left
+/// out), so that a model or catalogue change cannot leave the example stale.
+/// `CRMCAST_WRITE_DOCS=1 cargo test --test docs` rewrites it.
+#[test]
+fn decision_md_shows_the_default_runs_decision_summary() {
+    let text = crmcast_output(&["run", "--quiet"]);
+    let mut lines = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Decision summary:"))
+        .take_while(|l| !l.starts_with('└'));
+    let heading = lines.next().expect("a decision summary");
+    let mut expected = format!("```text\n{heading}\n");
+    for line in lines.filter(|l| l.starts_with("│ ") && !l.starts_with("│ in plain words")) {
+        let inner = line.trim_end().trim_end_matches('│').trim_end();
+        expected.push_str(inner);
+        expected.push('\n');
+    }
+    expected.push_str("```\n");
+    assert!(expected.lines().count() >= 6, "{expected}");
+    check_block("docs/DECISION.md", DECISION_BEGIN, DECISION_END, &expected);
+}
+
+/// `crmcast` with `args`, run from the repository (for the shipped scenarios), its standard
+/// output at full width.
+fn crmcast_output(args: &[&str]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_crmcast"))
+        .args(args)
+        .env_remove("COLUMNS")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run crmcast");
+    assert!(output.status.success(), "{args:?}: {output:?}");
+    String::from_utf8(output.stdout).expect("UTF-8 output")
+}
+
+/// The block of `file` between the line `begin` and `end` is `expected`; with
+/// `CRMCAST_WRITE_DOCS` set, it is made so.
+fn check_block(file: &str, begin: &str, end: &str, expected: &str) {
+    let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
+    let page = std::fs::read_to_string(&path).expect("the page");
+    let start = page.find(begin).expect("the begin marker") + begin.len();
+    let stop = start + page[start..].find(end).expect("the end marker");
+    if page[start..stop] != *expected {
+        if std::env::var_os("CRMCAST_WRITE_DOCS").is_some() {
+            std::fs::write(
+                &path,
+                format!("{}{expected}{}", &page[..start], &page[stop..]),
+            )
+            .expect("write the page");
+            return;
+        }
+        panic!(
+            "{file}: the block after {begin:?} is not what crmcast prints; run `CRMCAST_WRITE_DOCS=1 cargo test --test docs`. Expected:\n{expected}"
+        );
+    }
+}
+
+/// The first cell of a table row (`│ label ┆ …` or `| label | …`), trimmed.
+fn row_label(line: &str) -> &str {
+    line.trim_start_matches(['│', '|'])
+        .split(['┆', '|'])
+        .next()
+        .unwrap_or("")
+        .trim()
+}
+
+/// The README's "What you see" shows rows of `crmcast run` on the built-in default scenario and
+/// of `crmcast compare` on the retail chain exactly as they print (the rows chosen here), so
+/// that the example cannot go stale.
+#[test]
+fn readme_examples_are_what_crmcast_prints() {
+    const OUTCOME_ROWS: [&str; 18] = [
+        "metric",
+        "P(success)",
+        "P(challenged)",
+        "P(failed)",
+        "Budget overrun, mean",
+        "Budget overrun, P50",
+        "Budget overrun, P80",
+        "P(overrun ≥ 100 %)",
+        "P(runaway)",
+        "Overrun, worst sixth mean",
+        "Schedule slip, mean",
+        "Benefits realised, mean",
+        "Total outlay vs plan, mean",
+        "Total outlay vs plan, P80",
+        "NPV, mean",
+        "NPV, P10",
+        "P(NPV < 0)",
+        "ROI, P50",
+    ];
+    const CAUSE_ROWS: [&str; 6] = [
+        "primary cause group",
+        "Organisational change",
+        "Company politics / inertia",
+        "Lack of understanding of CRM",
+        "Poor planning",
+        "Software problems",
+    ];
+    let run = crmcast_output(&["run", "--quiet"]);
+    let mut expected = format!("```text\n{}\n", run.lines().next().expect("a title"));
+    let mut section = "";
+    for line in run.lines() {
+        if !line.starts_with(['│', '┌', '╞', '└', '├']) && !line.trim().is_empty() {
+            section = line;
+            if section == "Outcomes by strategy"
+                || section.starts_with("Why projects miss their objectives")
+            {
+                expected.push('\n');
+                expected.push_str(line);
+                expected.push('\n');
+            }
+            continue;
+        }
+        let wanted: &[&str] = match section {
+            "Outcomes by strategy" => &OUTCOME_ROWS,
+            s if s.starts_with("Why projects miss their objectives") => &CAUSE_ROWS,
+            _ => &[],
+        };
+        if line.starts_with("│ ") && wanted.contains(&row_label(line)) {
+            expected.push_str(line.trim_end());
+            expected.push('\n');
+        }
+    }
+    expected.push_str("  …\n```\n");
+    assert_eq!(
+        expected.lines().filter(|l| l.starts_with("│ ")).count(),
+        OUTCOME_ROWS.len() + CAUSE_ROWS.len(),
+        "{expected}"
+    );
+    check_block(
+        "README.md",
+        "<!-- example run: generated from `crmcast run` by tests/docs.rs -->\n",
+        "<!-- end of example run -->",
+        &expected,
+    );
+
+    const DIFFERENCE_ROWS: [&str; 5] = [
+        "metric",
+        "P(success)",
+        "Budget overrun, mean",
+        "NPV, mean",
+        "P(NPV beats baseline)",
+    ];
+    let compare = crmcast_output(&[
+        "compare",
+        "scenarios/retail_chain.toml",
+        "--format",
+        "markdown",
+        "--quiet",
+    ]);
+    let table: Vec<&str> = compare
+        .lines()
+        .skip_while(|l| !l.starts_with("## Difference to the baseline"))
+        .skip(1)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    let mut expected = String::new();
+    for (k, line) in table.iter().enumerate() {
+        if k == 1 || DIFFERENCE_ROWS.contains(&row_label(line)) {
+            expected.push_str(line);
+            expected.push('\n');
+        }
+    }
+    assert_eq!(
+        expected.lines().count(),
+        DIFFERENCE_ROWS.len() + 1,
+        "{expected}"
+    );
+    check_block(
+        "README.md",
+        "<!-- example compare: generated from `crmcast compare` by tests/docs.rs -->\n",
+        "<!-- end of example compare -->",
+        &expected,
+    );
+}
