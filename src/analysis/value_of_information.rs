@@ -16,10 +16,11 @@
 //! Standard errors come from a seeded bootstrap over trials: each resample is a count of how often
 //! each trial was drawn, and EVPI and every EVPPI are read from one weighted pass over it.
 
-use crate::engine::lane_rng::TrialStream;
+use crate::engine::block::{BLOCK_TRIALS, OutcomeBlock};
 use crate::engine::trial::CompiledScenario;
 use crate::engine::{BATCH_TRIALS, Observer, batch_seed};
 use crate::error::Error;
+use crate::model::vmath::LANES;
 use crate::scenario::Scenario;
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -350,24 +351,29 @@ fn simulate(
                 return None;
             }
             let size = (BATCH_TRIALS as usize).min(trials - batch * BATCH_TRIALS as usize);
-            let mut stream =
-                TrialStream::new(batch_seed(seed, batch as u64), compiled.dimensions());
-            let mut scratch = compiled.scratch();
-            let mut presence = vec![0u64; strategies * factors];
-            let mut severities = vec![0.0; factors];
+            let mut lanes = compiled.lane_scratch();
+            let mut block = OutcomeBlock::new(strategies);
+            let mut severity = vec![[0.0; LANES]; factors];
             let mut nb = Vec::with_capacity(size * decisions);
             let mut struck = Vec::new();
             let mut counts = Vec::with_capacity(size);
-            for _ in 0..size {
-                compiled.draw(&mut stream, &mut scratch);
-                compiled.evaluate_all(&mut scratch, &mut presence);
-                nb.push(0.0);
-                nb.extend(scratch.outcomes.iter().map(|o| o.npv));
-                compiled.severities(&scratch, scenario.baseline, &mut severities);
-                let before = struck.len();
-                struck.extend((0..factors as u32).filter(|&i| severities[i as usize] > 0.0));
-                counts.push(struck.len() - before);
-            }
+            let seed = batch_seed(seed, batch as u64);
+            compiled.batch_in_chunks(seed, size, &mut lanes, &mut block, |_, lanes, block| {
+                for (i, slot) in severity.iter_mut().enumerate() {
+                    *slot = compiled.struck_lanes(lanes, scenario.baseline, i).1;
+                }
+                for k in 0..block.len {
+                    nb.push(0.0);
+                    nb.extend((0..strategies).map(|s| block.npv[s * BLOCK_TRIALS + k]));
+                    let before = struck.len();
+                    let hit = severity
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, lanes)| lanes[k] > 0.0);
+                    struck.extend(hit.map(|(i, _)| i as u32));
+                    counts.push(struck.len() - before);
+                }
+            });
             observer.advance(size as u64);
             Some((nb, struck, counts))
         })

@@ -134,7 +134,12 @@ pub fn sobol_indices<F: Fn(&[f64]) -> f64 + Sync>(
     seed: u64,
     bootstrap: usize,
 ) -> Result<SobolIndices, SensitivityError> {
-    let model = |_: &mut (), x: &[f64]| model(x);
+    let width = dimensions.max(1);
+    let model = |_: &mut (), points: &[f64], outputs: &mut [f64]| {
+        for (point, output) in points.chunks(width).zip(outputs) {
+            *output = model(point);
+        }
+    };
     let design = Design {
         dimensions,
         groups,
@@ -156,8 +161,11 @@ pub struct Design<'a> {
 }
 
 /// [`sobol_indices`] for a model that needs scratch space (`init` makes one per task, reused for
-/// every row of the task: the results do not depend on it), told to `observer` one row at a time
-/// (`groups + 2` evaluations), which may stop the work ([`SensitivityError::Interrupted`]).
+/// every row of the task: the results do not depend on it) and evaluates points together:
+/// `model(state, points, outputs)` writes the output of each point of `points` (one after
+/// another, `dimensions` coordinates each) to `outputs`, a row's `groups + 2` points at a time.
+/// Told to `observer` one row at a time, which may stop the work
+/// ([`SensitivityError::Interrupted`]).
 pub fn sobol_indices_with<S, I, F>(
     init: I,
     model: F,
@@ -166,7 +174,7 @@ pub fn sobol_indices_with<S, I, F>(
 ) -> Result<SobolIndices, SensitivityError>
 where
     I: Fn() -> S + Sync,
-    F: Fn(&mut S, &[f64]) -> f64 + Sync,
+    F: Fn(&mut S, &[f64], &mut [f64]) + Sync,
 {
     let Design {
         dimensions,
@@ -337,7 +345,7 @@ fn evaluate_design<S, I, F>(
 ) -> Result<DesignOutputs, SensitivityError>
 where
     I: Fn() -> S + Sync,
-    F: Fn(&mut S, &[f64]) -> f64 + Sync,
+    F: Fn(&mut S, &[f64], &mut [f64]) + Sync,
 {
     let width = groups.len() + 2;
     let mut values = vec![0.0; samples * width];
@@ -350,7 +358,6 @@ where
             if observer.should_stop() {
                 return Err(SensitivityError::Interrupted);
             }
-            let mut model = |x: &[f64]| model(state, x);
             let mut a = vec![0.0; dimensions];
             let mut b = vec![0.0; dimensions];
             match design {
@@ -359,17 +366,27 @@ where
                     pseudo_random_row(stream_seed(rows_seed, row as u64), &mut a, &mut b)
                 }
             }
-            out[0] = evaluate(&mut model, &a)?;
-            out[1] = evaluate(&mut model, &b)?;
+            // The row's points, A, B and A with each group's coordinates from B, evaluated
+            // together.
+            let mut points = Vec::with_capacity(width * dimensions);
+            points.extend_from_slice(&a);
+            points.extend_from_slice(&b);
             let mut mixed = a.clone();
-            for ((_, coordinates), slot) in groups.iter().zip(&mut out[2..]) {
+            for (_, coordinates) in groups {
                 for &c in coordinates {
                     mixed[c] = b[c];
                 }
-                *slot = evaluate(&mut model, &mixed)?;
+                points.extend_from_slice(&mixed);
                 for &c in coordinates {
                     mixed[c] = a[c];
                 }
+            }
+            model(state, &points, out);
+            if let Some(bad) = out.iter().position(|y| !y.is_finite()) {
+                return Err(SensitivityError::NonFiniteOutput {
+                    value: out[bad],
+                    point: points[bad * dimensions..(bad + 1) * dimensions].to_vec(),
+                });
             }
             observer.advance(width as u64);
             Ok(())
@@ -381,21 +398,6 @@ where
         groups: groups.len(),
         values,
     })
-}
-
-fn evaluate<F: FnMut(&[f64]) -> f64>(
-    model: &mut F,
-    point: &[f64],
-) -> Result<f64, SensitivityError> {
-    let value = model(point);
-    if value.is_finite() {
-        Ok(value)
-    } else {
-        Err(SensitivityError::NonFiniteOutput {
-            value,
-            point: point.to_vec(),
-        })
-    }
 }
 
 /// Row `row` of A and B from one `2d`-dimensional scrambled Sobol point.

@@ -17,7 +17,7 @@ use super::{
     sobol_indices_with,
 };
 use crate::engine::block::OutcomeBlock;
-use crate::engine::trial::{CompiledScenario, LaneScratch, Outcome, OutcomeClass, TrialScratch};
+use crate::engine::trial::{CompiledScenario, LaneScratch, Outcome, OutcomeClass};
 use crate::engine::{NoObserver, Observer, batch_seed};
 use crate::error::Error;
 use crate::model::BenefitModel;
@@ -227,10 +227,8 @@ fn inputs(scenario: &Scenario) -> Vec<Input> {
     list
 }
 
-/// Scratch of one task for the variance-based measures: the trial's buffers and its uniforms.
+/// Scratch of one task for the variance-based measures: the lanes its points are evaluated in.
 struct Scratch {
-    trial: TrialScratch,
-    presence: Vec<u64>,
     uniforms: Vec<f64>,
     /// The Shapley model's point in normal space, and the normals behind `uniforms` at its last
     /// evaluation: a coordinate whose normal did not change keeps its uniform (Φ of the same
@@ -246,8 +244,6 @@ impl Scratch {
     fn new(compiled: &CompiledScenario) -> Self {
         let dimensions = compiled.dimensions();
         Scratch {
-            trial: compiled.scratch(),
-            presence: vec![0; compiled.strategies * compiled.factors],
             uniforms: vec![0.0; dimensions],
             normals: vec![0.0; dimensions],
             last_normals: vec![f64::NAN; dimensions],
@@ -255,13 +251,6 @@ impl Scratch {
             block: OutcomeBlock::new(compiled.strategies),
         }
     }
-}
-
-/// One trial's outcome of the (single) strategy, from `scratch.uniforms`.
-fn outcome_of(compiled: &CompiledScenario, scratch: &mut Scratch) -> Outcome {
-    compiled.draw_from_uniforms(&scratch.uniforms, &mut scratch.trial);
-    compiled.evaluate_all(&mut scratch.trial, &mut scratch.presence);
-    scratch.trial.outcomes[0]
 }
 
 /// `trials` uniform vectors, seeded by (seed, chunk) like the engine's batches.
@@ -374,9 +363,19 @@ pub fn study_observed(
     };
     let sobol = (settings.sobol_samples > 0)
         .then(|| {
-            let model = |scratch: &mut Scratch, u: &[f64]| {
-                scratch.uniforms.copy_from_slice(u);
-                rank.at(metric.value(&outcome_of(&compiled, scratch)))
+            // Points in lanes of eight, drawn and evaluated together by the lane core.
+            let model = |scratch: &mut Scratch, points: &[f64], outputs: &mut [f64]| {
+                for (group, outputs) in points
+                    .chunks(dimensions * LANES)
+                    .zip(outputs.chunks_mut(LANES))
+                {
+                    let valid = scratch.lanes.load_points(group.chunks(dimensions));
+                    scratch.block.clear();
+                    compiled.evaluate_points(&mut scratch.lanes, valid, &mut scratch.block);
+                    for (k, output) in outputs.iter_mut().enumerate() {
+                        *output = rank.at(metric.value(&scratch.block.outcome(0, k)));
+                    }
+                }
             };
             let design = Design {
                 dimensions,

@@ -84,6 +84,33 @@ impl CompiledScenario {
         );
     }
 
+    /// As [`Self::batch_in_blocks`], a chunk of eight trials at a time: `sink(first, lanes,
+    /// block)` after each chunk, with `block` holding just that chunk's trials and `lanes` its
+    /// draws (for [`Self::struck_lanes`]).
+    pub fn batch_in_chunks(
+        &self,
+        seed: u64,
+        trials: usize,
+        lanes: &mut LaneScratch,
+        block: &mut OutcomeBlock,
+        mut sink: impl FnMut(usize, &LaneScratch, &OutcomeBlock),
+    ) {
+        debug_assert!(self.lanes_supported());
+        let mut rng = LaneRng::new(seed);
+        vmath::dispatch(
+            #[inline(always)]
+            || {
+                for first in (0..trials).step_by(LANES) {
+                    rng.fill(&mut lanes.uniforms);
+                    block.clear();
+                    self.draw_lanes(lanes);
+                    self.evaluate_lanes(lanes, LANES.min(trials - first), block, Causes::Skip);
+                    sink(first, lanes, block);
+                }
+            },
+        );
+    }
+
     /// Draw the loaded points ([`LaneScratch::load_points`]) and evaluate the first `valid`
     /// under every strategy into `block` (appended at `block.len`).
     pub fn evaluate_points(&self, lanes: &mut LaneScratch, valid: usize, block: &mut OutcomeBlock) {
@@ -167,8 +194,9 @@ mod tests {
         Scenario::load(std::path::Path::new("scenarios/retail_chain.toml")).expect("shipped")
     }
 
-    /// A batch handed over in blocks is the one-trial path's trials, bit for bit, with the
-    /// blocks' first trials where they belong (a short last block included).
+    /// A batch handed over in blocks, or in chunks of eight, is the one-trial path's trials, bit
+    /// for bit, with the blocks' first trials where they belong (a short last block included),
+    /// and the lanes' struck severities are the one-trial path's.
     #[test]
     fn batch_in_blocks_is_the_one_trial_path() {
         let scenario = retail();
@@ -186,19 +214,40 @@ mod tests {
                 }
             }
         });
+        // The same batch a chunk at a time, with the baseline's struck severities.
+        let mut chunked = vec![f64::NAN; trials * compiled.strategies];
+        let mut severities = vec![0.0; trials * compiled.factors];
+        compiled.batch_in_chunks(99, trials, &mut lanes, &mut block, |first, lanes, block| {
+            for t in 0..block.len {
+                for s in 0..compiled.strategies {
+                    chunked[(first + t) * compiled.strategies + s] = block.outcome(s, t).npv;
+                }
+                for i in 0..compiled.factors {
+                    severities[(first + t) * compiled.factors + i] =
+                        compiled.struck_lanes(lanes, compiled.baseline, i).1[t];
+                }
+            }
+        });
         let mut stream = TrialStream::new(99, compiled.dimensions());
         let mut scratch = compiled.scratch();
         let mut presence = vec![0; compiled.strategies * compiled.factors];
+        let mut drawn = vec![0.0; compiled.factors];
         for t in 0..trials {
             compiled.draw(&mut stream, &mut scratch);
             compiled.evaluate_all(&mut scratch, &mut presence);
             for s in 0..compiled.strategies {
+                let want = scratch.outcomes[s].npv.to_bits();
+                let k = t * compiled.strategies + s;
+                assert_eq!(npv[k].to_bits(), want, "trial {t}, strategy {s}");
                 assert_eq!(
-                    npv[t * compiled.strategies + s].to_bits(),
-                    scratch.outcomes[s].npv.to_bits(),
-                    "trial {t}, strategy {s}"
+                    chunked[k].to_bits(),
+                    want,
+                    "trial {t}, strategy {s}, chunks"
                 );
             }
+            compiled.severities(&scratch, compiled.baseline, &mut drawn);
+            let lanes_severity = &severities[t * compiled.factors..(t + 1) * compiled.factors];
+            assert_eq!(lanes_severity, &drawn[..], "trial {t}: struck severities");
         }
     }
 
