@@ -9,8 +9,9 @@
 //!   `-- calibrate_data/100000` runs the small one.
 //! - `calibrate_targets/evaluation/THREADS`: one evaluation of the published targets at the
 //!   command's defaults (built-in default scenario and catalogue, 40,000 trials, seed 1), on 1
-//!   and 2 threads. The default `calibrate` is a Nelder–Mead search over such evaluations (it
-//!   prints how many), so its time is about that count times this line.
+//!   and 2 threads. The default `calibrate` is a Levenberg–Marquardt search over such
+//!   evaluations (it prints how many; most on a quarter of the trials), so this line is the
+//!   unit of its time.
 
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,

@@ -5,6 +5,9 @@
 //! same way, and no doc or built-in file names the source articles by a file or folder that a
 //! clone does not have.
 
+mod common;
+use common::check_block;
+
 use crmcast::export::catalogue::model_tables;
 use crmcast::model::Catalogue;
 
@@ -337,28 +340,6 @@ fn crmcast_output(args: &[&str]) -> String {
         .expect("run crmcast");
     assert!(output.status.success(), "{args:?}: {output:?}");
     String::from_utf8(output.stdout).expect("UTF-8 output")
-}
-
-/// The block of `file` between the line `begin` and `end` is `expected`; with
-/// `CRMCAST_WRITE_DOCS` set, it is made so.
-fn check_block(file: &str, begin: &str, end: &str, expected: &str) {
-    let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
-    let page = std::fs::read_to_string(&path).expect("the page");
-    let start = page.find(begin).expect("the begin marker") + begin.len();
-    let stop = start + page[start..].find(end).expect("the end marker");
-    if page[start..stop] != *expected {
-        if std::env::var_os("CRMCAST_WRITE_DOCS").is_some() {
-            std::fs::write(
-                &path,
-                format!("{}{expected}{}", &page[..start], &page[stop..]),
-            )
-            .expect("write the page");
-            return;
-        }
-        panic!(
-            "{file}: the block after {begin:?} is not what crmcast prints; run `CRMCAST_WRITE_DOCS=1 cargo test --test docs`. Expected:\n{expected}"
-        );
-    }
 }
 
 /// The first cell of a table row (`│ label ┆ …` or `| label | …`), trimmed.

@@ -239,7 +239,11 @@ fn values_are_stable_for_a_fixed_seed() {
 // by AS 241 instead of one stream with ziggurat normals, and the catalogue re-fitted on those
 // random numbers: was ([7171, 11694, 1135], 1551, 6527). Sanity check: 65.0 % missed objectives
 // (target 65 %), 5.2 % failed, 7.3 % at least double the budget, 32.9 % with a negative NPV.
-const PINNED: ([u64; 3], u64, u64) = ([7006, 11961, 1033], 1462, 6577);
+// Re-pinned when Levenberg–Marquardt replaced Nelder–Mead in `crmcast calibrate` (issue #16,
+// the default calibrate within 2 s) and the shipped catalogue was re-fitted with it (S 0.977 →
+// 0.930): was ([7006, 11961, 1033], 1462, 6577). Sanity check: 64.7 % missed objectives
+// (target 65 %), 5.2 % failed, 7.3 % at least double the budget, 32.7 % with a negative NPV.
+const PINNED: ([u64; 3], u64, u64) = ([7051, 11905, 1044], 1467, 6546);
 
 #[test]
 fn primary_cause_is_the_largest_contribution_to_the_broken_objective() {

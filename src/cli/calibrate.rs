@@ -58,9 +58,9 @@ pub struct CalibrateArgs {
     /// Random seed of every evaluation (common random numbers).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Most Nelder–Mead iterations, 10 to 100000 (each costs one or two evaluations, a shrink one per free
-    /// parameter).
-    #[arg(long, default_value_t = 1500, value_parser = super::limits::u64_in::<{ 10 }, { super::limits::MAX_ITERATIONS }>)]
+    /// Most Levenberg–Marquardt iterations of the search, 10 to 100000 (each one Jacobian, one
+    /// evaluation per free parameter, and its trial steps); the polish gets a quarter, at least 10.
+    #[arg(long, default_value_t = 100, value_parser = super::limits::u64_in::<{ 10 }, { super::limits::MAX_ITERATIONS }>)]
     pub max_iterations: u64,
     /// Worker threads; 0 = one per core, at most 256. Results do not depend on it.
     #[arg(long, default_value_t = 0, value_parser = super::limits::usize_in::<{ 0 }, { super::limits::MAX_THREADS }>)]
@@ -144,7 +144,6 @@ pub fn run(args: CalibrateArgs) -> Result<(), Error> {
         seed: args.seed,
         threads: args.threads,
         max_iterations: args.max_iterations,
-        initial_step: 0.2,
         allow_underdetermined: args.allow_underdetermined,
     };
     // Refused before any simulation: more free parameters than the targets identify.

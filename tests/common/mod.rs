@@ -38,3 +38,25 @@ pub fn controlled(active: &[(&str, &str)], extra: &str) -> Scenario {
     ))
     .expect("valid controlled scenario")
 }
+
+/// The block of `file` between the line `begin` and `end` is `expected`; with
+/// `CRMCAST_WRITE_DOCS` set, it is made so.
+pub fn check_block(file: &str, begin: &str, end: &str, expected: &str) {
+    let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
+    let page = std::fs::read_to_string(&path).expect("the page");
+    let start = page.find(begin).expect("the begin marker") + begin.len();
+    let stop = start + page[start..].find(end).expect("the end marker");
+    if page[start..stop] != *expected {
+        if std::env::var_os("CRMCAST_WRITE_DOCS").is_some() {
+            std::fs::write(
+                &path,
+                format!("{}{expected}{}", &page[..start], &page[stop..]),
+            )
+            .expect("write the page");
+            return;
+        }
+        panic!(
+            "{file}: the block after {begin:?} is not what crmcast prints; run `CRMCAST_WRITE_DOCS=1 cargo test` (or the test named above). Expected:\n{expected}"
+        );
+    }
+}

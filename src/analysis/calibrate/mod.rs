@@ -2,8 +2,9 @@
 //! baseline reproduces published figures (targets) while respecting plausibility conditions
 //! (constraints, e.g. a project without trouble lands near its plan). Every evaluation
 //! simulates on the same seed (common random numbers), so the objective is a deterministic
-//! function of the parameters, free of Monte Carlo noise between evaluations; argmin's
-//! Nelder–Mead minimises it inside each parameter's documented range.
+//! function of the parameters, free of Monte Carlo noise between evaluations. The objective is
+//! a sum of squares, so Levenberg–Marquardt ([`least_squares`]) minimises it inside each
+//! parameter's documented range, its Jacobian from one-sided differences evaluated in parallel.
 //!
 //! After the fit, finite differences on the same random numbers give each target's
 //! sensitivity to each free parameter: which unmet targets pull against which others, which
@@ -15,6 +16,7 @@
 
 pub mod evidence;
 pub mod free;
+pub mod least_squares;
 
 pub use free::{DEFAULT_FREE, FREE_NAMES, FreeParameter, Range, apply, clamp, parse_free};
 
@@ -25,8 +27,6 @@ use crate::error::Error;
 use crate::model::Catalogue;
 use crate::scenario::Scenario;
 use crate::scenario::source::Source;
-use argmin::core::{CostFunction, Executor, State};
-use argmin::solver::neldermead::NelderMead;
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 
@@ -37,10 +37,9 @@ pub struct CalibrationSettings {
     pub seed: u64,
     #[serde(skip)]
     pub threads: usize,
-    /// Most Nelder–Mead iterations.
+    /// Most Levenberg–Marquardt iterations of the search (each one Jacobian: one evaluation
+    /// per free parameter, and its trial steps); the polish gets a quarter.
     pub max_iterations: u64,
-    /// Initial step of every coordinate (the simplex size).
-    pub initial_step: f64,
     /// Fit even when there are more free parameters than independent targets.
     pub allow_underdetermined: bool,
 }
@@ -184,7 +183,9 @@ struct Objective<'a> {
 }
 
 impl Objective<'_> {
-    fn evaluation(&self, x: &[f64]) -> Result<Evaluation, Error> {
+    /// The figures at coordinates `x` (moved into their bounds first), simulated on `threads`
+    /// threads (the values do not depend on them).
+    fn evaluation(&self, x: &[f64], threads: usize) -> Result<Evaluation, Error> {
         let catalogue = apply(self.base, self.free, x);
         evaluate(
             self.scenario,
@@ -192,48 +193,40 @@ impl Objective<'_> {
             self.set,
             self.settings.trials,
             self.settings.seed,
-            self.settings.threads,
+            threads,
         )
     }
 
-    /// Target residuals, constraint violations, then the distance of each coordinate outside
-    /// its bounds (so that the simplex comes back inside).
-    fn value(&self, x: &[f64]) -> Result<f64, Error> {
-        let inside = clamp(self.base, self.free, x);
-        let outside: f64 = x
-            .iter()
-            .zip(&inside)
-            .map(|(a, b)| ((a - b) / 0.01).powi(2))
-            .sum();
-        let residuals = self.evaluation(&inside)?.residuals();
-        Ok(residuals.iter().map(|r| r * r).sum::<f64>() + outside)
+    /// The residuals S sums the squares of: standardised target residuals, then constraint
+    /// violations over their scales. Counted, and reported to the observer.
+    fn residuals(&self, x: &[f64], threads: usize) -> Result<Vec<f64>, Error> {
+        let residuals = self.evaluation(x, threads)?.residuals();
+        let count = 1 + self
+            .evaluations
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.observer
+            .evaluated(count, residuals.iter().map(|r| r * r).sum());
+        Ok(residuals)
     }
 
-    fn target_residuals(&self, x: &[f64]) -> Result<Vec<f64>, Error> {
+    fn target_residuals(&self, x: &[f64], threads: usize) -> Result<Vec<f64>, Error> {
         Ok(self
-            .evaluation(x)?
+            .evaluation(x, threads)?
             .targets
             .iter()
             .map(standardised)
             .collect())
     }
-}
 
-/// argmin takes its problem by value; this lends it the objective.
-struct Lent<'a>(&'a Objective<'a>);
-
-impl CostFunction for Lent<'_> {
-    type Param = Vec<f64>;
-    type Output = f64;
-
-    fn cost(&self, x: &Self::Param) -> Result<f64, argmin::core::Error> {
-        let value = self.0.value(x).map_err(argmin::core::Error::from)?;
-        let count = 1 + self
-            .0
-            .evaluations
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.0.observer.evaluated(count, value);
-        Ok(value)
+    /// Each coordinate's bounds, low first.
+    fn bounds(&self) -> Vec<(f64, f64)> {
+        self.free
+            .iter()
+            .map(|p| {
+                let (low, high) = p.coordinate_bounds(self.base);
+                (low.min(high), high.max(low))
+            })
+            .collect()
     }
 }
 
@@ -385,7 +378,9 @@ pub fn calibrate(
         evaluations: 0.into(),
     };
     let start = clamp(base, free, &vec![0.0; free.len()]);
-    let initial_objective = objective.value(&start)?;
+    let threads = settings.threads;
+    let at_start = objective.residuals(&start, threads)?;
+    let initial_objective = sum_of_squares(&at_start);
     // Two stages: the search on a quarter of the trials (the same seed, so the same first
     // random numbers), then a polish from its best point on all of them. The objective is
     // smooth in the parameters at either trial count, so the search finds the basin cheaply
@@ -399,12 +394,7 @@ pub fn calibrate(
         evaluations: 0.into(),
         ..objective
     };
-    let (found, _) = minimise(
-        &search,
-        start,
-        settings.initial_step,
-        settings.max_iterations,
-    )?;
+    let found = minimise(&search, &start, None, settings.max_iterations)?;
     let objective = Objective {
         settings,
         evaluations: search
@@ -413,13 +403,31 @@ pub fn calibrate(
             .into(),
         ..search
     };
+    // The search's point is better on its quarter of the trials; on all of them it may not be
+    // (the Monte Carlo noise differs): the polish starts from the better of it and the start,
+    // so a fit never ends worse than where it began.
+    let (polish_from, residuals_there) = if found.x == start {
+        (&start, at_start)
+    } else {
+        let at_found = objective.residuals(&found.x, threads)?;
+        if sum_of_squares(&at_found) < initial_objective {
+            (&found.x, at_found)
+        } else {
+            (&start, at_start)
+        }
+    };
     let polish_iterations = (settings.max_iterations / 4).max(10);
-    let (best, _) = minimise(&objective, found, POLISH_STEP, polish_iterations)?;
-    let coordinates = clamp(base, free, &best);
+    let polished = minimise(
+        &objective,
+        polish_from,
+        Some(residuals_there),
+        polish_iterations,
+    )?;
+    let coordinates = polished.x;
     let evaluations = objective
         .evaluations
         .load(std::sync::atomic::Ordering::Relaxed);
-    let evaluation = objective.evaluation(&coordinates)?;
+    let evaluation = objective.evaluation(&coordinates, threads)?;
     finish(
         &objective,
         coordinates,
@@ -430,81 +438,49 @@ pub fn calibrate(
     )
 }
 
-/// Most restarts of the simplex after the first run.
-const RESTARTS: usize = 4;
-/// The polish's first simplex: small, since the search has found the basin.
-const POLISH_STEP: f64 = 0.05;
+/// Step of the finite differences, in the optimiser's coordinates (5 % of a multiplier):
+/// wide enough to span many trials' changes of outcome on common random numbers, where a
+/// share or a quantile moves in steps of one trial.
+const DIFFERENCE_STEP: f64 = 0.05;
 
-/// Nelder–Mead from `start`. In many dimensions it often stalls on a ridge: restart from the
-/// best point with a fresh simplex, half the size each time, while that improves the
-/// objective by more than 10⁻³ (at most [`RESTARTS`] times, within `max_iterations` in all).
-/// The best point and its value.
-fn minimise(
-    objective: &Objective,
-    start: Vec<f64>,
-    step: f64,
-    max_iterations: u64,
-) -> Result<(Vec<f64>, f64), Error> {
-    let mut best_value = objective.value(&start)?;
-    let mut best = start;
-    let mut step = step;
-    let mut iterations_left = max_iterations;
-    for _ in 0..=RESTARTS {
-        if iterations_left == 0 {
-            break;
-        }
-        let (point, value, iterations) = nelder_mead(objective, &best, step, iterations_left)?;
-        iterations_left = iterations_left.saturating_sub(iterations.max(1));
-        let improvement = best_value - value;
-        if value < best_value {
-            best = point;
-            best_value = value;
-        }
-        if improvement <= 1e-3 {
-            break;
-        }
-        step *= 0.5;
-    }
-    Ok((best, best_value))
+/// The search and the polish stop when a step lowers S by less than this fraction of S: a
+/// thousandth of the objective is far below the Monte Carlo noise of any target.
+const RELATIVE_IMPROVEMENT: f64 = 1e-3;
+
+/// ... or when a step moves no coordinate by more than this.
+const SMALLEST_STEP: f64 = 1e-4;
+
+fn sum_of_squares(r: &[f64]) -> f64 {
+    r.iter().map(|v| v * v).sum()
 }
 
-/// One Nelder–Mead run from `start` with a simplex of `step` in every coordinate (towards the
-/// far end of a coordinate's range when the step would leave it): the best point, its value
-/// and the iterations used.
-fn nelder_mead(
+/// Levenberg–Marquardt from `start` inside the coordinates' bounds: trial steps simulated on
+/// all threads, the Jacobian's columns (one-sided differences) one per thread.
+fn minimise(
     objective: &Objective,
     start: &[f64],
-    step: f64,
+    at_start: Option<Vec<f64>>,
     max_iterations: u64,
-) -> Result<(Vec<f64>, f64, u64), Error> {
-    let mut simplex = vec![start.to_vec()];
-    for (k, parameter) in objective.free.iter().enumerate() {
-        let (low, high) = parameter.coordinate_bounds(objective.base);
-        let mut vertex = start.to_vec();
-        vertex[k] = if start[k] + step <= high {
-            start[k] + step
-        } else {
-            (start[k] - step).max(low)
-        };
-        simplex.push(vertex);
-    }
-    let internal = |e: argmin::core::Error| Error::Internal(format!("optimiser: {e}"));
-    let solver = NelderMead::new(simplex)
-        .with_sd_tolerance(1e-4)
-        .map_err(internal)?;
-    let run = Executor::new(Lent(objective), solver)
-        .configure(|state| state.max_iters(max_iterations))
-        .run()
-        .map_err(|e| match e.downcast::<Error>() {
-            Ok(error) => error,
-            Err(e) => internal(e),
-        })?;
-    let state = run.state();
-    let best = state
-        .get_best_param()
-        .cloned()
-        .unwrap_or_else(|| start.to_vec());
-    Ok((best, state.get_best_cost(), state.get_iter()))
+) -> Result<least_squares::Minimum, Error> {
+    let threads = objective.settings.threads;
+    let bounds = objective.bounds();
+    let residuals = |x: &[f64]| objective.residuals(x, threads);
+    let alone = |x: &[f64]| objective.residuals(x, 1);
+    let jacobian = |x: &[f64], r: &[f64]| {
+        least_squares::forward_differences(&alone, x, r, &bounds, DIFFERENCE_STEP, threads)
+    };
+    least_squares::minimise(
+        &residuals,
+        &jacobian,
+        start,
+        at_start,
+        &bounds,
+        least_squares::Stopping {
+            max_iterations,
+            relative_improvement: RELATIVE_IMPROVEMENT,
+            smallest_step: SMALLEST_STEP,
+        },
+    )
 }
 
 /// Coordinates closer than this to an end of their range count as at the bound.
@@ -610,32 +586,40 @@ fn finish(
 }
 
 /// `∂r_i/∂x_j` of the target residuals by central differences on the same random numbers,
-/// the step shortened near a bound; zero columns for coordinates at a bound.
+/// the step shortened near a bound; zero columns for coordinates at a bound. The points are
+/// evaluated in parallel, one per thread.
 fn jacobian(
     objective: &Objective,
     x: &[f64],
     bounds: &[(f64, f64)],
     at_bound: &[bool],
 ) -> Result<DMatrix<f64>, Error> {
-    const STEP: f64 = 0.05;
     let k = x.len();
     let m = objective.set.targets.len();
+    let moved: Vec<usize> = (0..k).filter(|&j| !at_bound[j]).collect();
+    let steps: Vec<f64> = moved
+        .iter()
+        .map(|&j| {
+            let (low, high) = bounds[j];
+            DIFFERENCE_STEP.min(x[j] - low).min(high - x[j])
+        })
+        .collect();
+    let points: Vec<Vec<f64>> = moved
+        .iter()
+        .zip(&steps)
+        .flat_map(|(&j, &step)| {
+            let (mut up, mut down) = (x.to_vec(), x.to_vec());
+            up[j] += step;
+            down[j] -= step;
+            [up, down]
+        })
+        .collect();
+    let alone = |x: &[f64]| objective.target_residuals(x, 1);
+    let values = least_squares::in_parallel(&alone, &points, objective.settings.threads)?;
     let mut jacobian = DMatrix::zeros(m, k);
-    for j in 0..k {
-        if at_bound[j] {
-            continue;
-        }
-        let (low, high) = bounds[j];
-        let step = STEP.min(x[j] - low).min(high - x[j]);
-        let (mut up, mut down) = (x.to_vec(), x.to_vec());
-        up[j] += step;
-        down[j] -= step;
-        let (r_up, r_down) = (
-            objective.target_residuals(&up)?,
-            objective.target_residuals(&down)?,
-        );
+    for ((&j, &step), pair) in moved.iter().zip(&steps).zip(values.chunks(2)) {
         for i in 0..m {
-            jacobian[(i, j)] = (r_up[i] - r_down[i]) / (2.0 * step);
+            jacobian[(i, j)] = (pair[0][i] - pair[1][i]) / (2.0 * step);
         }
     }
     Ok(jacobian)
