@@ -10,9 +10,10 @@
 //!
 //! Pure like the rest of the engine: no files, no terminal; the caller passes the settings.
 
+use super::block::OutcomeBlock;
 use super::lane_rng::TrialStream;
 use super::sampling::BatchSampler;
-use super::trial::{CompiledScenario, Outcome, OutcomeClass, TrialScratch};
+use super::trial::{Causes, CompiledScenario, Outcome, OutcomeClass, TrialScratch};
 use super::{BATCH_TRIALS, RunSettings, Sampling, batch_seed};
 use crate::scenario::Scenario;
 use rand::SeedableRng;
@@ -206,6 +207,35 @@ pub fn first_outcomes(
     let mut outcomes: Vec<Vec<Outcome>> = (0..replay.strategies())
         .map(|_| Vec::with_capacity(count))
         .collect();
+    let compiled = &replay.compiled;
+    if settings.sampling == Sampling::Random && compiled.lanes_supported() {
+        // The run's own path, eight trials at a time: the same outcomes, bit for bit, causes
+        // included (`the_lane_path_is_the_replay`). A shard starts at a batch.
+        let (mut lanes, mut block) = (
+            compiled.lane_scratch(),
+            OutcomeBlock::new(compiled.strategies),
+        );
+        let mut start = range.start;
+        while start < range.end {
+            let batch = start / BATCH_TRIALS;
+            let take = (range.end - start).min(BATCH_TRIALS) as usize;
+            let seed = batch_seed(settings.seed, batch);
+            compiled.batch_in_blocks(
+                seed,
+                take,
+                Causes::Find,
+                &mut lanes,
+                &mut block,
+                |_, block| {
+                    for (s, column) in outcomes.iter_mut().enumerate() {
+                        column.extend((0..block.len).map(|t| block.outcome(s, t)));
+                    }
+                },
+            );
+            start += take as u64;
+        }
+        return outcomes;
+    }
     replay.replay(&mut replay.cursor(), range, |view| {
         for (column, outcome) in outcomes.iter_mut().zip(view.outcomes()) {
             column.push(*outcome);
@@ -390,6 +420,28 @@ mod tests {
             });
             assert_eq!(part.len(), 1_000);
             assert_eq!(part[..], all[16_000..17_000]);
+        }
+    }
+
+    /// `first_outcomes` takes the lane path for a plain run: every field of every outcome is the
+    /// one-trial replay's, bit for bit (Debug prints the shortest round-trip digits), causes
+    /// included, across a batch boundary and a short last chunk.
+    #[test]
+    fn the_lane_path_is_the_replay() {
+        for name in ["default", "retail_chain"] {
+            let s = scenario(name);
+            let run = settings(40_000, Sampling::Random, Shard::WHOLE);
+            let trials = BATCH_TRIALS + 1_003;
+            let lanes = first_outcomes(&s, &run, trials);
+            let replay = Replay::new(&s, &run);
+            let mut replayed: Vec<Vec<Outcome>> = vec![Vec::new(); s.strategies.len()];
+            replay.replay(&mut replay.cursor(), 0..trials, |view| {
+                for (column, outcome) in replayed.iter_mut().zip(view.outcomes()) {
+                    column.push(*outcome);
+                }
+            });
+            assert_eq!(lanes[0].len(), trials as usize);
+            assert_eq!(format!("{lanes:?}"), format!("{replayed:?}"), "{name}");
         }
     }
 

@@ -6,7 +6,7 @@
 //! the gain ratio (Madsen, Nielsen and Tingleff, *Methods for non-linear least squares
 //! problems*, 2004, §3.2); a step is projected onto the box. A sum of squares is what the
 //! calibration's objective is, and the Gauss–Newton model uses that: in a dozen dimensions it
-//! needs a few dozen evaluations where a simplex search needs thousands.
+//! needs a few hundred evaluations where a simplex search needs thousands.
 //!
 //! Why not the `levenberg-marquardt` crate: its latest release (0.15) is built on nalgebra
 //! 0.34 while crmcast uses 0.35, it has no bounds, and its stopping rules are MINPACK's

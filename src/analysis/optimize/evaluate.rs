@@ -13,7 +13,7 @@
 use super::OptimizeObserver;
 use crate::engine::block::{BLOCK_TRIALS, OutcomeBlock};
 use crate::engine::lane_rng::TrialStream;
-use crate::engine::trial::{CompiledScenario, OutcomeClass};
+use crate::engine::trial::{Causes, CompiledScenario, OutcomeClass};
 use crate::engine::{BATCH_TRIALS, batch_seed};
 use crate::error::Error;
 use crate::model::Strategy;
@@ -337,25 +337,32 @@ impl<'a> Evaluator<'a> {
         if compiled.lanes_supported() {
             let mut lanes = compiled.lane_scratch();
             let mut block = OutcomeBlock::new(compiled.strategies);
-            compiled.batch_in_blocks(seed, size, &mut lanes, &mut block, |first, block| {
-                let at = first..first + block.len;
-                for (s, slots) in stretch.iter_mut().enumerate() {
-                    let column = s * BLOCK_TRIALS..s * BLOCK_TRIALS + block.len;
-                    if series.npv {
-                        slots[0][at.clone()].copy_from_slice(&block.npv[column.clone()]);
-                    }
-                    if series.overrun {
-                        slots[1][at.clone()].copy_from_slice(&block.overrun[column.clone()]);
-                    }
-                    if series.success {
-                        for (slot, &class) in
-                            slots[2][at.clone()].iter_mut().zip(&block.class[column])
-                        {
-                            *slot = f64::from(u8::from(class == OutcomeClass::Success as u8));
+            compiled.batch_in_blocks(
+                seed,
+                size,
+                Causes::Skip,
+                &mut lanes,
+                &mut block,
+                |first, block| {
+                    let at = first..first + block.len;
+                    for (s, slots) in stretch.iter_mut().enumerate() {
+                        let column = s * BLOCK_TRIALS..s * BLOCK_TRIALS + block.len;
+                        if series.npv {
+                            slots[0][at.clone()].copy_from_slice(&block.npv[column.clone()]);
+                        }
+                        if series.overrun {
+                            slots[1][at.clone()].copy_from_slice(&block.overrun[column.clone()]);
+                        }
+                        if series.success {
+                            for (slot, &class) in
+                                slots[2][at.clone()].iter_mut().zip(&block.class[column])
+                            {
+                                *slot = f64::from(u8::from(class == OutcomeClass::Success as u8));
+                            }
                         }
                     }
-                }
-            });
+                },
+            );
             self.evaluated_batch(size, stretch.len());
             return Ok(());
         }

@@ -54,10 +54,12 @@ impl CompiledScenario {
     /// Trials `0..trials` of the batch whose seed is `seed` ([`crate::engine::batch_seed`]),
     /// drawn as `crmcast run` draws them and evaluated under every strategy; `sink(first, block)`
     /// gets each block of outcomes in turn, `first` the batch's index of the block's first trial.
+    /// With [`Causes::Find`] the outcomes carry their primary cause, as a run's do.
     pub fn batch_in_blocks(
         &self,
         seed: u64,
         trials: usize,
+        causes: Causes,
         lanes: &mut LaneScratch,
         block: &mut OutcomeBlock,
         mut sink: impl FnMut(usize, &OutcomeBlock),
@@ -73,7 +75,7 @@ impl CompiledScenario {
                     rng.fill(&mut lanes.uniforms);
                     let valid = LANES.min(trials - first);
                     self.draw_lanes(lanes);
-                    self.evaluate_lanes(lanes, valid, block, Causes::Skip);
+                    self.evaluate_lanes(lanes, valid, block, causes);
                     if block.is_full() || first + valid == trials {
                         sink(first_of_block, block);
                         first_of_block += block.len;
@@ -207,13 +209,20 @@ mod tests {
         );
         let trials = 700;
         let mut npv = vec![f64::NAN; trials * compiled.strategies];
-        compiled.batch_in_blocks(99, trials, &mut lanes, &mut block, |first, block| {
-            for s in 0..compiled.strategies {
-                for t in 0..block.len {
-                    npv[(first + t) * compiled.strategies + s] = block.outcome(s, t).npv;
+        compiled.batch_in_blocks(
+            99,
+            trials,
+            Causes::Skip,
+            &mut lanes,
+            &mut block,
+            |first, block| {
+                for s in 0..compiled.strategies {
+                    for t in 0..block.len {
+                        npv[(first + t) * compiled.strategies + s] = block.outcome(s, t).npv;
+                    }
                 }
-            }
-        });
+            },
+        );
         // The same batch a chunk at a time, with the baseline's struck severities.
         let mut chunked = vec![f64::NAN; trials * compiled.strategies];
         let mut severities = vec![0.0; trials * compiled.factors];
