@@ -215,6 +215,7 @@ pub fn first_outcomes(
             compiled.lane_scratch(),
             OutcomeBlock::new(compiled.strategies),
         );
+        debug_assert_eq!(range.start % BATCH_TRIALS, 0, "a shard starts at a batch");
         let mut start = range.start;
         while start < range.end {
             let batch = start / BATCH_TRIALS;

@@ -178,8 +178,7 @@ fn run(
             let r_new = residuals(&proposed)?;
             let value_new = sum_of_squares(&r_new);
             // What the linear model promised for the (projected) step.
-            let predicted =
-                value - sum_of_squares_of(&(DVector::from_column_slice(&r) + &j * &moved));
+            let predicted = value - (DVector::from_column_slice(&r) + &j * &moved).norm_squared();
             if value_new < value && predicted > 0.0 {
                 let gain = (value - value_new) / predicted;
                 *lambda *= (1.0 - (2.0 * gain - 1.0).powi(3)).max(1.0 / 3.0);
@@ -213,11 +212,8 @@ fn run(
     })
 }
 
-fn sum_of_squares(r: &[f64]) -> f64 {
-    r.iter().map(|v| v * v).sum()
-}
-
-fn sum_of_squares_of(r: &DVector<f64>) -> f64 {
+/// Σ rᵢ²: the objective at residuals `r`.
+pub fn sum_of_squares(r: &[f64]) -> f64 {
     r.iter().map(|v| v * v).sum()
 }
 

@@ -18,6 +18,8 @@ pub mod evidence;
 pub mod free;
 pub mod least_squares;
 
+use least_squares::sum_of_squares;
+
 pub use free::{DEFAULT_FREE, FREE_NAMES, FreeParameter, Range, apply, clamp, parse_free};
 
 use super::Report;
@@ -204,8 +206,7 @@ impl Objective<'_> {
         let count = 1 + self
             .evaluations
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.observer
-            .evaluated(count, residuals.iter().map(|r| r * r).sum());
+        self.observer.evaluated(count, sum_of_squares(&residuals));
         Ok(residuals)
     }
 
@@ -450,10 +451,6 @@ const RELATIVE_IMPROVEMENT: f64 = 1e-3;
 /// ... or when a step moves no coordinate by more than this.
 const SMALLEST_STEP: f64 = 1e-4;
 
-fn sum_of_squares(r: &[f64]) -> f64 {
-    r.iter().map(|v| v * v).sum()
-}
-
 /// Levenberg–Marquardt from `start` inside the coordinates' bounds: trial steps simulated on
 /// all threads, the Jacobian's columns (one-sided differences) one per thread.
 fn minimise(
@@ -498,7 +495,7 @@ fn finish(
 ) -> Result<Calibration, Error> {
     let free = objective.free;
     let base = objective.base;
-    let objective_value: f64 = evaluation.residuals().iter().map(|r| r * r).sum();
+    let objective_value = sum_of_squares(&evaluation.residuals());
     let residuals: Vec<f64> = evaluation.targets.iter().map(standardised).collect();
     let targets: Vec<FittedTarget> = evaluation
         .targets
@@ -585,9 +582,11 @@ fn finish(
     })
 }
 
-/// `∂r_i/∂x_j` of the target residuals by central differences on the same random numbers,
-/// the step shortened near a bound; zero columns for coordinates at a bound. The points are
-/// evaluated in parallel, one per thread.
+/// `∂r_i/∂x_j` of the target residuals by differences on the same random numbers over an
+/// interval of width 2 × [`DIFFERENCE_STEP`] around `x_j`: centred where the range allows, slid
+/// inside it near a bound (shortening the step there instead would divide the Monte Carlo steps
+/// of shares and quantiles by a tiny width). Zero columns for coordinates at a bound. The points
+/// are evaluated in parallel, one per thread.
 fn jacobian(
     objective: &Objective,
     x: &[f64],
@@ -597,29 +596,33 @@ fn jacobian(
     let k = x.len();
     let m = objective.set.targets.len();
     let moved: Vec<usize> = (0..k).filter(|&j| !at_bound[j]).collect();
-    let steps: Vec<f64> = moved
+    // Per moved coordinate: how far up and how far down.
+    let spans: Vec<(f64, f64)> = moved
         .iter()
         .map(|&j| {
             let (low, high) = bounds[j];
-            DIFFERENCE_STEP.min(x[j] - low).min(high - x[j])
+            let (room_up, room_down) = (high - x[j], x[j] - low);
+            let up = (2.0 * DIFFERENCE_STEP - room_down.min(DIFFERENCE_STEP)).min(room_up);
+            let down = (2.0 * DIFFERENCE_STEP - up).min(room_down);
+            (up, down)
         })
         .collect();
     let points: Vec<Vec<f64>> = moved
         .iter()
-        .zip(&steps)
-        .flat_map(|(&j, &step)| {
-            let (mut up, mut down) = (x.to_vec(), x.to_vec());
-            up[j] += step;
-            down[j] -= step;
-            [up, down]
+        .zip(&spans)
+        .flat_map(|(&j, &(up, down))| {
+            let (mut above, mut below) = (x.to_vec(), x.to_vec());
+            above[j] += up;
+            below[j] -= down;
+            [above, below]
         })
         .collect();
     let alone = |x: &[f64]| objective.target_residuals(x, 1);
     let values = least_squares::in_parallel(&alone, &points, objective.settings.threads)?;
     let mut jacobian = DMatrix::zeros(m, k);
-    for ((&j, &step), pair) in moved.iter().zip(&steps).zip(values.chunks(2)) {
+    for ((&j, &(up, down)), pair) in moved.iter().zip(&spans).zip(values.chunks(2)) {
         for i in 0..m {
-            jacobian[(i, j)] = (pair[0][i] - pair[1][i]) / (2.0 * step);
+            jacobian[(i, j)] = (pair[0][i] - pair[1][i]) / (up + down);
         }
     }
     Ok(jacobian)
