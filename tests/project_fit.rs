@@ -108,7 +108,13 @@ fn the_estimating_error_is_recovered() {
     let runaways = records.iter().filter(|r| r.outcome.runaway).count();
     assert_eq!(cost_model.runaways_excluded, runaways);
     assert_eq!(cost_model.rows_used + cost_model.runaways_excluded, 20_000);
-    assert!(fit.warnings.is_empty(), "{:?}", fit.warnings);
+    // Only notes of bounds that bind (factors with no true cost impact are held at 0 about half
+    // the time): nothing else to warn of.
+    assert!(
+        fit.warnings.iter().all(|w| w.contains("bounds bind")),
+        "{:?}",
+        fit.warnings
+    );
     let cost = &cost_model.fit;
     let intercept = &cost.coefficients[0];
     assert!((intercept.estimate - estimate.log_cost_mean).abs() < 4.0 * intercept.standard_error);
@@ -190,7 +196,13 @@ fn the_cli_fits_simulated_projects_with_missing_values_and_writes_a_catalogue() 
         );
     }
     assert!(record["impacts"][0]["runaway"].as_f64().is_some());
-    assert_eq!(record["warnings"].as_array().map(Vec::len), Some(0));
+    let warnings = record["warnings"].as_array().expect("warnings");
+    assert!(
+        warnings
+            .iter()
+            .all(|w| w.as_str().is_some_and(|w| w.contains("bounds bind"))),
+        "{warnings:?}"
+    );
     let text = std::fs::read_to_string(&fitted).expect("catalogue");
     assert!(text.contains("[uncertainty]"));
     assert!(text.contains("# project data:"));
@@ -425,12 +437,13 @@ fn without_the_runaway_column_the_fit_warns_of_the_bias() {
         ProjectData::from_records(&records, scenario.factors.len(), "simulated").without_runaways();
     let fit = project_fit::fit(&data, &catalogue, &options(&scenario)).expect("fit");
     assert!(fit.runaway.is_none());
-    assert_eq!(fit.warnings.len(), 1);
-    assert!(
-        fit.warnings[0].contains("biased upward"),
-        "{:?}",
-        fit.warnings
-    );
+    let others: Vec<&String> = fit
+        .warnings
+        .iter()
+        .filter(|w| !w.contains("bounds bind"))
+        .collect();
+    assert_eq!(others.len(), 1, "{others:?}");
+    assert!(others[0].contains("biased upward"), "{:?}", fit.warnings);
     let cost = fit.cost.as_ref().expect("cost");
     assert_eq!((cost.rows_used, cost.runaways_excluded), (20_000, 0));
     let mean_z = scenario

@@ -13,6 +13,11 @@
 //! - the outcome class on the ratings, by proportional-odds logistic regression, with its
 //!   fit scores, calibration table and k-fold cross-validated scores.
 //!
+//! Every impact is fitted under its sign constraint (a factor only adds cost, time and hazard,
+//! and only takes benefits), not clamped afterwards; an impact on or near its bound gets a
+//! profile-likelihood interval, and one the constraint holds is named in a warning
+//! (docs/CALIBRATION.md, "Constraints").
+//!
 //! Each model uses the rows where its outcome and every regressor are present (complete
 //! cases); the report counts the rows each model left out. Pure: no files.
 
@@ -396,7 +401,7 @@ pub fn fit(
         .runaway_recorded
         .then(|| runaway_model(data, catalogue, options, &scales));
 
-    let impacts = data
+    let impacts: Vec<WrittenImpact> = data
         .factors
         .iter()
         .enumerate()
@@ -438,6 +443,34 @@ pub fn fit(
             m.note.as_deref().unwrap_or("not fitted")
         ));
     }
+    let factor_count = data.factors.len();
+    let held = [
+        (
+            "cost",
+            cost.as_ref().map(|m| &m.fit.coefficients[1..=factor_count]),
+        ),
+        (
+            "schedule",
+            schedule
+                .as_ref()
+                .map(|m| &m.fit.coefficients[1..=factor_count]),
+        ),
+        ("benefit", benefit.as_ref().map(|m| &m.fit.impacts[..])),
+        (
+            "runaway",
+            runaway
+                .as_ref()
+                .and_then(|m| m.fit.as_ref())
+                .map(|f| &f.coefficients[1..=factor_count]),
+        ),
+    ];
+    warnings.extend(
+        held.iter()
+            .filter_map(|(model, coefficients)| bound_warning(model, (*coefficients)?)),
+    );
+    warnings.extend(capped_warnings(
+        &impacts, &cost, &schedule, &benefit, &runaway,
+    ));
     Ok(ProjectFit {
         origin: data.origin.clone(),
         rows: data.ratings.len(),
@@ -451,6 +484,78 @@ pub fn fit(
         impacts,
         warnings,
     })
+}
+
+/// The warning for the impacts a model's constraint holds on a bound (0, or the benefit
+/// impact's 0.99); `None` when none is held.
+fn bound_warning(model: &str, coefficients: &[Coefficient]) -> Option<String> {
+    let held: Vec<&str> = coefficients
+        .iter()
+        .filter(|c| c.held_at_bound)
+        .map(|c| c.name.as_str())
+        .collect();
+    (!held.is_empty()).then(|| {
+        format!(
+            "the {model} model's bounds bind for {} ({}): the data alone would put {} below 0 (or above the ceiling), so {} held on the bound, and {} 95 % interval is the profile-likelihood one, not a Wald interval around a clamped point (docs/CALIBRATION.md, \"Constraints\")",
+            if held.len() == 1 { "1 impact".to_string() } else { format!("{} impacts", held.len()) },
+            held.join(", "),
+            if held.len() == 1 { "it" } else { "each" },
+            if held.len() == 1 { "it is" } else { "each is" },
+            if held.len() == 1 { "its" } else { "each one's" },
+        )
+    })
+}
+
+/// Warnings for written impacts cut to the catalogue's ceiling (the fit's own bound is wider).
+fn capped_warnings(
+    impacts: &[WrittenImpact],
+    cost: &Option<Fitted<LinearFit>>,
+    schedule: &Option<Fitted<LinearFit>>,
+    benefit: &Option<Fitted<CensoredFit>>,
+    runaway: &Option<RunawayModel>,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (k, w) in impacts.iter().enumerate() {
+        let fitted = [
+            (
+                "cost",
+                w.cost,
+                cost.as_ref().map(|m| m.fit.coefficients[k + 1].estimate),
+            ),
+            (
+                "schedule",
+                w.schedule,
+                schedule
+                    .as_ref()
+                    .map(|m| m.fit.coefficients[k + 1].estimate),
+            ),
+            (
+                "benefit",
+                w.benefit,
+                benefit.as_ref().map(|m| m.fit.impacts[k].estimate),
+            ),
+            (
+                "runaway",
+                w.runaway,
+                runaway
+                    .as_ref()
+                    .and_then(|m| m.fit.as_ref())
+                    .map(|f| f.coefficients[k + 1].estimate),
+            ),
+        ];
+        for (channel, written, estimate) in fitted {
+            if let (Some(written), Some(estimate)) = (written, estimate) {
+                let unscaled = estimate / w.scale;
+                if (unscaled - written).abs() > 1e-12 * (1.0 + unscaled.abs()) {
+                    warnings.push(format!(
+                        "the {channel} impact of {} is written as {written:.4}, the catalogue's ceiling, not the fitted {unscaled:.4}",
+                        w.factor
+                    ));
+                }
+            }
+        }
+    }
+    warnings
 }
 
 /// The name of the column that says whether a project ran away.
@@ -492,7 +597,13 @@ fn runaway_model(
     // A factor can only raise the hazard (MODEL.md §5a): its r_i is fitted under r_i ≥ 0, so a
     // coefficient the data would make negative is held at 0 and the intercept refitted with it.
     let nonnegative: Vec<bool> = (0..d.names.len()).map(|j| j < data.factors.len()).collect();
-    let fit = match regression::cloglog::cloglog_bounded(&d.x, &outcome, &d.names, &nonnegative) {
+    let fit = match regression::cloglog::cloglog_bounded(
+        &d.x,
+        &outcome,
+        &d.names,
+        &nonnegative,
+        regression::Intervals::Profile,
+    ) {
         Ok(fit) => fit,
         Err(e) => {
             model.note = Some(format!("the runaway model cannot be fitted: {e}; {kept}"));
@@ -519,6 +630,7 @@ fn runaway_model(
             &training_outcome,
             &d.names,
             &nonnegative,
+            regression::Intervals::EstimatesOnly,
         )
         .ok()?;
         Some(
@@ -552,6 +664,8 @@ fn runaway_model(
         standard_error: lambda * (-lambda).exp() * intercept.standard_error,
         low: base(intercept.low),
         high: base(intercept.high),
+        interval: intercept.interval,
+        held_at_bound: false,
     });
     // Written only if the catalogue can hold it: an SE wider than a parameter's valid range
     // would be refused by the `[uncertainty]` table (and says the data do not pin it down).
@@ -610,7 +724,16 @@ fn linear_model(
         return None;
     }
     let y: Vec<f64> = d.rows.iter().filter_map(|&r| outcome(r)).collect();
-    let fit = match regression::linear(&d.x, &y, &d.names) {
+    // A factor can only add cost or time (MODEL.md §5): its impact is fitted under c_i ≥ 0,
+    // never clamped afterwards; covariates are free.
+    let nonnegative: Vec<bool> = (0..d.names.len()).map(|j| j < data.factors.len()).collect();
+    let fit = match regression::linear_bounded(
+        &d.x,
+        &y,
+        &d.names,
+        &nonnegative,
+        regression::Intervals::Profile,
+    ) {
         Ok(fit) => fit,
         Err(e) => return Some(Err(e)),
     };
@@ -618,7 +741,14 @@ fn linear_model(
     let predicted = per_fold(&folds, |held_out| {
         let training = regression::training_rows(d.rows.len(), held_out);
         let y_training: Vec<f64> = training.iter().map(|&i| y[i]).collect();
-        let part = regression::linear(&rows_of(&d.x, &training), &y_training, &d.names).ok()?;
+        let part = regression::linear_bounded(
+            &rows_of(&d.x, &training),
+            &y_training,
+            &d.names,
+            &nonnegative,
+            regression::Intervals::EstimatesOnly,
+        )
+        .ok()?;
         let row = |i: usize| -> Vec<f64> { d.x.row(i).iter().copied().collect() };
         Some(held_out.iter().map(|&i| part.predict(&row(i))).collect())
     });
@@ -855,7 +985,8 @@ pub fn fitted_catalogue(
     (catalogue, names, covariance)
 }
 
-/// Coefficient rows for a report: name, estimate, SE, low, high.
+/// Coefficient rows for a report: name, estimate, SE, low, high, and how the interval was found
+/// (with "held at bound" where a constraint holds the estimate).
 pub fn coefficient_rows(coefficients: &[Coefficient]) -> Vec<Vec<String>> {
     coefficients
         .iter()
@@ -866,6 +997,11 @@ pub fn coefficient_rows(coefficients: &[Coefficient]) -> Vec<Vec<String>> {
                 format!("{:.4}", c.standard_error),
                 format!("{:.4}", c.low),
                 format!("{:.4}", c.high),
+                if c.held_at_bound {
+                    format!("{}; held at bound", c.interval.label())
+                } else {
+                    c.interval.label().to_string()
+                },
             ]
         })
         .collect()

@@ -6,9 +6,16 @@ use crate::analysis::project_fit::{self, ProjectFit, coefficient_rows};
 
 pub fn document(fit: &ProjectFit) -> Document {
     let f = |x: f64| format!("{x:.4}");
-    let coefficient_header = ["coefficient", "estimate", "se", "low 95 %", "high 95 %"]
-        .map(String::from)
-        .to_vec();
+    let coefficient_header = [
+        "coefficient",
+        "estimate",
+        "se",
+        "low 95 %",
+        "high 95 %",
+        "interval",
+    ]
+    .map(String::from)
+    .to_vec();
     let mut sections = vec![Section {
         title: "Factor probabilities (share of rated projects where the factor struck)".into(),
         header: [
@@ -240,6 +247,8 @@ pub fn document(fit: &ProjectFit) -> Document {
                 c.standard_error.to_string(),
                 c.low.to_string(),
                 c.high.to_string(),
+                c.interval.label().to_string(),
+                c.held_at_bound.to_string(),
             ]);
         }
     };
@@ -272,9 +281,18 @@ pub fn document(fit: &ProjectFit) -> Document {
         title: format!("crmcast calibrate --data {}", fit.origin),
         sections,
         record: serde_json::to_value(fit).unwrap_or(serde_json::Value::Null),
-        csv_header: ["model", "coefficient", "estimate", "se", "low", "high"]
-            .map(String::from)
-            .to_vec(),
+        csv_header: [
+            "model",
+            "coefficient",
+            "estimate",
+            "se",
+            "low",
+            "high",
+            "interval",
+            "held_at_bound",
+        ]
+        .map(String::from)
+        .to_vec(),
         csv_rows,
     }
 }
@@ -340,6 +358,8 @@ fn csv_rows_push(
             standard_error: p.standard_error,
             low: p.low,
             high: p.high,
+            interval: crate::analysis::regression::IntervalMethod::Wald,
+            held_at_bound: false,
         }],
     );
 }

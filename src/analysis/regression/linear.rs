@@ -3,8 +3,8 @@
 //! intervals use Student's t with `n − k − 1` degrees of freedom, exact under normal errors.
 
 use super::{
-    Coefficient, FitError, check_design, check_rank, check_row_count, names_with_intercept,
-    serialize_matrix, standard_errors, with_intercept,
+    Coefficient, FitError, IntervalMethod, check_design, check_rank, check_row_count,
+    names_with_intercept, serialize_matrix, standard_errors, with_intercept,
 };
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
@@ -74,7 +74,10 @@ pub fn linear(x: &DMatrix<f64>, y: &[f64], names: &[String]) -> Result<LinearFit
     let coefficients_out = names_with_intercept(names)
         .iter()
         .zip(beta.iter().zip(standard_errors(&covariance)))
-        .map(|(name, (&estimate, se))| Coefficient::symmetric(name, estimate, se, quantile))
+        .map(|(name, (&estimate, se))| {
+            Coefficient::symmetric(name, estimate, se, quantile)
+                .with_interval(IntervalMethod::StudentT)
+        })
         .collect();
     Ok(LinearFit {
         coefficients: coefficients_out,
@@ -89,7 +92,7 @@ pub fn linear(x: &DMatrix<f64>, y: &[f64], names: &[String]) -> Result<LinearFit
 }
 
 /// The 0.975 quantile of Student's t with `degrees_of_freedom` (≥ 1) degrees of freedom.
-fn student_t_quantile(degrees_of_freedom: usize) -> f64 {
+pub(super) fn student_t_quantile(degrees_of_freedom: usize) -> f64 {
     StudentsT::new(0.0, 1.0, degrees_of_freedom as f64)
         .map(|t| t.inverse_cdf(0.975))
         // Unreachable: check_row_count guarantees at least one degree of freedom.

@@ -14,6 +14,7 @@
 //! offending row or column, never a panic or a silent NaN. (Predictions and scores take rows
 //! shaped by the calling code and panic on a length mismatch, which is a programming error.)
 
+pub mod bounded_linear;
 pub mod censored;
 pub mod cloglog;
 pub mod linear;
@@ -21,7 +22,9 @@ pub mod logistic;
 pub mod metrics;
 mod newton;
 pub mod ordinal;
+mod profile;
 
+pub use bounded_linear::{Intervals, linear_bounded};
 pub use censored::{CensoredFit, censored_benefit};
 pub use cloglog::{CloglogFit, cloglog, cloglog_probability};
 pub use linear::{LinearFit, linear};
@@ -151,10 +154,40 @@ pub struct Coefficient {
     pub standard_error: f64,
     pub low: f64,
     pub high: f64,
+    /// How `low` and `high` were found.
+    pub interval: IntervalMethod,
+    /// Whether a constraint holds the estimate on its bound (an impact that must be
+    /// non-negative, which the data alone would put below 0).
+    pub held_at_bound: bool,
+}
+
+/// How a 95 % interval was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntervalMethod {
+    /// `estimate ± 1.96·SE` (or its image under a monotone map, such as `exp`), cut at a bound
+    /// where the parameter has one.
+    Wald,
+    /// `estimate ± t·SE`, Student's t with the residual degrees of freedom (linear models).
+    StudentT,
+    /// The values the profile deviance does not reject ([`profile`]): for a constrained
+    /// coefficient near or on its bound.
+    ProfileLikelihood,
+}
+
+impl IntervalMethod {
+    /// A short label for tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            IntervalMethod::Wald => "Wald",
+            IntervalMethod::StudentT => "t",
+            IntervalMethod::ProfileLikelihood => "profile likelihood",
+        }
+    }
 }
 
 impl Coefficient {
-    /// `estimate ± quantile · standard_error`.
+    /// `estimate ± quantile · standard_error`, a Wald interval.
     fn symmetric(name: &str, estimate: f64, standard_error: f64, quantile: f64) -> Self {
         Coefficient {
             name: name.to_string(),
@@ -162,7 +195,14 @@ impl Coefficient {
             standard_error,
             low: estimate - quantile * standard_error,
             high: estimate + quantile * standard_error,
+            interval: IntervalMethod::Wald,
+            held_at_bound: false,
         }
+    }
+
+    fn with_interval(mut self, method: IntervalMethod) -> Self {
+        self.interval = method;
+        self
     }
 }
 
