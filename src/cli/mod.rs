@@ -22,6 +22,7 @@ mod project_fit;
 mod projects;
 mod record;
 mod reference_class;
+mod repair;
 mod report;
 mod schema;
 mod score;
@@ -120,7 +121,7 @@ pub enum Command {
     #[command(after_help = sources::EXAMPLES)]
     Sources(sources::SourcesArgs),
     /// Check a scenario file and report the first problem, with its place and the fix.
-    #[command(after_help = "Examples:\n  crmcast validate scenarios/retail_chain.toml")]
+    #[command(after_help = VALIDATE_EXAMPLES)]
     Validate(ValidateArgs),
     /// Merge the shard files of one run into its result: the same, bit for bit, as one run.
     #[command(
@@ -293,6 +294,16 @@ pub struct FactorsArgs {
     pub output: OutputArgs,
 }
 
+const VALIDATE_EXAMPLES: &str = "\
+Examples:
+  crmcast validate scenarios/retail_chain.toml
+  crmcast validate my.toml --repair-correlations my_repaired.toml
+
+--repair-correlations writes nothing when the correlation matrix is valid. When it is not, it
+writes the whole scenario, comments kept, with the nearest valid correlation matrix (Higham,
+\"Computing the nearest correlation matrix\", 2002): only the [[correlations]] entries move, and
+every changed entry is listed with its old and new value.";
+
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     pub scenario: PathBuf,
@@ -304,6 +315,10 @@ pub struct ValidateArgs {
     /// e.g. the output of `crmcast calibrate`.
     #[arg(long, value_name = "FILE")]
     pub catalogue: Option<PathBuf>,
+    /// When the factor correlation matrix is not positive-definite, write the scenario with the
+    /// nearest valid correlations to this file (not the scenario itself) and list each change.
+    #[arg(long, value_name = "OUT.toml")]
+    pub repair_correlations: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -400,7 +415,13 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
 /// `validate`: the verdict and the warnings on stdout (errors go to stderr, as for every
 /// command); under `--strict` warnings are errors.
 fn validate(args: &ValidateArgs) -> Result<(), Error> {
-    let scenario = load_quietly(Some(&args.scenario), args.catalogue.as_ref())?;
+    let scenario = match load_quietly(Some(&args.scenario), args.catalogue.as_ref()) {
+        Ok(scenario) => scenario,
+        Err(error) => match &args.repair_correlations {
+            Some(out) => return repair::run(args, out, error),
+            None => return Err(error),
+        },
+    };
     let warnings = crate::scenario::plausibility::warnings(&scenario);
     let origin = args.scenario.display().to_string();
     if args.strict && !warnings.is_empty() {
@@ -429,6 +450,9 @@ fn validate(args: &ValidateArgs) -> Result<(), Error> {
     );
     for warning in &warnings {
         text.push_str(&format!("warning: {warning}\n"));
+    }
+    if args.repair_correlations.is_some() {
+        text.push_str("the factor correlation matrix is positive-definite: nothing to repair, nothing written\n");
     }
     // Escaped: names and paths come from the file.
     let text = crate::terminal::escape(&text);

@@ -3,6 +3,7 @@
 
 pub mod catalogue;
 pub mod correlation;
+pub mod correlation_repair;
 pub mod distribution;
 pub mod economics;
 pub mod progress;

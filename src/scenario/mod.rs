@@ -10,6 +10,7 @@ pub mod fraction;
 pub mod overruns;
 pub mod plausibility;
 mod ranges;
+pub mod repair;
 pub mod source;
 pub mod status;
 mod strings;
@@ -171,6 +172,27 @@ fn named_file(
     Err(source.problem(problem))
 }
 
+/// The catalogue the scenario `source`, read from `path`, is validated against: `catalogue`
+/// when given, else the file the scenario names (`None`: the built-in one).
+fn catalogue_for(
+    source: &Source,
+    path: &Path,
+    catalogue: Option<&Path>,
+) -> Result<Option<CatalogueText>, Error> {
+    if let Some(file) = catalogue {
+        return Ok(Some(CatalogueText::read(file)?));
+    }
+    let raw: file::ScenarioFile = source.parse()?;
+    let Some(named) = raw.scenario.catalogue.as_deref() else {
+        return Ok(None);
+    };
+    let file = named_file(source, path, named, &["scenario", "catalogue"])?;
+    Ok(Some(CatalogueText {
+        origin: file.shown.display().to_string(),
+        text: read_text(&file.resolved).map_err(|e| input::renamed(e, &file.shown))?,
+    }))
+}
+
 /// Parse a scenario file, then refuse numbers that read as percentages where a fraction is
 /// meant ([`units`]): before validation, so the message is about the key the user wrote.
 fn parse(source: &Source) -> Result<file::ScenarioFile, Error> {
@@ -190,23 +212,7 @@ impl Scenario {
     /// Read a scenario file; `catalogue`, when given, replaces the catalogue the scenario names.
     pub fn load_with(path: &Path, catalogue: Option<&Path>) -> Result<Scenario, Error> {
         let source = Source::new(path.display().to_string(), read_text(path)?);
-        let catalogue = match catalogue {
-            Some(file) => Some(CatalogueText::read(file)?),
-            None => {
-                let raw: file::ScenarioFile = source.parse()?;
-                match raw.scenario.catalogue.as_deref() {
-                    Some(named) => {
-                        let file = named_file(&source, path, named, &["scenario", "catalogue"])?;
-                        Some(CatalogueText {
-                            origin: file.shown.display().to_string(),
-                            text: read_text(&file.resolved)
-                                .map_err(|e| input::renamed(e, &file.shown))?,
-                        })
-                    }
-                    None => None,
-                }
-            }
-        };
+        let catalogue = catalogue_for(&source, path, catalogue)?;
         let mut scenario = Scenario::from_source_with(&source, catalogue)?;
         if let Some(view) = scenario.outside_view.as_mut()
             && let OutsideSource::Data(named) = &view.source

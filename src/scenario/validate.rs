@@ -314,11 +314,34 @@ fn refuse_keys(path: &FieldPath, keys: &[(&str, bool)], model: &str) -> Check<()
     }
 }
 
-fn correlation(
+/// The factor correlation matrix before its check: the catalogue's own (category structure)
+/// and the scenario's `[[correlations]]` entries, each checked and resolved to a pair.
+pub struct CorrelationParts {
+    /// From the catalogue's categories alone.
+    pub catalogue: DMatrix<f64>,
+    /// `(entry, i, j, rho)`: the k-th `[[correlations]]` entry sets ρ_ij.
+    pub overrides: Vec<(usize, usize, usize, f64)>,
+}
+
+impl CorrelationParts {
+    /// The catalogue's matrix with the overrides written over it.
+    pub fn matrix(&self) -> DMatrix<f64> {
+        let mut matrix = self.catalogue.clone();
+        for &(_, a, b, rho) in &self.overrides {
+            matrix[(a, b)] = rho;
+            matrix[(b, a)] = rho;
+        }
+        matrix
+    }
+}
+
+/// The parts of the correlation matrix `raw` and `catalogue` give (`factors` in catalogue
+/// order), every `[[correlations]]` entry checked.
+pub fn correlation_parts(
     raw: &ScenarioFile,
     catalogue: &Catalogue,
     factors: &[crate::model::Factor],
-) -> Check<CorrelationModel> {
+) -> Check<CorrelationParts> {
     let n = factors.len();
     let mut matrix = DMatrix::<f64>::identity(n, n);
     for i in 0..n {
@@ -330,6 +353,7 @@ fn correlation(
     }
     let ids = || factors.iter().map(|f| f.id.as_str());
     let mut seen = std::collections::BTreeSet::new();
+    let mut overrides = Vec::with_capacity(raw.correlations.len());
     for (k, pair) in raw.correlations.iter().enumerate() {
         let path = FieldPath::root().key("correlations").index(k);
         if pair.factors.len() != 2 {
@@ -369,15 +393,26 @@ fn correlation(
             ));
         }
         let rho = checks::in_range(&path.key("rho"), pair.rho, -0.99, 0.99)?;
-        matrix[(a, b)] = rho;
-        matrix[(b, a)] = rho;
+        overrides.push((k, a, b, rho));
     }
+    Ok(CorrelationParts {
+        catalogue: matrix,
+        overrides,
+    })
+}
+
+fn correlation(
+    raw: &ScenarioFile,
+    catalogue: &Catalogue,
+    factors: &[crate::model::Factor],
+) -> Check<CorrelationModel> {
+    let matrix = correlation_parts(raw, catalogue, factors)?.matrix();
     CorrelationModel::new(matrix).map_err(|CorrelationError::NotPositiveDefinite { smallest_eigenvalue }| {
         let path = if raw.correlations.is_empty() { FieldPath::root() } else { FieldPath::root().key("correlations") };
         Problem::new(
             &path,
             format!("the factor correlation matrix is not positive-definite (smallest eigenvalue {smallest_eigenvalue:.4}): these correlations cannot hold together"),
-            "weaken the strongest [[correlations]] entries, or make the signs consistent (if a~b and b~c are strongly positive, a~c cannot be strongly negative)",
+            "run `crmcast validate SCENARIO --repair-correlations OUT.toml` to write the scenario with the nearest valid correlations (only the [[correlations]] entries change); or weaken the strongest entries yourself, or make the signs consistent (if a~b and b~c are strongly positive, a~c cannot be strongly negative)",
         )
     })
 }
