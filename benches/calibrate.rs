@@ -37,6 +37,8 @@ fn project_fit(c: &mut Criterion) {
         failed_share: scenario.project.failed_benefit_share,
         folds: 5,
         seed: 1,
+        // The fit itself; the simulated records have no missing values anyway.
+        missing: crmcast::analysis::project_fit::MissingData::CompleteCases,
     };
     let mut group = c.benchmark_group("calibrate_data");
     group.sample_size(10);

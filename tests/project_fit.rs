@@ -7,9 +7,12 @@
 //! the others, and the runaway hazard is fitted on all of them.
 
 use assert_cmd::Command;
-use crmcast::analysis::project_fit::{self, FitOptions, ProjectData};
+use crmcast::analysis::imputation::ImputationSettings;
+use crmcast::analysis::project_fit::{self, FitOptions, MissingData, ProjectData};
 use crmcast::engine::projects::simulate_projects;
 use crmcast::scenario::Scenario;
+use rand::{RngExt, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
 
 fn crmcast() -> Command {
     Command::cargo_bin("crmcast").expect("binary")
@@ -17,25 +20,84 @@ fn crmcast() -> Command {
 
 /// Over repeated data sets drawn from the built-in catalogue, the 95 % intervals of the cost,
 /// schedule and benefit impacts, of the probabilities and of the runaway hazard (ln λ₀ and the
-/// r_i) cover the true values at the nominal rate. Tolerance: 4 binomial standard errors of
-/// the pooled coverage, the intervals being treated as independent (they are nearly so: the
-/// factors are rated independently of the estimate noise).
+/// r_i) cover the true values at the nominal rate, or above it for impacts near their bound.
+/// Tolerance: 4 binomial standard errors of the pooled coverage, the intervals being treated
+/// as independent (they are nearly so: the factors are rated independently of the estimate
+/// noise).
 #[test]
 fn intervals_cover_the_true_weights_at_about_the_nominal_rate() {
+    check_coverage(30, MissingData::CompleteCases, |_, _| {});
+}
+
+/// The same with 10 % of the ratings missing completely at random, multiply imputed (10 data
+/// sets, 5 cycles) and pooled by Rubin's rules.
+#[test]
+fn imputed_intervals_cover_at_the_nominal_rate_with_ratings_missing_completely_at_random() {
+    check_coverage(15, imputation(), |data, rng| {
+        for row in &mut data.ratings {
+            for rating in row.iter_mut() {
+                if rng.random_bool(0.1) {
+                    *rating = None;
+                }
+            }
+        }
+    });
+}
+
+/// The same with 10 % of the ratings missing at random given an observed value: a rating of a
+/// project whose overrun is above the median is missing with probability 0.15, otherwise 0.05.
+/// Complete cases would lose about 85 % of the projects here (1 − 0.9¹⁸).
+#[test]
+fn imputed_intervals_cover_at_the_nominal_rate_with_ratings_missing_at_random() {
+    check_coverage(15, imputation(), |data, rng| {
+        let mut overruns: Vec<f64> = data.overrun.iter().flatten().copied().collect();
+        overruns.sort_by(f64::total_cmp);
+        let median = overruns[overruns.len() / 2];
+        for (row, overrun) in data.ratings.iter_mut().zip(&data.overrun) {
+            let p = if overrun.is_some_and(|o| o > median) {
+                0.15
+            } else {
+                0.05
+            };
+            for rating in row.iter_mut() {
+                if rng.random_bool(p) {
+                    *rating = None;
+                }
+            }
+        }
+    });
+}
+
+fn imputation() -> MissingData {
+    MissingData::Impute(ImputationSettings {
+        imputations: 10,
+        iterations: 5,
+        donors: 5,
+        seed: 3,
+    })
+}
+
+fn check_coverage(
+    replicates: u64,
+    missing: MissingData,
+    remove: impl Fn(&mut ProjectData, &mut Xoshiro256PlusPlus),
+) {
     let scenario = Scenario::builtin_default().expect("default");
     let options = FitOptions {
         burn: scenario.project.team_burn_share,
         failed_share: scenario.project.failed_benefit_share,
         folds: 2,
         seed: 1,
+        missing,
     };
     let catalogue = crmcast::model::Catalogue::builtin().expect("catalogue");
     let (mut covered, mut intervals) = ([0usize; 5], [0usize; 5]);
     let log_base_hazard = (-(-scenario.project.runaway.base_probability).ln_1p()).ln();
-    let replicates = 30;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(17);
     for replicate in 0..replicates {
         let records = simulate_projects(&scenario, scenario.baseline, 1500, 100 + replicate, 0.0);
-        let data = ProjectData::from_records(&records, scenario.factors.len(), "simulated");
+        let mut data = ProjectData::from_records(&records, scenario.factors.len(), "simulated");
+        remove(&mut data, &mut rng);
         let fit = project_fit::fit(&data, &catalogue, &options).expect("fit");
         for (k, factor) in scenario.factors.iter().enumerate() {
             let truth = factor.impact;
@@ -80,10 +142,22 @@ fn intervals_cover_the_true_weights_at_about_the_nominal_rate() {
         let n = intervals[channel] as f64;
         let rate = covered[channel] as f64 / n;
         let se = (0.95 * 0.05 / n).sqrt();
-        assert!(
-            (rate - 0.95).abs() < 4.0 * se,
-            "{name}: coverage {rate:.3} over {n} intervals (se {se:.4})"
-        );
+        eprintln!("{missing:?} {name}: coverage {rate:.3} over {n} intervals");
+        // An impact fitted under its bound has a conservative interval near the bound (0.975
+        // at a true 0, docs/CALIBRATION.md "Constraints"), and the catalogue's cost, schedule
+        // and runaway impacts lie within an SE or two of 0: those channels must not fall
+        // short of 0.95. The probabilities have no bound there: 0.95 both ways.
+        if *name == "probability" {
+            assert!(
+                (rate - 0.95).abs() < 4.0 * se,
+                "{name}: coverage {rate:.3} over {n} intervals (se {se:.4})"
+            );
+        } else {
+            assert!(
+                rate > 0.95 - 4.0 * se && rate < 1.0,
+                "{name}: coverage {rate:.3} over {n} intervals (se {se:.4})"
+            );
+        }
     }
 }
 
@@ -101,6 +175,7 @@ fn the_estimating_error_is_recovered() {
         failed_share: scenario.project.failed_benefit_share,
         folds: 2,
         seed: 1,
+        missing: MissingData::CompleteCases,
     };
     let fit = project_fit::fit(&data, &catalogue, &options).expect("fit");
     let estimate = scenario.project.estimate;
@@ -174,10 +249,19 @@ fn the_cli_fits_simulated_projects_with_missing_values_and_writes_a_catalogue() 
         count(&cost["rows_used"]) + count(&cost["rows_left_out"]) + runaways,
         600
     );
-    assert!(
-        count(&cost["rows_left_out"]) > 0,
-        "missing ratings leave rows out, and say so"
-    );
+    // Missing ratings are imputed (the default), and the report says how many and pools.
+    let missing = &record["missing_data"];
+    assert_eq!(missing["method"], "multiple imputation");
+    assert_eq!(missing["imputations"], 20);
+    assert!(count(&missing["rows_with_missing"]) > 0);
+    assert_eq!(count(&cost["rows_left_out"]), 0);
+    for c in cost["fit"]["coefficients"]
+        .as_array()
+        .expect("coefficients")
+    {
+        let fmi = c["fraction_missing_information"].as_f64().expect("γ");
+        assert!((0.0..1.0).contains(&fmi), "{c}");
+    }
     let runaway = &record["runaway"];
     assert_eq!(runaway["written"], true, "{runaway}");
     assert!(count(&runaway["runaways"]) >= 10);
@@ -366,6 +450,7 @@ fn options(scenario: &Scenario) -> FitOptions {
         failed_share: scenario.project.failed_benefit_share,
         folds: 2,
         seed: 1,
+        missing: MissingData::CompleteCases,
     }
 }
 
@@ -592,7 +677,14 @@ fn bad_runaway_cells_are_reported_and_good_ones_read() {
     std::fs::write(&data, text).expect("write");
     let report = dir.path().join("report.json");
     crmcast()
-        .args(["calibrate", "--format", "json", "--data"])
+        .args([
+            "calibrate",
+            "--missing",
+            "complete-cases",
+            "--format",
+            "json",
+            "--data",
+        ])
         .arg(&data)
         .arg("--output")
         .arg(&out)

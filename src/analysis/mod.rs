@@ -7,6 +7,7 @@ pub mod calibrate;
 pub mod causes;
 pub mod decision;
 pub mod gain_uncertainty;
+pub mod imputation;
 pub mod optimize;
 pub mod outside_view;
 pub mod precision;

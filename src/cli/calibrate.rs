@@ -34,6 +34,16 @@ pub struct CalibrateArgs {
     /// level), comma-separated, e.g. --covariates size,industry.
     #[arg(long, value_name = "COLUMNS", requires = "data")]
     pub covariates: Vec<String>,
+    /// With --data: what to do with missing values. `impute`: multiple imputation by chained
+    /// equations (predictive mean matching), every model fitted on each completed data set and
+    /// pooled by Rubin's rules; `complete-cases`: each model on the rows where its values are
+    /// all present (docs/CALIBRATION.md, "Missing values").
+    #[arg(long, value_enum, default_value = "impute", requires = "data")]
+    pub missing: MissingValues,
+    /// With --data --missing impute: completed data sets, 2 to 200 (more give pooled estimates
+    /// with less Monte Carlo error; the time grows in proportion).
+    #[arg(long, default_value_t = 20, value_parser = super::limits::usize_in::<{ 2 }, { super::limits::MAX_IMPUTATIONS }>, requires = "data")]
+    pub imputations: usize,
     /// The catalogue to start from [default: the built-in one].
     #[arg(long, value_name = "FILE")]
     pub catalogue: Option<PathBuf>,
@@ -93,6 +103,13 @@ pub fn command_line() -> String {
         .map(|a| if a.contains(' ') { format!("'{a}'") } else { a })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// `--missing`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MissingValues {
+    Impute,
+    CompleteCases,
 }
 
 pub fn run(args: CalibrateArgs) -> Result<(), Error> {

@@ -26,6 +26,9 @@ pub const MAX_XLSX_ROWS: u64 = 100_000;
 pub const MAX_CALIBRATION_TRIALS: u64 = 10_000_000;
 /// `calibrate --max-iterations`.
 pub const MAX_ITERATIONS: u64 = 100_000;
+/// `calibrate --data --imputations`: completed data sets, each fitted in full (the time grows
+/// in proportion; a few are held in memory at a time).
+pub const MAX_IMPUTATIONS: u64 = 200;
 /// `optimize --shortlist`: subsets confirmed on fresh trials.
 pub const MAX_SHORTLIST: u64 = 1_000;
 

@@ -4,7 +4,10 @@
 
 use super::calibrate::{CalibrateArgs, command_line};
 use super::load;
-use crate::analysis::project_fit::{self, FitOptions, ProjectData, ProjectFit, RUNAWAY_COLUMN};
+use crate::analysis::imputation::ImputationSettings;
+use crate::analysis::project_fit::{
+    self, FitOptions, MissingData, ProjectData, ProjectFit, RUNAWAY_COLUMN,
+};
 use crate::error::Error;
 use crate::export::catalogue::{Provenance, Uncertainty, calibrated_text, today};
 use crate::export::{self, Format};
@@ -330,6 +333,14 @@ pub fn run(args: CalibrateArgs) -> Result<(), Error> {
         failed_share: scenario.project.failed_benefit_share,
         folds: 5,
         seed: args.seed,
+        missing: match args.missing {
+            super::calibrate::MissingValues::CompleteCases => MissingData::CompleteCases,
+            super::calibrate::MissingValues::Impute => MissingData::Impute(ImputationSettings {
+                imputations: args.imputations,
+                seed: args.seed,
+                ..ImputationSettings::default()
+            }),
+        },
     };
     let fit = project_fit::fit(&data, &base, &options)?;
     for warning in &fit.warnings {
@@ -350,6 +361,7 @@ pub fn run(args: CalibrateArgs) -> Result<(), Error> {
                 "method".into(),
                 "maximum likelihood per channel (docs/CALIBRATION.md)".into(),
             ),
+            ("missing values".into(), missing_provenance(&fit)),
             (
                 "rated factors".into(),
                 fit.impacts
@@ -387,6 +399,25 @@ pub fn run(args: CalibrateArgs) -> Result<(), Error> {
         fit.impacts.len()
     );
     Ok(())
+}
+
+/// One line on how missing values were handled, for the catalogue's header.
+fn missing_provenance(fit: &ProjectFit) -> String {
+    let m = &fit.missing_data;
+    match m.imputations {
+        Some(imputations) => format!(
+            "{} of {} projects had a missing value ({} values): multiple imputation by chained equations (predictive mean matching, {} completed data sets, {} cycles), pooled by Rubin's rules",
+            m.rows_with_missing,
+            fit.rows,
+            m.missing_values,
+            imputations,
+            m.iterations.unwrap_or(0)
+        ),
+        None => format!(
+            "{} of {} projects had a missing value ({} values): each model fitted on its complete cases",
+            m.rows_with_missing, fit.rows, m.missing_values
+        ),
+    }
 }
 
 /// One line on the runaway hazard for the catalogue's header.

@@ -6,7 +6,8 @@ use crate::analysis::project_fit::{self, ProjectFit, coefficient_rows};
 
 pub fn document(fit: &ProjectFit) -> Document {
     let f = |x: f64| format!("{x:.4}");
-    let coefficient_header = [
+    let imputed = fit.missing_data.imputations.is_some();
+    let mut coefficient_header = [
         "coefficient",
         "estimate",
         "se",
@@ -16,33 +17,52 @@ pub fn document(fit: &ProjectFit) -> Document {
     ]
     .map(String::from)
     .to_vec();
-    let mut sections = vec![Section {
-        title: "Factor probabilities (share of rated projects where the factor struck)".into(),
-        header: [
-            "factor",
-            "probability",
-            "se",
-            "low 95 %",
-            "high 95 %",
-            "rated projects",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows: fit
-            .probabilities
-            .iter()
-            .map(|p| {
-                vec![
-                    p.factor.clone(),
-                    f(p.estimate),
-                    f(p.standard_error),
-                    f(p.low),
-                    f(p.high),
-                    p.rated_rows.to_string(),
-                ]
-            })
-            .collect(),
-    }];
+    let mut probability_header = [
+        "factor",
+        "probability",
+        "se",
+        "low 95 %",
+        "high 95 %",
+        "rated projects",
+    ]
+    .map(String::from)
+    .to_vec();
+    if imputed {
+        coefficient_header.push("missing info".into());
+        probability_header.push("missing info".into());
+    }
+    let coefficient_rows =
+        |list: &[crate::analysis::regression::Coefficient]| coefficient_rows(list, imputed);
+    let mut sections = vec![
+        missing_values(fit),
+        Section {
+            title: "Factor probabilities (share of rated projects where the factor struck)".into(),
+            header: probability_header,
+            rows: fit
+                .probabilities
+                .iter()
+                .map(|p| {
+                    let mut row = vec![
+                        p.factor.clone(),
+                        f(p.estimate),
+                        f(p.standard_error),
+                        f(p.low),
+                        f(p.high),
+                        p.rated_rows.to_string(),
+                    ];
+                    if let Some(fmi) = p.fraction_missing_information {
+                        row.push(format!("{fmi:.3}"));
+                    }
+                    row
+                })
+                .collect(),
+        },
+    ];
+    let left_out = if imputed {
+        "imputed"
+    } else {
+        "left out: a missing value"
+    };
     let mut fit_rows = Vec::new();
     for (title, model) in [
         ("Cost model: ln(cost before burn) on the ratings", &fit.cost),
@@ -58,12 +78,12 @@ pub fn document(fit: &ProjectFit) -> Document {
                 title.split(':').next().unwrap_or(title).to_string(),
                 if fit.runaway.is_some() {
                     format!(
-                        "{} rows ({} left out: a missing value; {} runaways excluded)",
+                        "{} rows ({} {left_out}; {} runaways excluded)",
                         m.rows_used, m.rows_left_out, m.runaways_excluded
                     )
                 } else {
                     format!(
-                        "{} rows ({} left out: a missing value; runaways not recorded)",
+                        "{} rows ({} {left_out}; runaways not recorded)",
                         m.rows_used, m.rows_left_out
                     )
                 },
@@ -297,6 +317,42 @@ pub fn document(fit: &ProjectFit) -> Document {
     }
 }
 
+/// How missing values were handled: the method, the counts, and the columns with a missing
+/// value.
+fn missing_values(fit: &ProjectFit) -> Section {
+    let m = &fit.missing_data;
+    let method = match (m.imputations, m.iterations, m.donors) {
+        (Some(imputations), Some(iterations), Some(donors)) => format!(
+            "multiple imputation: chained equations, predictive mean matching ({donors} donors), {imputations} data sets after {iterations} cycles, pooled by Rubin's rules (\"missing info\": the fraction of missing information)"
+        ),
+        _ if m.rows_with_missing == 0 => "no missing values".into(),
+        _ => "complete cases: each model on the rows where its values are all present".into(),
+    };
+    let mut rows = vec![
+        vec!["method".into(), method],
+        vec![
+            "projects with a missing value".into(),
+            format!("{} of {}", m.rows_with_missing, fit.rows),
+        ],
+        vec!["missing values".into(), m.missing_values.to_string()],
+    ];
+    rows.extend(m.columns.iter().map(|c| {
+        vec![
+            format!("missing in `{}`", c.column),
+            format!(
+                "{} ({:.1} %)",
+                c.missing,
+                100.0 * c.missing as f64 / fit.rows.max(1) as f64
+            ),
+        ]
+    }));
+    Section {
+        title: "Missing values".into(),
+        header: vec!["".into(), "".into()],
+        rows,
+    }
+}
+
 /// The "written to the catalogue" rows: one per rated factor, then the runaway base
 /// probability.
 fn written_rows(fit: &ProjectFit) -> Vec<Vec<String>> {
@@ -360,6 +416,7 @@ fn csv_rows_push(
             high: p.high,
             interval: crate::analysis::regression::IntervalMethod::Wald,
             held_at_bound: false,
+            fraction_missing_information: p.fraction_missing_information,
         }],
     );
 }

@@ -78,6 +78,8 @@ pub fn linear_bounded(
     };
     let t = student_t_quantile(rows - p);
     let cutoff = t * t;
+    // D(b) = (RSS(b) − RSS)/s² = Δ(β − β̂)ᵀ(XᵀX/s²)(β − β̂).
+    let precision = &g / variance;
     let mut coefficients = unconstrained.coefficients.clone();
     for (j, c) in coefficients.iter_mut().enumerate() {
         let se = covariance[(j, j)].max(0.0).sqrt();
@@ -88,14 +90,7 @@ pub fn linear_bounded(
         c.interval = IntervalMethod::StudentT;
         c.held_at_bound = held[j];
         if bounded[j] && intervals == Intervals::Profile && (held[j] || c.low < 0.0) {
-            let mut deviance = |b: f64| {
-                nearest_feasible(&g, &center, &bounded, Some((j, b)))
-                    .map_or(f64::INFINITY, |at| (distance(&at) - extra) / variance)
-            };
-            let (low, high) =
-                profile::interval(&mut deviance, beta[j], se, (0.0, f64::INFINITY), cutoff);
-            c.low = low;
-            c.high = high;
+            (c.low, c.high) = bounded_profile(&precision, &center, &bounded, &beta, j, se, cutoff);
             c.interval = IntervalMethod::ProfileLikelihood;
         } else if bounded[j] {
             c.low = c.low.max(0.0);
@@ -110,7 +105,33 @@ pub fn linear_bounded(
         rows,
         covariance,
         residuals: residuals.iter().copied().collect(),
+        unconstrained: Some((center, unconstrained.covariance)),
     })
+}
+
+/// The profile interval of coefficient `j` of a normal likelihood with mean `center` and
+/// precision `P`, under the bounds `bounded` (β ≥ 0): `{b ≥ 0 : q(b) − q(β_c) ≤ cutoff}`, with
+/// `q(β) = (β − center)ᵀP(β − center)`, q(b) its minimum under the bounds with β_j = b, and
+/// `at` = β_c the constrained optimum. `se` sets the scale of the search.
+pub(crate) fn bounded_profile(
+    precision: &DMatrix<f64>,
+    center: &DVector<f64>,
+    bounded: &[bool],
+    at: &DVector<f64>,
+    j: usize,
+    se: f64,
+    cutoff: f64,
+) -> (f64, f64) {
+    let q = |b: &DVector<f64>| {
+        let d = b - center;
+        d.dot(&(precision * &d))
+    };
+    let minimum = q(at);
+    let mut deviance = |b: f64| {
+        nearest_feasible(precision, center, bounded, Some((j, b)))
+            .map_or(f64::INFINITY, |point| q(&point) - minimum)
+    };
+    profile::interval(&mut deviance, at[j], se, (0.0, f64::INFINITY), cutoff)
 }
 
 /// The point minimising `(β − c)ᵀ G (β − c)` subject to `β_j ≥ 0` where `bounded[j]`, and to
@@ -120,7 +141,7 @@ pub fn linear_bounded(
 /// on their bounds, step towards that solution until a bound blocks, and release the bound
 /// whose multiplier has the wrong sign; each step lowers the objective, so no working set
 /// repeats and the loop ends.
-pub(super) fn nearest_feasible(
+pub(crate) fn nearest_feasible(
     g: &DMatrix<f64>,
     center: &DVector<f64>,
     bounded: &[bool],

@@ -287,6 +287,7 @@ pub fn censored_benefit(
             high: (log_sigma + Z95 * log_sigma_se).exp(),
             interval: IntervalMethod::Wald,
             held_at_bound: false,
+            fraction_missing_information: None,
         },
         log_likelihood,
         aic: 2.0 * (k + 2) as f64 - 2.0 * log_likelihood,

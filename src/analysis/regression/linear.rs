@@ -28,6 +28,11 @@ pub struct LinearFit {
     pub covariance: DMatrix<f64>,
     /// `y − ŷ`, one per row.
     pub residuals: Vec<f64>,
+    /// For a fit under bounds ([`super::linear_bounded`]): the unconstrained least-squares
+    /// estimates and their covariance, which multiple imputation pools before it applies the
+    /// bounds; `None` for an unconstrained fit (the coefficients are those).
+    #[serde(skip)]
+    pub unconstrained: Option<(nalgebra::DVector<f64>, DMatrix<f64>)>,
 }
 
 /// Fits `y` on the columns of `x` (no intercept column: one named [`super::INTERCEPT`] is
@@ -88,6 +93,7 @@ pub fn linear(x: &DMatrix<f64>, y: &[f64], names: &[String]) -> Result<LinearFit
         rows,
         covariance,
         residuals: residuals.iter().copied().collect(),
+        unconstrained: None,
     })
 }
 

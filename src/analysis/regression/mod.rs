@@ -23,6 +23,7 @@ pub mod metrics;
 mod newton;
 pub mod ordinal;
 mod profile;
+pub mod rubin;
 
 pub use bounded_linear::{Intervals, linear_bounded};
 pub use censored::{CensoredFit, censored_benefit};
@@ -159,6 +160,9 @@ pub struct Coefficient {
     /// Whether a constraint holds the estimate on its bound (an impact that must be
     /// non-negative, which the data alone would put below 0).
     pub held_at_bound: bool,
+    /// With multiply imputed data, the fraction of the information about this parameter that
+    /// the missing values took away (Rubin's γ); `None` for a fit on complete data.
+    pub fraction_missing_information: Option<f64>,
 }
 
 /// How a 95 % interval was found.
@@ -173,6 +177,9 @@ pub enum IntervalMethod {
     /// The values the profile deviance does not reject ([`profile`]): for a constrained
     /// coefficient near or on its bound.
     ProfileLikelihood,
+    /// Rubin's rules over multiply imputed data: `estimate ± t_ν·√T` with Barnard and Rubin's
+    /// degrees of freedom ([`rubin`]), cut at a bound where the parameter has one.
+    Rubin,
 }
 
 impl IntervalMethod {
@@ -182,6 +189,7 @@ impl IntervalMethod {
             IntervalMethod::Wald => "Wald",
             IntervalMethod::StudentT => "t",
             IntervalMethod::ProfileLikelihood => "profile likelihood",
+            IntervalMethod::Rubin => "Rubin",
         }
     }
 }
@@ -197,6 +205,7 @@ impl Coefficient {
             high: estimate + quantile * standard_error,
             interval: IntervalMethod::Wald,
             held_at_bound: false,
+            fraction_missing_information: None,
         }
     }
 

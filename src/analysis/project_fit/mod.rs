@@ -21,8 +21,14 @@
 //! Each model uses the rows where its outcome and every regressor are present (complete
 //! cases); the report counts the rows each model left out. Pure: no files.
 
+mod missing;
+mod pool;
+
+pub use missing::{MissingData, MissingDataSummary};
+
 use super::regression::{
-    self, CalibrationBin, CensoredFit, CloglogFit, Coefficient, LinearFit, OrdinalFit, Z95,
+    self, CalibrationBin, CensoredFit, CloglogFit, Coefficient, IntervalMethod, LinearFit,
+    OrdinalFit, Z95,
 };
 use crate::engine::projects::ProjectRecord;
 use crate::error::Error;
@@ -112,6 +118,8 @@ pub struct FitOptions {
     pub failed_share: f64,
     pub folds: usize,
     pub seed: u64,
+    /// What to do with missing values.
+    pub missing: MissingData,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -122,6 +130,8 @@ pub struct ProbabilityEstimate {
     pub low: f64,
     pub high: f64,
     pub rated_rows: usize,
+    /// With multiply imputed data, Rubin's fraction of missing information; `None` otherwise.
+    pub fraction_missing_information: Option<f64>,
 }
 
 /// A fitted model with the rows it used and its cross-validated score.
@@ -208,6 +218,8 @@ pub struct ProjectFit {
     pub impacts: Vec<WrittenImpact>,
     /// What the reader should know before using the fit (also printed on standard error).
     pub warnings: Vec<String>,
+    /// How missing values were handled, and how many there were.
+    pub missing_data: MissingDataSummary,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -272,8 +284,29 @@ fn rows_of(x: &DMatrix<f64>, rows: &[usize]) -> DMatrix<f64> {
     DMatrix::from_fn(rows.len(), x.ncols(), |i, j| x[(rows[i], j)])
 }
 
-/// Fit everything the data allows.
+/// Fit everything the data allows: with missing values and [`MissingData::Impute`], on
+/// multiply imputed data pooled by Rubin's rules ([`missing`]); otherwise each model on its
+/// complete cases.
 pub fn fit(
+    data: &ProjectData,
+    catalogue: &Catalogue,
+    options: &FitOptions,
+) -> Result<ProjectFit, Error> {
+    let summary = missing::summary(data, catalogue, &options.missing);
+    match options.missing {
+        MissingData::Impute(settings) if summary.rows_with_missing > 0 => {
+            missing::fit_imputed(data, catalogue, options, &settings, summary)
+        }
+        _ => {
+            let mut fit = fit_complete_cases(data, catalogue, options)?;
+            fit.missing_data = summary;
+            Ok(fit)
+        }
+    }
+}
+
+/// Every model on the rows where its outcome and regressors are present.
+fn fit_complete_cases(
     data: &ProjectData,
     catalogue: &Catalogue,
     options: &FitOptions,
@@ -306,6 +339,7 @@ pub fn fit(
                 low: (p - Z95 * se).max(0.0),
                 high: (p + Z95 * se).min(1.0),
                 rated_rows: n,
+                fraction_missing_information: None,
             }
         })
         .collect();
@@ -385,8 +419,39 @@ pub fn fit(
     let outcome = outcome_model(data, catalogue, options)
         .map(|m| m.map_err(|e| fit_error("outcome", e)))
         .transpose()?;
-    let scales: Vec<f64> = data
-        .factors
+    let runaway = data
+        .runaway_recorded
+        .then(|| runaway_model(data, catalogue, options, &scales(data, catalogue)));
+    Ok(assemble(
+        data,
+        catalogue,
+        Models {
+            probabilities,
+            cost,
+            schedule,
+            benefit,
+            outcome,
+            runaway,
+            cost_schedule_correlation,
+        },
+    ))
+}
+
+/// Every fitted model of one data set, before the written impacts and the warnings.
+struct Models {
+    probabilities: Vec<ProbabilityEstimate>,
+    cost: Option<Fitted<LinearFit>>,
+    schedule: Option<Fitted<LinearFit>>,
+    benefit: Option<Fitted<CensoredFit>>,
+    outcome: Option<OutcomeModel>,
+    runaway: Option<RunawayModel>,
+    cost_schedule_correlation: Option<f64>,
+}
+
+/// The rating unit's scale per rated factor: 1 for severities, the mean severity for a
+/// presence-only column.
+fn scales(data: &ProjectData, catalogue: &Catalogue) -> Vec<f64> {
+    data.factors
         .iter()
         .enumerate()
         .map(|(k, &i)| {
@@ -396,11 +461,21 @@ pub fn fit(
                 1.0
             }
         })
-        .collect();
-    let runaway = data
-        .runaway_recorded
-        .then(|| runaway_model(data, catalogue, options, &scales));
+        .collect()
+}
 
+/// The impacts written to the catalogue and the warnings, from the fitted models.
+fn assemble(data: &ProjectData, catalogue: &Catalogue, models: Models) -> ProjectFit {
+    let Models {
+        probabilities,
+        cost,
+        schedule,
+        benefit,
+        outcome,
+        runaway,
+        cost_schedule_correlation,
+    } = models;
+    let scales = scales(data, catalogue);
     let impacts: Vec<WrittenImpact> = data
         .factors
         .iter()
@@ -471,7 +546,7 @@ pub fn fit(
     warnings.extend(capped_warnings(
         &impacts, &cost, &schedule, &benefit, &runaway,
     ));
-    Ok(ProjectFit {
+    ProjectFit {
         origin: data.origin.clone(),
         rows: data.ratings.len(),
         probabilities,
@@ -483,7 +558,8 @@ pub fn fit(
         cost_schedule_correlation,
         impacts,
         warnings,
-    })
+        missing_data: MissingDataSummary::default(),
+    }
 }
 
 /// The warning for the impacts a model's constraint holds on a bound (0, or the benefit
@@ -494,14 +570,23 @@ fn bound_warning(model: &str, coefficients: &[Coefficient]) -> Option<String> {
         .filter(|c| c.held_at_bound)
         .map(|c| c.name.as_str())
         .collect();
+    let pooled = coefficients
+        .iter()
+        .any(|c| c.held_at_bound && c.interval == IntervalMethod::Rubin);
     (!held.is_empty()).then(|| {
+        let one = held.len() == 1;
+        let interval = if pooled {
+            "Rubin's interval over the imputations, cut at the bound"
+        } else {
+            "the profile-likelihood one, not a Wald interval around a clamped point"
+        };
         format!(
-            "the {model} model's bounds bind for {} ({}): the data alone would put {} below 0 (or above the ceiling), so {} held on the bound, and {} 95 % interval is the profile-likelihood one, not a Wald interval around a clamped point (docs/CALIBRATION.md, \"Constraints\")",
-            if held.len() == 1 { "1 impact".to_string() } else { format!("{} impacts", held.len()) },
+            "the {model} model's bounds bind for {} ({}): the data alone would put {} below 0 (or above the ceiling), so {} held on the bound, and {} 95 % interval is {interval} (docs/CALIBRATION.md, \"Constraints\")",
+            if one { "1 impact".to_string() } else { format!("{} impacts", held.len()) },
             held.join(", "),
-            if held.len() == 1 { "it" } else { "each" },
-            if held.len() == 1 { "it is" } else { "each is" },
-            if held.len() == 1 { "its" } else { "each one's" },
+            if one { "it" } else { "each" },
+            if one { "it is" } else { "each is" },
+            if one { "its" } else { "each one's" },
         )
     })
 }
@@ -666,6 +751,7 @@ fn runaway_model(
         high: base(intercept.high),
         interval: intercept.interval,
         held_at_bound: false,
+        fraction_missing_information: None,
     });
     // Written only if the catalogue can hold it: an SE wider than a parameter's valid range
     // would be refused by the `[uncertainty]` table (and says the data do not pin it down).
@@ -985,13 +1071,14 @@ pub fn fitted_catalogue(
     (catalogue, names, covariance)
 }
 
-/// Coefficient rows for a report: name, estimate, SE, low, high, and how the interval was found
-/// (with "held at bound" where a constraint holds the estimate).
-pub fn coefficient_rows(coefficients: &[Coefficient]) -> Vec<Vec<String>> {
+/// Coefficient rows for a report: name, estimate, SE, low, high, how the interval was found
+/// (with "held at bound" where a constraint holds the estimate), and with `imputed` the fraction
+/// of missing information.
+pub fn coefficient_rows(coefficients: &[Coefficient], imputed: bool) -> Vec<Vec<String>> {
     coefficients
         .iter()
         .map(|c| {
-            vec![
+            let mut row = vec![
                 c.name.clone(),
                 format!("{:.4}", c.estimate),
                 format!("{:.4}", c.standard_error),
@@ -1002,7 +1089,14 @@ pub fn coefficient_rows(coefficients: &[Coefficient]) -> Vec<Vec<String>> {
                 } else {
                     c.interval.label().to_string()
                 },
-            ]
+            ];
+            if imputed {
+                row.push(
+                    c.fraction_missing_information
+                        .map_or(String::new(), |f| format!("{f:.3}")),
+                );
+            }
+            row
         })
         .collect()
 }
