@@ -215,3 +215,102 @@ fn cooke_weights_need_seed_questions() {
     assert!(error.to_string().contains("--pool"), "{error}");
     assert_eq!(error.exit_code(), 2);
 }
+
+/// The known-answer cases of SHELF's own test suite (the R package SHELF by J. Oakley,
+/// tests/testthat/test-fitting.R): fixed values, the probabilities a known distribution gives
+/// them, and the parameters fitted back (SHELF's tolerance there: 1e-3 relative). The scaled
+/// beta on [10, 60] is mapped to [0, 1] (crmcast's beta has no limits) and the gamma's lower
+/// limit 10 subtracted from its values.
+#[test]
+fn shelf_test_suite_cases_are_fitted_back() {
+    use statrs::distribution::{Beta, ContinuousCDF, Gamma, LogNormal, Normal};
+    let cases: [(Family, [f64; 2], Vec<(f64, f64)>); 4] = [
+        (
+            Family::Normal,
+            [10.0, 20.0],
+            [-10.0, 10.0, 50.0]
+                .iter()
+                .map(|&x| (Normal::new(10.0, 20.0).unwrap().cdf(x), x))
+                .collect(),
+        ),
+        (
+            Family::Beta,
+            [5.0, 20.0],
+            [18.0, 20.0, 24.0]
+                .iter()
+                .map(|&v| {
+                    let x = (v - 10.0) / 50.0;
+                    (Beta::new(5.0, 20.0).unwrap().cdf(x), x)
+                })
+                .collect(),
+        ),
+        (
+            Family::Lognormal,
+            [30f64.ln(), 0.5],
+            [22.0, 30.0, 42.0]
+                .iter()
+                .map(|&x| (LogNormal::new(30f64.ln(), 0.5).unwrap().cdf(x), x))
+                .collect(),
+        ),
+        (
+            Family::Gamma,
+            [50.0, 2.0],
+            [32.0, 35.0, 37.0]
+                .iter()
+                .map(|&v| (Gamma::new(50.0, 2.0).unwrap().cdf(v - 10.0), v - 10.0))
+                .collect(),
+        ),
+    ];
+    for (family, truth, points) in cases {
+        let fit = fit_family(family, &points, None).expect("fit");
+        for (got, want) in fit.distribution.parameters.iter().zip(truth) {
+            assert!(
+                (got / want - 1.0).abs() < 1e-6,
+                "{family:?}: {:?} against {truth:?}",
+                fit.distribution.parameters
+            );
+        }
+    }
+}
+
+/// SHELF's test "linear pooling works" (tests/testthat/test-linearpool.R): three experts'
+/// quartiles from a gamma(10, 4), a normal(3, 2) and a lognormal(ln 3, 2), pooled with weights
+/// 1/6, 2/6, 3/6: the pool's 0.95 quantile has the closed-form mixture CDF 0.95, and its CDF at
+/// 1.5 is the weighted closed form (SHELF's tolerance 1e-4; here the fits are exact to 1e-9).
+#[test]
+fn shelf_linear_pool_test_case() {
+    use super::pool::Mixture;
+    use statrs::distribution::{ContinuousCDF, Gamma, LogNormal, Normal};
+    let levels = [0.25, 0.5, 0.75];
+    let gamma = Gamma::new(10.0, 4.0).unwrap();
+    let normal = Normal::new(3.0, 2.0).unwrap();
+    let lognormal = LogNormal::new(3f64.ln(), 2.0).unwrap();
+    let fitted = |family, points: Vec<(f64, f64)>| {
+        fit_family(family, &points, None).expect("fit").distribution
+    };
+    let experts = vec![
+        fitted(
+            Family::Gamma,
+            levels.iter().map(|&p| (p, gamma.inverse_cdf(p))).collect(),
+        ),
+        fitted(
+            Family::Normal,
+            levels.iter().map(|&p| (p, normal.inverse_cdf(p))).collect(),
+        ),
+        fitted(
+            Family::Lognormal,
+            levels
+                .iter()
+                .map(|&p| (p, lognormal.inverse_cdf(p)))
+                .collect(),
+        ),
+    ];
+    let weights = [1.0 / 6.0, 2.0 / 6.0, 3.0 / 6.0];
+    let closed = |x: f64| {
+        weights[0] * gamma.cdf(x) + weights[1] * normal.cdf(x) + weights[2] * lognormal.cdf(x)
+    };
+    let pool = Mixture::new(experts, weights.to_vec());
+    let q95 = pool.quantile(0.95);
+    assert!((closed(q95) - 0.95).abs() < 1e-9, "{q95}: {}", closed(q95));
+    assert!((pool.cdf(1.5) - closed(1.5)).abs() < 1e-9);
+}
