@@ -204,7 +204,8 @@ fn piecewise_cdf(quantiles: [f64; 3], range: (f64, f64), x: f64) -> f64 {
 fn decision_maker_quantiles(experts: &[[f64; 3]], weights: &[f64], range: (f64, f64)) -> [f64; 3] {
     SEED_LEVELS.map(|p| {
         let (mut low, mut high) = range;
-        for _ in 0..100 {
+        // 64 halvings: below a double's resolution of the range.
+        for _ in 0..64 {
             let middle = 0.5 * (low + high);
             let cdf: f64 = experts
                 .iter()

@@ -114,24 +114,53 @@ impl Distribution {
         value.unwrap_or(f64::NAN)
     }
 
-    /// The `p`-quantile, `p` strictly inside (0, 1); NaN otherwise.
+    /// The `p`-quantile, `p` strictly inside (0, 1); NaN otherwise. Normal and lognormal in
+    /// closed form (statrs' inverse error function); the others by bisection on the CDF to the
+    /// last bit, which bounds the work for any parameters (statrs' iterative inverses are not
+    /// bounded in time at extreme shapes).
     pub fn quantile(&self, p: f64) -> f64 {
         if !(p > 0.0 && p < 1.0) {
             return f64::NAN;
         }
         let [a, b] = self.parameters;
-        let value = match self.family {
-            Family::Beta => Beta::new(a, b).map(|d| d.inverse_cdf(p)).map_err(|_| ()),
-            Family::Gamma => Gamma::new(a, b).map(|d| d.inverse_cdf(p)).map_err(|_| ()),
-            Family::Lognormal => LogNormal::new(a, b)
-                .map(|d| d.inverse_cdf(p))
-                .map_err(|_| ()),
-            Family::Normal => Normal::new(a, b).map(|d| d.inverse_cdf(p)).map_err(|_| ()),
-            Family::StudentT => StudentsT::new(a, b, T_DEGREES_OF_FREEDOM)
-                .map(|d| d.inverse_cdf(p))
-                .map_err(|_| ()),
+        match self.family {
+            Family::Normal => Normal::new(a, b).map_or(f64::NAN, |d| d.inverse_cdf(p)),
+            Family::Lognormal => LogNormal::new(a, b).map_or(f64::NAN, |d| d.inverse_cdf(p)),
+            Family::Beta | Family::Gamma | Family::StudentT => self.bisect(p),
+        }
+    }
+
+    /// The `p`-quantile by bisection: a bracket grown by doubling, then halved until the
+    /// midpoint is one of its ends (at most a few thousand CDFs).
+    fn bisect(&self, p: f64) -> f64 {
+        let below = |x: f64| self.cdf(x) < p;
+        let (mut low, mut high) = match self.family {
+            Family::Beta => (0.0, 1.0),
+            Family::Gamma | Family::Lognormal => (0.0, 1.0),
+            Family::Normal | Family::StudentT => (-1.0, 1.0),
         };
-        value.unwrap_or(f64::NAN)
+        if self.family != Family::Beta {
+            while below(high) && high < 1e300 {
+                high *= 2.0;
+            }
+        }
+        if matches!(self.family, Family::Normal | Family::StudentT) {
+            while !below(low) && low > -1e300 {
+                low *= 2.0;
+            }
+        }
+        for _ in 0..4096 {
+            let middle = 0.5 * (low + high);
+            if middle <= low || middle >= high {
+                break;
+            }
+            if below(middle) {
+                low = middle;
+            } else {
+                high = middle;
+            }
+        }
+        0.5 * (low + high)
     }
 
     /// The mean, in closed form.
@@ -267,11 +296,15 @@ pub fn fit_family(
     mode: Option<(f64, f64)>,
 ) -> Result<FamilyFit, Error> {
     let start = family.coordinates(start(family, points));
-    // Wide boxes: shapes from e^-12 to e^12, scales from e^-30 to e^12, locations within
-    // ±1e12 of nothing a judgement file can hold (values are bounded at validation).
+    // Wide boxes: shapes from e^-12 to e^12 (beyond, the CDFs' series take ever longer and a
+    // judgement that needs them is a spike the report's fit error shows), rates and scales from
+    // e^-30 to e^30, locations within what a judgement file can hold (bounded at validation).
     let bounds: Vec<(f64, f64)> = match family {
-        Family::Beta | Family::Gamma => vec![(-12.0, 12.0), (-30.0, 30.0)],
-        Family::Lognormal => vec![(-700.0, 700.0), (-30.0, 12.0)],
+        Family::Beta => vec![(-12.0, 12.0), (-12.0, 12.0)],
+        Family::Gamma => vec![(-12.0, 12.0), (-30.0, 30.0)],
+        // sdlog at most e³ ≈ 20 (a factor e²⁰ per standard deviation): beyond, the mean
+        // e^(μ + σ²/2) overflows.
+        Family::Lognormal => vec![(-700.0, 28.0), (-30.0, 3.0)],
         Family::Normal | Family::StudentT => vec![(-1e12, 1e12), (-30.0, 30.0)],
     };
     let residuals_at = |z: &[f64]| -> Result<Vec<f64>, Error> {

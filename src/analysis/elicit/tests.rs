@@ -224,7 +224,9 @@ fn cooke_weights_need_seed_questions() {
 #[test]
 fn shelf_test_suite_cases_are_fitted_back() {
     use statrs::distribution::{Beta, ContinuousCDF, Gamma, LogNormal, Normal};
-    let cases: [(Family, [f64; 2], Vec<(f64, f64)>); 4] = [
+    /// (family, true parameters, (probability, value) points).
+    type Case = (Family, [f64; 2], Vec<(f64, f64)>);
+    let cases: [Case; 4] = [
         (
             Family::Normal,
             [10.0, 20.0],
@@ -313,4 +315,43 @@ fn shelf_linear_pool_test_case() {
     let q95 = pool.quantile(0.95);
     assert!((closed(q95) - 0.95).abs() < 1e-9, "{q95}: {}", closed(q95));
     assert!((pool.cdf(1.5) - closed(1.5)).abs() < 1e-9);
+}
+
+/// Judgements no family can follow (a spike 1e-11 wide; a 1 % interval spanning 21 orders of
+/// magnitude) still give a finite fit, its error and a finite pool: the shapes stop at their
+/// bounds and every quantile is a bounded bisection.
+#[test]
+fn extreme_judgements_give_finite_fits_and_pools() {
+    let cases = [
+        (
+            Kind::Probability,
+            Judgement::Quantiles(vec![(0.25, 0.3), (0.75, 0.300_000_000_01)]),
+        ),
+        (
+            Kind::Positive,
+            Judgement::MinModeMax {
+                min: 1e-9,
+                mode: 1e-8,
+                max: 1e12,
+                confidence: 0.01,
+            },
+        ),
+        (
+            Kind::Probability,
+            Judgement::Quantiles(vec![(0.05, 1e-12), (0.95, 0.999_999_999_999)]),
+        ),
+    ];
+    for (kind, judgement) in cases {
+        let fit = fit_expert(kind, &judgement).expect("fit");
+        for f in &fit.fits {
+            assert!(f.sum_of_squares.is_finite(), "{judgement:?}: {f:?}");
+        }
+        let mixture = super::pool::Mixture::new(vec![fit.best_fit().distribution], vec![1.0]);
+        let summary = super::pool::Summary::of(&mixture);
+        assert!(summary.mean.is_finite(), "{judgement:?}: {summary:?}");
+        assert!(
+            summary.quantiles.iter().all(|(_, q)| q.is_finite()),
+            "{judgement:?}: {summary:?}"
+        );
+    }
 }
