@@ -321,7 +321,7 @@ pub fn toml_text(e: &Elicitation, provenance: &Provenance) -> String {
     ));
     text.push_str(&format!("# command: {}\n", line(&provenance.command)));
     text.push_str(&format!(
-        "# quantity: {} ({})\n",
+        "# quantity: {}, kind {}\n",
         e.quantity.id,
         kind_name(e.quantity.kind)
     ));
