@@ -6,6 +6,7 @@ pub mod amount;
 pub mod calibrate;
 pub mod causes;
 pub mod decision;
+pub mod elicit;
 pub mod gain_uncertainty;
 pub mod imputation;
 pub mod optimize;

@@ -14,6 +14,7 @@ macro_rules! say {
 
 mod calibrate;
 mod completions;
+mod elicit;
 mod init;
 mod limits;
 mod optimize;
@@ -67,6 +68,7 @@ Examples:
   crmcast optimize scenarios/retail_chain.toml --budget 200000   best mitigations within a budget
   crmcast reference-class --data past.csv       the outside view from past projects
   crmcast calibrate --output calibrated.toml    fit the catalogue to published figures
+  crmcast elicit scenarios/elicitation/three_experts.toml --pool cooke   pool experts' judgements
   crmcast factors --format json                 the factor catalogue with its sources
   crmcast sources \"CRM Forum 2001\"             a source in full (title, author, year, what it says)
   crmcast schema --output crmcast.schema.json   JSON Schema for editors (see docs/EDITORS.md)
@@ -187,6 +189,10 @@ pub enum Command {
     /// the P50s and P80s and a reliability diagram, from a ledger kept with `run --record`.
     #[command(after_help = score::EXAMPLES)]
     Score(score::ScoreArgs),
+    /// Expert judgement: fit each expert's quantiles (SHELF), weight experts by seed questions
+    /// (Cooke's classical model), pool them, and write the result as scenario TOML.
+    #[command(after_help = elicit::EXAMPLES)]
+    Elicit(elicit::ElicitArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -400,6 +406,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         Command::Completions(args) => completions::run_completions(args),
         Command::Man(args) => completions::run_man(args),
         Command::Score(args) => score::run(args),
+        Command::Elicit(args) => elicit::run(args),
         Command::Merge(args) => {
             let parts: Vec<&std::path::Path> = args.parts.iter().map(|p| p.as_path()).collect();
             let (scenario, view, result) = export::shard::merge(&parts)?;
@@ -477,6 +484,7 @@ fn destination(command: &Command) -> Option<(Format, Option<&std::path::Path>)> 
         Command::Optimize(a) => chosen(&a.output),
         Command::ReferenceClass(a) => chosen(&a.output),
         Command::Calibrate(a) => a.format.map(|f| (f, a.report.as_deref())),
+        Command::Elicit(a) => a.format.map(|f| (f, None)),
         _ => None,
     }
 }
@@ -495,6 +503,7 @@ fn quiet(command: &Command) -> bool {
         Command::Report(a) => a.quiet,
         Command::Update(a) => a.quiet,
         Command::Score(a) => a.quiet,
+        Command::Elicit(a) => a.quiet,
         _ => false,
     }
 }

@@ -5,6 +5,7 @@
 //! one way: cli → presentation → analysis → engine → model.
 
 pub mod calibrate;
+pub mod elicit;
 pub mod format;
 pub mod inputs;
 pub mod names;
