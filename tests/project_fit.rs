@@ -750,3 +750,21 @@ fn the_cli_warns_without_a_runaway_column() {
     let text = std::fs::read_to_string(&out).expect("catalogue");
     assert!(text.contains("# runaway model: not fitted (no `runaway` column"));
 }
+
+/// `--imputations` outside 2..=200 is refused before anything is read, naming the range.
+#[test]
+fn imputations_out_of_range_are_refused() {
+    for count in ["1", "201"] {
+        crmcast()
+            .args(["calibrate", "--data", "scenarios/calibration/projects.csv"])
+            .args([
+                "--imputations",
+                count,
+                "--output",
+                "/nonexistent/never.toml",
+            ])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("2..=200"));
+    }
+}

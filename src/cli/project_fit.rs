@@ -342,7 +342,14 @@ pub fn run(args: CalibrateArgs) -> Result<(), Error> {
             }),
         },
     };
-    let fit = project_fit::fit(&data, &base, &options)?;
+    let progress = super::progress::Progress::with_template(
+        args.imputations as u64,
+        args.quiet,
+        "{spinner} {bar:40} {pos}/{len} imputed data sets fitted  eta {eta}",
+    );
+    let fit = project_fit::fit_observed(&data, &base, &options, &|| progress.advance(1));
+    progress.finish();
+    let fit = fit?;
     for warning in &fit.warnings {
         say!("warning: {warning}");
     }

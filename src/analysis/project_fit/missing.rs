@@ -157,6 +157,7 @@ pub(super) fn fit_imputed(
     options: &FitOptions,
     settings: &ImputationSettings,
     summary: MissingDataSummary,
+    fitted: &(dyn Fn() + Sync),
 ) -> Result<ProjectFit, Error> {
     use rayon::prelude::*;
     let cols = columns(data, catalogue);
@@ -173,6 +174,7 @@ pub(super) fn fit_imputed(
                     model.fit.residuals = Vec::new();
                 }
             }
+            fitted();
             Ok(fit)
         })
         .collect::<Result<_, Error>>()?;

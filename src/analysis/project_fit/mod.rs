@@ -292,10 +292,21 @@ pub fn fit(
     catalogue: &Catalogue,
     options: &FitOptions,
 ) -> Result<ProjectFit, Error> {
+    fit_observed(data, catalogue, options, &|| {})
+}
+
+/// [`fit`], calling `fitted` once per imputed data set fitted (for a progress bar; not called
+/// without imputation).
+pub fn fit_observed(
+    data: &ProjectData,
+    catalogue: &Catalogue,
+    options: &FitOptions,
+    fitted: &(dyn Fn() + Sync),
+) -> Result<ProjectFit, Error> {
     let summary = missing::summary(data, catalogue, &options.missing);
     match options.missing {
         MissingData::Impute(settings) if summary.rows_with_missing > 0 => {
-            missing::fit_imputed(data, catalogue, options, &settings, summary)
+            missing::fit_imputed(data, catalogue, options, &settings, summary, fitted)
         }
         _ => {
             let mut fit = fit_complete_cases(data, catalogue, options)?;
