@@ -21,7 +21,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 /// How to impute.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ImputationSettings {
-    /// Completed data sets, M (at least 2).
+    /// Completed data sets, M (at least 2; `project_fit` raises fewer to 2).
     pub imputations: usize,
     /// Cycles of the chained equations.
     pub iterations: usize,

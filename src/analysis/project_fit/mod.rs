@@ -29,6 +29,8 @@ mod written;
 pub use missing::{MissingData, MissingDataSummary};
 pub use written::fitted_catalogue;
 
+use crate::analysis::imputation::ImputationSettings;
+
 use models::{linear_model, outcome_model, residual_correlation, runaway_model};
 
 use super::regression::{
@@ -310,6 +312,11 @@ pub fn fit_observed(
     let summary = missing::summary(data, catalogue, &options.missing);
     match options.missing {
         MissingData::Impute(settings) if summary.rows_with_missing > 0 => {
+            // Rubin's rules need two analyses at least (the CLI refuses fewer).
+            let settings = ImputationSettings {
+                imputations: settings.imputations.max(2),
+                ..settings
+            };
             missing::fit_imputed(data, catalogue, options, &settings, summary, fitted)
         }
         _ => {
