@@ -12,8 +12,9 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Component, Path, PathBuf};
 
-/// A scenario, catalogue or calibration-targets file (TOML) is refused beyond 1 MiB: the
-/// largest shipped one is about 60 KiB.
+/// A scenario, catalogue, calibration-targets or judgements file (TOML) is refused beyond
+/// 1 MiB: the largest shipped one, the built-in catalogue with its `[uncertainty]` table, is
+/// well under it (a test checks that it stays under a quarter).
 pub const MAX_TOML_BYTES: u64 = 1024 * 1024;
 /// A data file (CSV) is refused beyond 256 MiB: a million projects rated on 20 factors take
 /// about 100 MiB.
@@ -43,7 +44,7 @@ impl Kind {
 
     fn what(self) -> &'static str {
         match self {
-            Kind::Toml => "a scenario, catalogue or targets file",
+            Kind::Toml => "a TOML input (scenario, catalogue, targets or judgements file)",
             Kind::Csv => "a data file",
             Kind::Shard => "a shard file",
         }
@@ -52,7 +53,7 @@ impl Kind {
     fn fix(self) -> &'static str {
         match self {
             Kind::Toml => {
-                "a scenario or catalogue is a few kilobytes; check that you passed the right file"
+                "these files are kilobytes, not megabytes (the built-in catalogue, the largest, is well under the limit); check that you passed the right file"
             }
             Kind::Csv => "split the data, or keep only the columns the command reads",
             Kind::Shard => "pass the files written by `crmcast run|compare --shard K/N --output …`",
@@ -314,6 +315,23 @@ pub fn named_by(scenario: &Path, named: &str) -> Result<Named, Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shipped_toml_files_stay_well_under_the_limit() {
+        for text in [
+            crate::model::catalogue::BUILTIN_CATALOGUE,
+            include_str!("../../data/catalogue-prior.toml"),
+            include_str!("../../data/defaults.toml"),
+            include_str!("../../data/sources.toml"),
+            include_str!("../../data/reference_class.toml"),
+        ] {
+            assert!(
+                (text.len() as u64) < MAX_TOML_BYTES / 4,
+                "{} bytes",
+                text.len()
+            );
+        }
+    }
 
     #[test]
     fn bounded_reader_stops_at_the_limit_and_keeps_failing() {
