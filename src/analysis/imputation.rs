@@ -168,7 +168,8 @@ fn impute_column(
         .unwrap_or_else(|| DVector::zeros(q));
     let beta_star = &beta + draw * sigma;
     // Donors: the observed rows sorted by their prediction under β̂.
-    let mut predicted: Vec<(f64, f64)> = (0..n).map(|i| ((x.row(i) * &beta)[0], y[i])).collect();
+    let fitted = &x * &beta;
+    let mut predicted: Vec<(f64, f64)> = fitted.iter().copied().zip(y.iter().copied()).collect();
     predicted.sort_by(|a, b| a.0.total_cmp(&b.0));
     let donors = donors.clamp(1, n);
     let is_observed = |r: usize| columns[j][r].is_some();

@@ -164,6 +164,17 @@ pub struct OutcomeScores {
     pub log_loss: f64,
 }
 
+impl OutcomeScores {
+    /// The scores of predicted probabilities `p` of the events `y`.
+    fn of(p: &[f64], y: &[bool]) -> OutcomeScores {
+        OutcomeScores {
+            brier: regression::brier(p, y),
+            auc: regression::auc(p, y),
+            log_loss: regression::log_loss(p, y),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct OutcomeModel {
     pub fit: OrdinalFit,

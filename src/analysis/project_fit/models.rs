@@ -58,11 +58,7 @@ pub(super) fn runaway_model(
             return model;
         }
     };
-    let scores = |p: &[f64], y: &[bool]| OutcomeScores {
-        brier: regression::brier(p, y),
-        auc: regression::auc(p, y),
-        log_loss: regression::log_loss(p, y),
-    };
+    let scores = OutcomeScores::of;
     let row = |i: usize| -> Vec<f64> { d.x.row(i).iter().copied().collect() };
     let in_sample: Vec<f64> = (0..d.rows.len())
         .map(|i| fit.probability(&row(i)))
@@ -298,11 +294,7 @@ pub(super) fn outcome_model(
         .collect();
     let cv_p: Vec<f64> = scored.iter().map(|&i| held_out_p[i]).collect();
     let cv_y: Vec<bool> = scored.iter().map(|&i| missed[i]).collect();
-    let scores = |p: &[f64], y: &[bool]| OutcomeScores {
-        brier: regression::brier(p, y),
-        auc: regression::auc(p, y),
-        log_loss: regression::log_loss(p, y),
-    };
+    let scores = OutcomeScores::of;
     Some(Ok(OutcomeModel {
         rows_used: d.rows.len(),
         rows_left_out: data.ratings.len() - d.rows.len(),

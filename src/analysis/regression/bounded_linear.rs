@@ -69,13 +69,9 @@ pub fn linear_bounded(
     let log_likelihood = -0.5 * n * ((2.0 * std::f64::consts::PI * rss / n).ln() + 1.0);
     let held: Vec<bool> = (0..p).map(|j| bounded[j] && beta[j] <= 0.0).collect();
     let free = held.iter().filter(|&&h| !h).count();
-    let r_squared = if unconstrained.r_squared.is_nan() {
-        f64::NAN
-    } else {
-        // TSS from the unconstrained fit's R² and RSS.
-        let tss = rss_ols / (1.0 - unconstrained.r_squared);
-        1.0 - rss / tss
-    };
+    let mean = outcome.mean();
+    let tss: f64 = y.iter().map(|v| (v - mean).powi(2)).sum();
+    let r_squared = if tss > 0.0 { 1.0 - rss / tss } else { f64::NAN };
     let t = student_t_quantile(rows - p);
     let cutoff = t * t;
     // D(b) = (RSS(b) − RSS)/s² = Δ(β − β̂)ᵀ(XᵀX/s²)(β − β̂).
