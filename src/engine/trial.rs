@@ -9,6 +9,7 @@
 //! (§8); every strategy uses that draw.
 
 mod lane_analyses;
+mod lane_stages;
 mod lanes;
 
 use super::lane_rng::TrialStream;
@@ -20,7 +21,8 @@ use crate::model::{
     BenefitModel, CorrelationModel, Impact, MultiplierKind, Parameter, RangedMultiplier,
 };
 use crate::scenario::Scenario;
-pub use lanes::{Causes, LaneScratch, LaneStage};
+pub use lane_stages::LaneStage;
+pub use lanes::{Causes, LaneScratch};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -220,6 +222,11 @@ pub struct CompiledScenario {
     discounting: Discounting,
     /// `1 / room` per channel: the log distance from plan to each success objective.
     inverse_room: [f64; 3],
+    /// What the lane core reads of each factor per strategy, strategy `s`'s entries at
+    /// `lane_factors[lane_factor_offset[s]..lane_factor_offset[s + 1]]`
+    /// ([`lanes::LaneFactor`]).
+    lane_factors: Vec<lanes::LaneFactor>,
+    lane_factor_offset: Vec<usize>,
 }
 
 /// Scratch space for one worker: allocated once per run, reused for every trial.
@@ -444,7 +451,7 @@ impl CompiledScenario {
                 members,
             }
         });
-        CompiledScenario {
+        let mut compiled = CompiledScenario {
             factors: n,
             strategies: s,
             baseline: scenario.baseline,
@@ -491,7 +498,11 @@ impl CompiledScenario {
                 1.0 / room(p.objectives.max_overrun.ln_1p()),
                 1.0 / room(p.objectives.max_slip.ln_1p()),
             ],
-        }
+            lane_factors: Vec::new(),
+            lane_factor_offset: Vec::new(),
+        };
+        (compiled.lane_factors, compiled.lane_factor_offset) = compiled.plan_lane_factors();
+        compiled
     }
 
     /// Scratch space for one worker. It holds a copy of this compiled scenario's parameters, so

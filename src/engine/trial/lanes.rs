@@ -15,7 +15,6 @@
 
 use super::{CompiledScenario, OutcomeClass};
 use crate::engine::block::{BLOCK_TRIALS, NO_CAUSE, OutcomeBlock};
-use crate::engine::lane_rng::LaneRng;
 use crate::model::BenefitModel;
 use crate::model::distribution::{Continuous, Severity};
 use crate::model::vmath::{self, LANES, Lanes};
@@ -53,6 +52,18 @@ fn splat(x: f64) -> Lanes {
     [x; LANES]
 }
 
+/// The first `valid` lanes of `lanes` to the start of `to`. A whole chunk (nearly every one)
+/// is copied at a length known at compile time: a few vector stores instead of a call to
+/// `memmove` per column.
+#[inline(always)]
+fn put<T: Copy>(to: &mut [T], lanes: &[T; LANES], valid: usize) {
+    if valid == LANES {
+        to[..LANES].copy_from_slice(lanes);
+    } else {
+        to[..valid].copy_from_slice(&lanes[..valid]);
+    }
+}
+
 /// Lane-wise inverse CDF of a severity law (as [`Severity::inverse_cdf`]).
 #[inline(always)]
 fn severity_lanes(law: &Severity, u: Lanes) -> Lanes {
@@ -67,8 +78,10 @@ fn severity_lanes(law: &Severity, u: Lanes) -> Lanes {
     }
 }
 
-/// Lane-wise triangular inverse CDF: each lane's branch selected before the one square root
-/// (a vector square root is slow), with the scalar function's operations per lane.
+/// Lane-wise triangular inverse CDF, with the scalar function's operations per lane: each
+/// lane's side chosen by selecting operands, so that the one square root serves both sides and
+/// the loops stay vector code (written with the root inside an `if`, LLVM made it scalar code
+/// with a branch per lane).
 #[inline(always)]
 fn triangular_lanes(u: Lanes, min: f64, mode: f64, max: f64) -> Lanes {
     let width = max - min;
@@ -76,16 +89,19 @@ fn triangular_lanes(u: Lanes, min: f64, mode: f64, max: f64) -> Lanes {
         return splat(min);
     }
     let split = (mode - min) / width;
+    let (below, above) = (mode - min, max - mode);
+    let mut square = [0.0; LANES];
+    for k in 0..LANES {
+        let low = u[k] < split;
+        let side = if low { u[k] } else { 1.0 - u[k] };
+        let span = if low { below } else { above };
+        square[k] = side * width * span;
+    }
+    let root = square.map(f64::sqrt);
     let mut out = [0.0; LANES];
     for k in 0..LANES {
         let low = u[k] < split;
-        let square = if low {
-            u[k] * width * (mode - min)
-        } else {
-            (1.0 - u[k]) * width * (max - mode)
-        };
-        let root = square.sqrt();
-        out[k] = if low { min + root } else { max - root };
+        out[k] = if low { min + root[k] } else { max - root[k] };
     }
     out
 }
@@ -136,6 +152,33 @@ fn annual_benefit_lanes(model: &BenefitModel, u: &[Lanes]) -> Lanes {
 }
 
 impl CompiledScenario {
+    /// [`LaneFactor`]s per strategy, in factor order, without the factors a strategy removes
+    /// altogether (threshold −∞): what [`CompiledScenario::new`] stores for the lane core.
+    pub(super) fn plan_lane_factors(&self) -> (Vec<LaneFactor>, Vec<usize>) {
+        let n = self.factors;
+        let mut factors = Vec::with_capacity(self.strategies * n);
+        let mut offset = Vec::with_capacity(self.strategies + 1);
+        offset.push(0);
+        for s in 0..self.strategies {
+            let row = s * n;
+            for i in 0..n {
+                let threshold = self.parameters.threshold[row + i];
+                if threshold == f64::NEG_INFINITY {
+                    continue;
+                }
+                factors.push(LaneFactor {
+                    threshold,
+                    impact: self.parameters.impact[i],
+                    factor: i,
+                    variant: self.variant_offset[i] + self.strategy_variant[row + i] as usize,
+                    slot: row + i,
+                });
+            }
+            offset.push(factors.len());
+        }
+        (factors, offset)
+    }
+
     /// Whether the lane core can run this compiled scenario (fixed parameters).
     pub fn lanes_supported(&self) -> bool {
         self.uncertainty.is_none() && self.effects.is_none() && self.retarget.is_none()
@@ -231,11 +274,9 @@ impl CompiledScenario {
         let n = self.factors;
         let p = &self.parameters;
         let estimate = &self.estimate;
-        let noise = [
-            vmath::normal_inverse(uniforms[2 * n]),
-            vmath::normal_inverse(uniforms[2 * n + 1]),
-            vmath::normal_inverse(uniforms[2 * n + 2]),
-        ];
+        // The three normals together: their tail values are gathered into one vector.
+        let mut noise = [[0.0; LANES]; 3];
+        vmath::normal_inverse_many(&uniforms[2 * n..2 * n + 3], &mut noise);
         // Unit exponentials by inversion, E = −ln(1 − u); 1 − u is exact for u ≥ ½ and within
         // half an ulp of 1 otherwise.
         let trigger = vmath::ln(uniforms[2 * n + 3].map(|u| 1.0 - u));
@@ -276,24 +317,20 @@ impl CompiledScenario {
         block: &mut OutcomeBlock,
         causes: Causes,
     ) {
-        let n = self.factors;
-        let row = s * n;
         let p = &self.parameters;
         let plan = lanes.plan;
         let (mut log_benefit, mut log_cost, mut log_duration, mut load) =
             ([0.0; LANES], [0.0; LANES], [0.0; LANES], [0.0; LANES]);
-        for i in 0..n {
-            let Some(FactorLanes {
-                threshold,
-                severity,
-                keep,
-                z,
-                impact,
-            }) = self.factor_lanes(lanes, row, i)
-            else {
-                continue;
-            };
-            let counts = &mut lanes.presence[row + i];
+        for f in self.strategy_lane_factors(s) {
+            let (threshold, impact) = (f.threshold, f.impact);
+            // Copies, not references: beside the mutable counts, references would have to be
+            // assumed to alias them, and the loop would not be vectorised.
+            let (z, severity, keep) = (
+                lanes.correlated[f.factor],
+                lanes.variant_severity[f.variant],
+                lanes.variant_log_keep[f.variant],
+            );
+            let counts = &mut lanes.presence[f.slot];
             for k in 0..LANES {
                 let present = z[k] < threshold;
                 counts[k] += (present & valid_mask[k]) as u64;
@@ -400,23 +437,30 @@ impl CompiledScenario {
             out.runaway[k] = (load[k] > plan.runaway_threshold[k]) as u8;
         }
         let base = s * BLOCK_TRIALS + block.len;
-        let range = base..base + valid;
-        block.class[range.clone()].copy_from_slice(&out.class[..valid]);
-        block.overrun[range.clone()].copy_from_slice(&out.overrun[..valid]);
-        block.slip[range.clone()].copy_from_slice(&out.slip[..valid]);
-        block.benefit_realisation[range.clone()].copy_from_slice(&out.benefit_realisation[..valid]);
-        block.annual_benefit[range.clone()].copy_from_slice(&out.annual_benefit[..valid]);
-        block.investment[range.clone()].copy_from_slice(&out.investment[..valid]);
-        block.npv[range.clone()].copy_from_slice(&out.npv[..valid]);
-        block.roi[range.clone()].copy_from_slice(&out.roi[..valid]);
-        block.payback_years[range.clone()].copy_from_slice(&out.payback_years[..valid]);
-        block.runaway[range.clone()].copy_from_slice(&out.runaway[..valid]);
-        block.primary_cause[range.clone()].fill(NO_CAUSE);
+        put(&mut block.class[base..], &out.class, valid);
+        put(&mut block.overrun[base..], &out.overrun, valid);
+        put(&mut block.slip[base..], &out.slip, valid);
+        put(
+            &mut block.benefit_realisation[base..],
+            &out.benefit_realisation,
+            valid,
+        );
+        put(
+            &mut block.annual_benefit[base..],
+            &out.annual_benefit,
+            valid,
+        );
+        put(&mut block.investment[base..], &out.investment, valid);
+        put(&mut block.npv[base..], &out.npv, valid);
+        put(&mut block.roi[base..], &out.roi, valid);
+        put(&mut block.payback_years[base..], &out.payback_years, valid);
+        put(&mut block.runaway[base..], &out.runaway, valid);
+        put(&mut block.primary_cause[base..], &[NO_CAUSE; LANES], valid);
         let any_miss = (0..valid).any(|k| out.class[k] != OutcomeClass::Success as u8);
         if !any_miss || causes == Causes::Skip {
             return;
         }
-        let best = self.primary_cause_lanes(lanes, row, &weight, &load, &runaway_log_cost);
+        let best = self.primary_cause_lanes(lanes, s, &weight, &load, &runaway_log_cost);
         for k in 0..valid {
             if out.class[k] != OutcomeClass::Success as u8 {
                 block.primary_cause[base + k] = best[k];
@@ -430,7 +474,7 @@ impl CompiledScenario {
     fn primary_cause_lanes(
         &self,
         lanes: &LaneScratch,
-        row: usize,
+        s: usize,
         weight: &[Lanes; 3],
         load: &Lanes,
         runaway_log_cost: &Lanes,
@@ -447,18 +491,14 @@ impl CompiledScenario {
         }
         let mut best = [NO_CAUSE as f64; LANES];
         let mut best_contribution = [0.0; LANES];
-        for i in 0..self.factors {
-            let Some(FactorLanes {
-                threshold,
-                severity,
-                keep,
-                z,
-                impact,
-            }) = self.factor_lanes(lanes, row, i)
-            else {
-                continue;
-            };
-            let index = i as f64;
+        for f in self.strategy_lane_factors(s) {
+            let (threshold, impact) = (f.threshold, f.impact);
+            let (z, severity, keep) = (
+                &lanes.correlated[f.factor],
+                &lanes.variant_severity[f.variant],
+                &lanes.variant_log_keep[f.variant],
+            );
+            let index = f.factor as f64;
             for k in 0..LANES {
                 let sv = severity[k];
                 let terms = [
@@ -483,23 +523,10 @@ impl CompiledScenario {
         best.map(|b| b as u32)
     }
 
-    /// What strategy row `row` reads of factor `i` in this chunk: its threshold, its severity
-    /// variant's severity and `ln keep`, the correlated normals and its impact; `None` when the
-    /// strategy removes the factor altogether (threshold −∞).
+    /// Strategy `s`'s [`LaneFactor`]s.
     #[inline(always)]
-    fn factor_lanes(&self, lanes: &LaneScratch, row: usize, i: usize) -> Option<FactorLanes> {
-        let threshold = self.parameters.threshold[row + i];
-        if threshold == f64::NEG_INFINITY {
-            return None;
-        }
-        let v = self.variant_offset[i] + self.strategy_variant[row + i] as usize;
-        Some(FactorLanes {
-            threshold,
-            severity: lanes.variant_severity[v],
-            keep: lanes.variant_log_keep[v],
-            z: lanes.correlated[i],
-            impact: self.parameters.impact[i],
-        })
+    fn strategy_lane_factors(&self, s: usize) -> &[LaneFactor] {
+        &self.lane_factors[self.lane_factor_offset[s]..self.lane_factor_offset[s + 1]]
     }
 
     /// Add the lanes' presence counts into `presence[s * factors + i]` and zero them.
@@ -520,13 +547,19 @@ pub enum Causes {
     Skip,
 }
 
-/// One factor as a strategy reads it in a chunk ([`CompiledScenario::factor_lanes`]).
-struct FactorLanes {
+/// One factor as a strategy reads it, compiled once ([`CompiledScenario::plan_lane_factors`]),
+/// so that the lane core's factor loops index no more than they must.
+#[derive(Debug, Clone, Copy)]
+pub struct LaneFactor {
+    /// The strategy's threshold for the factor (never −∞: such factors are left out).
     threshold: f64,
-    severity: Lanes,
-    keep: Lanes,
-    z: Lanes,
     impact: crate::model::Impact,
+    /// The factor's index: its correlated normals are `correlated[factor]`.
+    factor: usize,
+    /// The severity variant the strategy uses: `variant_severity[variant]`.
+    variant: usize,
+    /// `s * factors + factor`: the strategy's presence counts.
+    slot: usize,
 }
 
 /// One strategy's outcomes in the eight lanes, before the valid ones are copied to the block.
@@ -542,77 +575,6 @@ struct LaneOutcomes {
     roi: Lanes,
     payback_years: Lanes,
     runaway: [u8; LANES],
-}
-
-/// A stage of the lane core, for benchmarks ([`CompiledScenario::run_lane_stage`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LaneStage {
-    /// Drawing the uniforms only.
-    Uniforms,
-    /// Uniforms, then [`CompiledScenario::draw_lanes`].
-    Draw,
-    /// Uniforms, draw, then [`CompiledScenario::evaluate_lanes`] into the block (emptied,
-    /// without accumulating, when a chunk finds it full).
-    Evaluate,
-}
-
-struct StageRun<'a> {
-    compiled: &'a CompiledScenario,
-    stage: LaneStage,
-    lanes: &'a mut LaneScratch,
-    rng: &'a mut LaneRng,
-    chunks: usize,
-    block: &'a mut OutcomeBlock,
-    presence: &'a mut [u64],
-}
-
-impl pulp::WithSimd for StageRun<'_> {
-    type Output = ();
-
-    #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, _simd: S) {
-        let compiled = self.compiled;
-        for _ in 0..self.chunks {
-            self.rng.fill(&mut self.lanes.uniforms);
-            if self.stage == LaneStage::Uniforms {
-                continue;
-            }
-            compiled.draw_lanes(self.lanes);
-            if self.stage == LaneStage::Draw {
-                continue;
-            }
-            if self.block.is_full() {
-                self.block.clear();
-            }
-            compiled.evaluate_lanes(self.lanes, LANES, self.block, Causes::Find);
-        }
-        compiled.fold_presence(self.lanes, self.presence);
-    }
-}
-
-impl CompiledScenario {
-    /// Run `chunks` chunks of eight trials through one `stage` of the lane core, dispatched to
-    /// the CPU's best instruction set as a run is: what `benches/engine.rs` times per stage.
-    #[allow(clippy::too_many_arguments)]
-    pub fn run_lane_stage(
-        &self,
-        stage: LaneStage,
-        lanes: &mut LaneScratch,
-        rng: &mut LaneRng,
-        chunks: usize,
-        block: &mut OutcomeBlock,
-        presence: &mut [u64],
-    ) {
-        pulp::Arch::new().dispatch(StageRun {
-            compiled: self,
-            stage,
-            lanes,
-            rng,
-            chunks,
-            block,
-            presence,
-        });
-    }
 }
 
 #[cfg(test)]

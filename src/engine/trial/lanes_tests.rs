@@ -2,6 +2,7 @@
 //! length).
 
 use super::*;
+use crate::engine::lane_rng::LaneRng;
 use crate::engine::lane_rng::TrialStream;
 use crate::scenario::Scenario;
 
