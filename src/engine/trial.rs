@@ -8,21 +8,21 @@
 //! parameters once, after its other draws, and then the effect multipliers that have a range
 //! (§8); every strategy uses that draw.
 
+mod compile;
 mod lane_analyses;
 mod lane_stages;
 mod lanes;
+mod uncertain;
 
 use super::lane_rng::TrialStream;
-use super::sampling::fast_normal_inverse;
 use crate::model::distribution::{Continuous, Severity, standard_normal_inverse};
 use crate::model::economics::{Discounting, payback_years};
 use crate::model::vmath;
-use crate::model::{
-    BenefitModel, CorrelationModel, Impact, MultiplierKind, Parameter, RangedMultiplier,
-};
+use crate::model::{BenefitModel, CorrelationModel, Impact, MultiplierKind, Parameter};
 use crate::scenario::Scenario;
 pub use lane_stages::LaneStage;
 pub use lanes::{Causes, LaneScratch};
+use uncertain::{CompiledEffects, CompiledUncertainty, Retarget};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -150,39 +150,6 @@ struct TrialParameters {
     runaway: crate::model::Runaway,
 }
 
-/// Parameter uncertainty compiled for the trial loop (only under `--parameter-uncertainty`).
-struct CompiledUncertainty {
-    table: crate::model::ParameterUncertainty,
-    /// Each uncertain parameter with its value in the scenario (after overrides).
-    targets: Vec<(Parameter, f64)>,
-}
-
-/// Effect multipliers drawn per trial (only under `--parameter-uncertainty`, for the effects
-/// with a range).
-struct CompiledEffects {
-    /// The ranged multipliers, in draw order.
-    multipliers: Vec<RangedMultiplier>,
-    /// The severity variants whose multiplier is drawn; variant `drawn_variants[k]` is its
-    /// fixed part (`variant_scale`) times the drawn multipliers
-    /// `members[offset[k]..offset[k + 1]]`.
-    drawn_variants: Vec<usize>,
-    offset: Vec<usize>,
-    members: Vec<usize>,
-}
-
-/// Thresholds recomputed every trial: for a factor whose probability is drawn, or on which a
-/// mitigation acts with a drawn probability multiplier.
-struct Retarget {
-    /// Those factors, ascending.
-    factors: Vec<usize>,
-    /// The product of the fixed probability multipliers per strategy and factor,
-    /// `fixed_scale[s * factors + i]`; the drawn ones acting there are
-    /// `members[offset[s * factors + i]..offset[s * factors + i + 1]]`.
-    fixed_scale: Vec<f64>,
-    offset: Vec<usize>,
-    members: Vec<usize>,
-}
-
 /// The scenario compiled for the trial loop: flat arrays, thresholds precomputed per strategy.
 pub struct CompiledScenario {
     pub factors: usize,
@@ -306,205 +273,6 @@ impl TrialScratch {
 }
 
 impl CompiledScenario {
-    /// The scenario with its parameters fixed (no parameter uncertainty).
-    pub fn new(scenario: &Scenario) -> Self {
-        CompiledScenario::with_uncertainty(scenario, false)
-    }
-
-    /// The scenario, drawing its catalogue's uncertain parameters per trial when
-    /// `parameter_uncertainty` is set and the scenario has an `[uncertainty]` table.
-    pub fn with_uncertainty(scenario: &Scenario, parameter_uncertainty: bool) -> Self {
-        let n = scenario.factors.len();
-        let s = scenario.strategies.len();
-        // The multipliers drawn per trial (none without the flag: ranges then change nothing,
-        // and every multiplier is fixed at its stated value).
-        let ranged = if parameter_uncertainty {
-            scenario.ranged_multipliers()
-        } else {
-            Vec::new()
-        };
-        // drawn[m][e] = the indices of effect e's drawn probability and severity multipliers.
-        let mut drawn: Vec<Vec<[Option<usize>; 2]>> = scenario
-            .mitigations
-            .iter()
-            .map(|m| vec![[None, None]; m.effects.len()])
-            .collect();
-        for (j, r) in ranged.iter().enumerate() {
-            let kind = match r.kind {
-                MultiplierKind::Probability => 0,
-                MultiplierKind::Severity => 1,
-            };
-            drawn[r.mitigation][r.effect][kind] = Some(j);
-        }
-        let mut threshold = vec![0.0; n * s];
-        // Per strategy and factor: the product of the fixed multipliers, and the drawn ones.
-        let mut fixed_probability = vec![1.0; n * s];
-        let mut probability_members: Vec<Vec<usize>> = vec![Vec::new(); n * s];
-        let mut severity_scale = vec![1.0; n * s];
-        let mut severity_members: Vec<Vec<usize>> = vec![Vec::new(); n * s];
-        for (k, strategy) in scenario.strategies.iter().enumerate() {
-            let mut probability_scale = vec![1.0; n];
-            for &m in &strategy.mitigations {
-                for (e, effect) in scenario.mitigations[m].effects.iter().enumerate() {
-                    let slot = k * n + effect.factor;
-                    probability_scale[effect.factor] *= effect.probability;
-                    match drawn[m][e][0] {
-                        Some(j) => probability_members[slot].push(j),
-                        None => fixed_probability[slot] *= effect.probability,
-                    }
-                    match drawn[m][e][1] {
-                        Some(j) => severity_members[slot].push(j),
-                        None => severity_scale[slot] *= effect.severity,
-                    }
-                }
-            }
-            for (i, factor) in scenario.factors.iter().enumerate() {
-                threshold[k * n + i] =
-                    standard_normal_inverse(factor.probability * probability_scale[i]);
-            }
-        }
-        let max_threshold = (0..n)
-            .map(|i| {
-                (0..s)
-                    .map(|k| threshold[k * n + i])
-                    .fold(f64::NEG_INFINITY, f64::max)
-            })
-            .collect();
-        // Severity variants per factor: strategies share one when their fixed multipliers are
-        // equal and the same drawn multipliers act (without drawn ones: equal multipliers).
-        let mut variant_offset = vec![0];
-        let mut variant_scale: Vec<f64> = Vec::new();
-        let mut variant_members: Vec<Vec<usize>> = Vec::new();
-        let mut variant_threshold: Vec<f64> = Vec::new();
-        let mut strategy_variant = vec![0u8; n * s];
-        for i in 0..n {
-            let first = variant_scale.len();
-            for k in 0..s {
-                let slot = k * n + i;
-                let scale = severity_scale[slot];
-                severity_members[slot].sort_unstable();
-                let members = &severity_members[slot];
-                let found = (first..variant_scale.len())
-                    .position(|v| variant_scale[v] == scale && variant_members[v] == *members);
-                let local = found.unwrap_or_else(|| {
-                    variant_scale.push(scale);
-                    variant_members.push(members.clone());
-                    variant_threshold.push(f64::NEG_INFINITY);
-                    variant_scale.len() - 1 - first
-                });
-                // At most one variant per strategy, and strategies are limited to 64.
-                strategy_variant[slot] = local as u8;
-                let slot_threshold = &mut variant_threshold[first + local];
-                *slot_threshold = slot_threshold.max(threshold[slot]);
-            }
-            variant_offset.push(variant_scale.len());
-        }
-        let p = &scenario.project;
-        let room = |x: f64| x.max(0.01);
-        let uncertainty = scenario
-            .uncertainty
-            .as_ref()
-            .filter(|_| parameter_uncertainty)
-            .map(|u| CompiledUncertainty {
-                table: u.clone(),
-                targets: u
-                    .parameters
-                    .iter()
-                    .map(|&parameter| (parameter, scenario.parameter(parameter)))
-                    .collect(),
-            });
-        let effects = (!ranged.is_empty()).then(|| {
-            let drawn_variants: Vec<usize> = (0..variant_scale.len())
-                .filter(|&v| !variant_members[v].is_empty())
-                .collect();
-            let (offset, members) = compressed(drawn_variants.iter().map(|&v| &variant_members[v]));
-            CompiledEffects {
-                multipliers: ranged.clone(),
-                drawn_variants,
-                offset,
-                members,
-            }
-        });
-        // Thresholds that move: factors with a drawn probability, or a drawn multiplier on it.
-        let mut moving = vec![false; n];
-        for (parameter, _) in uncertainty.iter().flat_map(|u| &u.targets) {
-            if let Parameter::Probability(i) = parameter {
-                moving[*i] = true;
-            }
-        }
-        for r in ranged
-            .iter()
-            .filter(|r| r.kind == MultiplierKind::Probability)
-        {
-            moving[r.factor] = true;
-        }
-        let retarget = moving.iter().any(|&m| m).then(|| {
-            // Drawn multipliers multiply in draw order, as the severity variants' do.
-            for members in &mut probability_members {
-                members.sort_unstable();
-            }
-            let (offset, members) = compressed(probability_members.iter());
-            Retarget {
-                factors: (0..n).filter(|&i| moving[i]).collect(),
-                fixed_scale: fixed_probability,
-                offset,
-                members,
-            }
-        });
-        let mut compiled = CompiledScenario {
-            factors: n,
-            strategies: s,
-            baseline: scenario.baseline,
-            correlation: scenario.correlation.clone(),
-            severity: scenario.factors.iter().map(|f| f.severity).collect(),
-            parameters: TrialParameters {
-                impact: scenario.factors.iter().map(|f| f.impact).collect(),
-                probability: scenario.factors.iter().map(|f| f.probability).collect(),
-                threshold,
-                max_threshold,
-                variant_threshold,
-                variant_scale: variant_scale.clone(),
-                log_cost_mean: p.estimate.log_cost_mean,
-                log_schedule_mean: p.estimate.log_schedule_mean,
-                log_cost_sd: p.estimate.log_cost_sd,
-                log_schedule_sd: p.estimate.log_schedule_sd,
-                runaway: p.runaway,
-            },
-            uncertainty,
-            effects,
-            retarget,
-            variant_offset,
-            variant_scale,
-            strategy_variant,
-            strategy_mitigations: scenario
-                .strategies
-                .iter()
-                .map(|s| s.mitigations.clone())
-                .collect(),
-            mitigation_cost: scenario.mitigations.iter().map(|m| m.cost).collect(),
-            benefits: scenario.benefits.clone(),
-            budget: p.budget,
-            horizon_years: p.horizon_years,
-            duration_years: p.duration_months / 12.0,
-            estimate: p.estimate,
-            cost_schedule_complement: (1.0 - p.estimate.cost_schedule_correlation.powi(2)).sqrt(),
-            burn: p.team_burn_share,
-            failed_share: p.failed_benefit_share,
-            objectives: p.objectives,
-            failure: p.failure,
-            discounting: Discounting::new(p.discount_rate, p.horizon_years),
-            inverse_room: [
-                1.0 / room(-p.objectives.min_benefit_realisation.max(1e-9).ln()),
-                1.0 / room(p.objectives.max_overrun.ln_1p()),
-                1.0 / room(p.objectives.max_slip.ln_1p()),
-            ],
-            lane_factors: Vec::new(),
-            lane_factor_offset: Vec::new(),
-        };
-        (compiled.lane_factors, compiled.lane_factor_offset) = compiled.plan_lane_factors();
-        compiled
-    }
-
     /// Scratch space for one worker. It holds a copy of this compiled scenario's parameters, so
     /// use it only with the compiled scenario that made it.
     pub fn scratch(&self) -> TrialScratch {
@@ -606,91 +374,6 @@ impl CompiledScenario {
             *e = vmath::normal_inverse1(u);
         }
         scratch.effect_uniform.copy_from_slice(effect);
-    }
-
-    /// Under parameter uncertainty: this trial's parameters, `δ = R·e` added to the scenario's
-    /// values and clamped to their ranges (a drawn probability moves the thresholds, see
-    /// [`Self::retarget`]).
-    #[inline]
-    fn draw_parameters(&self, uncertainty: &CompiledUncertainty, scratch: &mut TrialScratch) {
-        uncertainty
-            .table
-            .delta(&scratch.parameter_normal, &mut scratch.parameter_delta);
-        let drawn = &mut scratch.parameters;
-        for (&(parameter, base), &delta) in uncertainty.targets.iter().zip(&scratch.parameter_delta)
-        {
-            let value = parameter.drawn(base, delta);
-            match parameter {
-                Parameter::Benefit(i) => drawn.impact[i].benefit = value,
-                Parameter::Cost(i) => drawn.impact[i].cost = value,
-                Parameter::Schedule(i) => drawn.impact[i].schedule = value,
-                Parameter::Runaway(i) => drawn.impact[i].runaway = value,
-                Parameter::Probability(i) => drawn.probability[i] = value,
-                Parameter::LogCostMean => drawn.log_cost_mean = value,
-                Parameter::LogScheduleMean => drawn.log_schedule_mean = value,
-                Parameter::LogCostSd => drawn.log_cost_sd = value,
-                Parameter::LogScheduleSd => drawn.log_schedule_sd = value,
-                Parameter::RunawayBase => drawn.runaway.base_probability = value,
-                Parameter::RunawaySize => drawn.runaway.size_min = value,
-                Parameter::RunawayTail => drawn.runaway.tail = value,
-                Parameter::RunawaySchedule => drawn.runaway.schedule = value,
-            }
-        }
-    }
-
-    /// Under parameter uncertainty with ranged effects: this trial's multipliers (triangular
-    /// inverse CDF of each uniform), and the multiplier of every severity variant they act on.
-    #[inline]
-    fn draw_effects(&self, effects: &CompiledEffects, scratch: &mut TrialScratch) {
-        for ((value, &u), multiplier) in scratch
-            .effect_value
-            .iter_mut()
-            .zip(&scratch.effect_uniform)
-            .zip(&effects.multipliers)
-        {
-            *value = multiplier.inverse_cdf(u);
-        }
-        for (k, &v) in effects.drawn_variants.iter().enumerate() {
-            let mut scale = self.variant_scale[v];
-            for &j in &effects.members[effects.offset[k]..effects.offset[k + 1]] {
-                scale *= scratch.effect_value[j];
-            }
-            scratch.parameters.variant_scale[v] = scale;
-        }
-    }
-
-    /// The trial's thresholds `Φ⁻¹(p_i · Π m)` for every strategy (and the largest per variant
-    /// and per factor) of the factors whose probability or probability multipliers are drawn:
-    /// `p_i` as drawn (or fixed), times the fixed multipliers, times the drawn ones.
-    #[inline]
-    fn retarget(&self, retarget: &Retarget, effect_value: &[f64], drawn: &mut TrialParameters) {
-        let n = self.factors;
-        for &i in &retarget.factors {
-            let probability = drawn.probability[i];
-            let variants = self.variant_offset[i]..self.variant_offset[i + 1];
-            drawn.variant_threshold[variants].fill(f64::NEG_INFINITY);
-            let mut max = f64::NEG_INFINITY;
-            for s in 0..self.strategies {
-                let slot = s * n + i;
-                let mut scale = retarget.fixed_scale[slot];
-                for &j in &retarget.members[retarget.offset[slot]..retarget.offset[slot + 1]] {
-                    scale *= effect_value[j];
-                }
-                let mitigated = probability * scale;
-                let threshold = if mitigated <= 0.0 {
-                    f64::NEG_INFINITY
-                } else if mitigated >= 1.0 {
-                    f64::INFINITY
-                } else {
-                    fast_normal_inverse(mitigated)
-                };
-                drawn.threshold[slot] = threshold;
-                max = max.max(threshold);
-                let v = self.variant_offset[i] + self.strategy_variant[slot] as usize;
-                drawn.variant_threshold[v] = drawn.variant_threshold[v].max(threshold);
-            }
-            drawn.max_threshold[i] = max;
-        }
     }
 
     /// Correlate the factor normals, list the factors that strike under some strategy, and
@@ -1010,111 +693,6 @@ impl CompiledScenario {
     }
 }
 
-/// Lists in compressed form: `members[offset[k]..offset[k + 1]]` is the k-th list.
-fn compressed<'a>(lists: impl Iterator<Item = &'a Vec<usize>>) -> (Vec<usize>, Vec<usize>) {
-    let mut offset = vec![0];
-    let mut members = Vec::new();
-    for list in lists {
-        members.extend_from_slice(list);
-        offset.push(members.len());
-    }
-    (offset, members)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::scenario::source::Source;
-
-    /// One factor that strikes often, three mitigations on its severity with the same stated
-    /// multiplier 0.5 (two with a range, one without), a fourth on its probability, and a
-    /// strategy per mitigation.
-    fn scenario() -> Scenario {
-        let mitigation = |id: &str, effect: &str| {
-            format!(
-                "[[mitigations]]\nid = \"{id}\"\ncost = {{ value = 1.0 }}\n[[mitigations.effects]]\nfactor = \"change_resistance\"\n{effect}\n"
-            )
-        };
-        let text = format!(
-            "[scenario]\nname = \"variants\"\n[project]\nbudget = 1000.0\nduration_months = 12.0\nhorizon_years = 5.0\ndiscount_rate = 0.1\n[benefits]\nmodel = \"direct\"\nannual = {{ value = 500.0 }}\n[factors.change_resistance]\nprobability = 0.9\n{}{}{}{}[[strategies]]\nid = \"base\"\nbaseline = true\n[[strategies]]\nid = \"a\"\nmitigations = [\"a\"]\n[[strategies]]\nid = \"b\"\nmitigations = [\"b\"]\n[[strategies]]\nid = \"c\"\nmitigations = [\"c\"]\n[[strategies]]\nid = \"ad\"\nmitigations = [\"a\", \"d\"]\n",
-            mitigation("a", "severity = 0.5\nseverity_range = [0.2, 0.8]"),
-            mitigation("b", "severity = 0.5\nseverity_range = [0.2, 0.8]"),
-            mitigation("c", "severity = 0.5"),
-            mitigation("d", "probability = 0.5\nprobability_range = [0.1, 1.0]"),
-        );
-        Scenario::from_source(&Source::new("variants.toml", text)).expect("valid")
-    }
-
-    #[test]
-    fn without_the_flag_nothing_is_drawn() {
-        let s = scenario();
-        let (fixed, flagged) = (
-            CompiledScenario::new(&s),
-            CompiledScenario::with_uncertainty(&s, true),
-        );
-        assert_eq!(fixed.drawn_multipliers(), 0);
-        assert_eq!(flagged.drawn_multipliers(), 3);
-        // Flagged, the catalogue's uncertain parameters are drawn too.
-        assert_eq!(
-            flagged.dimensions(),
-            fixed.dimensions() + 3 + flagged.uncertain_parameters()
-        );
-        assert!(fixed.effects.is_none() && fixed.retarget.is_none());
-    }
-
-    #[test]
-    fn drawn_variants_are_keyed_by_the_mitigations_that_act() {
-        let s = scenario();
-        let i = s
-            .factors
-            .iter()
-            .position(|f| f.id == "change_resistance")
-            .unwrap();
-        // Fixed: a, b, c and ad share the multiplier 0.5, so one variant besides the base's.
-        let fixed = CompiledScenario::new(&s);
-        assert_eq!(fixed.variant_offset[i + 1] - fixed.variant_offset[i], 2);
-        // Drawn: a (and ad, the same drawn multiplier), b and c each their own.
-        let compiled = CompiledScenario::with_uncertainty(&s, true);
-        assert_eq!(
-            compiled.variant_offset[i + 1] - compiled.variant_offset[i],
-            4
-        );
-        let n = compiled.factors;
-        let variant = |strategy: usize| compiled.strategy_variant[strategy * n + i];
-        assert_eq!(
-            variant(1),
-            variant(4),
-            "a and ad share a's drawn multiplier"
-        );
-        assert!(variant(1) != variant(2) && variant(2) != variant(3));
-
-        let mut scratch = compiled.scratch();
-        let mut presence = vec![0u64; compiled.strategies * n];
-        let mut stream = TrialStream::new(7, compiled.dimensions());
-        let mut severities = vec![vec![0.0; n]; compiled.strategies];
-        let (mut differ, mut both) = (0, 0);
-        for _ in 0..2_000 {
-            compiled.draw(&mut stream, &mut scratch);
-            compiled.evaluate_all(&mut scratch, &mut presence);
-            for (strategy, out) in severities.iter_mut().enumerate() {
-                compiled.severities(&scratch, strategy, out);
-            }
-            let [base, a, b, c, ad] = [0, 1, 2, 3, 4].map(|k| severities[k][i]);
-            // The probability is not drawn for a, b, c: the factor strikes under all or none.
-            assert!([a, b, c].iter().all(|&x| (x > 0.0) == (base > 0.0)));
-            if base > 0.0 {
-                both += 1;
-                differ += usize::from(a != b);
-                assert_eq!(c, base * 0.5, "c's multiplier is fixed");
-                for x in [a, b] {
-                    assert!(x >= 0.2 * base * (1.0 - 1e-12) && x <= 0.8 * base * (1.0 + 1e-12));
-                }
-                // Common random numbers: ad applies a's drawn multiplier when the factor strikes.
-                assert!(ad == 0.0 || ad == a, "{ad} vs {a}");
-            } else {
-                assert_eq!(ad, 0.0, "a mitigation never adds a factor");
-            }
-        }
-        assert!(both > 1_000 && differ == both, "{differ} of {both}");
-    }
-}
+#[path = "trial_tests.rs"]
+mod tests;
