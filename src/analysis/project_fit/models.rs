@@ -64,7 +64,6 @@ pub(super) fn runaway_model(
         .map(|i| fit.probability(&row(i)))
         .collect();
     model.in_sample = Some(scores(&in_sample, &outcome));
-    let mut held_out_p = vec![f64::NAN; d.rows.len()];
     let folds = regression::folds(d.rows.len(), options.folds, options.seed);
     let predicted = per_fold(&folds, |held_out| {
         let training = regression::training_rows(d.rows.len(), held_out);
@@ -84,17 +83,10 @@ pub(super) fn runaway_model(
                 .collect(),
         )
     });
-    for (held_out, p) in folds.iter().zip(predicted) {
-        for (&i, p) in held_out.iter().zip(p.into_iter().flatten()) {
-            held_out_p[i] = p;
-        }
-    }
-    let scored: Vec<usize> = (0..d.rows.len())
-        .filter(|&i| held_out_p[i].is_finite())
-        .collect();
+    let scored = held_out_scored(d.rows.len(), &folds, predicted);
     if !scored.is_empty() {
-        let p: Vec<f64> = scored.iter().map(|&i| held_out_p[i]).collect();
-        let y: Vec<bool> = scored.iter().map(|&i| outcome[i]).collect();
+        let p: Vec<f64> = scored.iter().map(|&(_, p)| p).collect();
+        let y: Vec<bool> = scored.iter().map(|&(i, _)| outcome[i]).collect();
         model.cross_validated = Some(scores(&p, &y));
     }
 
@@ -273,7 +265,6 @@ pub(super) fn outcome_model(
         1.0 - fit.class_probabilities(&row)[0]
     };
     let in_sample: Vec<f64> = (0..d.rows.len()).map(|i| p_missed(&fit, i)).collect();
-    let mut held_out_p = vec![f64::NAN; d.rows.len()];
     let folds = regression::folds(d.rows.len(), options.folds, options.seed);
     let predicted = per_fold(&folds, |held_out| {
         let training = regression::training_rows(d.rows.len(), held_out);
@@ -283,17 +274,9 @@ pub(super) fn outcome_model(
                 .ok()?;
         Some(held_out.iter().map(|&i| p_missed(&part, i)).collect())
     });
-    for (held_out, p) in folds.iter().zip(predicted) {
-        for (&i, p) in held_out.iter().zip(p.into_iter().flatten()) {
-            held_out_p[i] = p;
-        }
-    }
-    // Rows whose fold could not be fitted are scored by nothing rather than guessed.
-    let scored: Vec<usize> = (0..d.rows.len())
-        .filter(|&i| held_out_p[i].is_finite())
-        .collect();
-    let cv_p: Vec<f64> = scored.iter().map(|&i| held_out_p[i]).collect();
-    let cv_y: Vec<bool> = scored.iter().map(|&i| missed[i]).collect();
+    let scored = held_out_scored(d.rows.len(), &folds, predicted);
+    let cv_p: Vec<f64> = scored.iter().map(|&(_, p)| p).collect();
+    let cv_y: Vec<bool> = scored.iter().map(|&(i, _)| missed[i]).collect();
     let scores = OutcomeScores::of;
     Some(Ok(OutcomeModel {
         rows_used: d.rows.len(),
@@ -316,4 +299,24 @@ fn per_fold(
 ) -> Vec<Option<Vec<f64>>> {
     use rayon::prelude::*;
     folds.par_iter().map(|held_out| predict(held_out)).collect()
+}
+
+/// [`per_fold`]'s held-out predictions as `(row, prediction)` in row order, for the rows with a
+/// finite one: rows whose fold could not be fitted are scored by nothing rather than guessed.
+fn held_out_scored(
+    rows: usize,
+    folds: &[Vec<usize>],
+    predicted: Vec<Option<Vec<f64>>>,
+) -> Vec<(usize, f64)> {
+    let mut held_out = vec![f64::NAN; rows];
+    for (fold, p) in folds.iter().zip(predicted) {
+        for (&i, p) in fold.iter().zip(p.into_iter().flatten()) {
+            held_out[i] = p;
+        }
+    }
+    held_out
+        .into_iter()
+        .enumerate()
+        .filter(|(_, p)| p.is_finite())
+        .collect()
 }
