@@ -136,10 +136,11 @@ fn report_frontier_stage_stops_on_sigint() {
     let args = [
         "report",
         "m.toml",
-        // The frontier runs on the run's own trials: 50,000 make the run stage take about
-        // 0.3 s and the frontier stage seconds (2,000 ended the whole report before 600 ms).
+        // The frontier runs on the run's own trials: 200,000 make the run stage take about
+        // 0.2 s and the frontier stage over a second (measured 1.5 s in all, debug build, after
+        // #16's engine work; 50,000 ended the whole report at 0.65 s, too near the 600 ms).
         "--trials",
-        "50000",
+        "200000",
         "--sensitivity-trials",
         "100",
         "--scatter-trials",
